@@ -1,0 +1,32 @@
+/* pmc_common.c - error messages and CPU feature selection. */
+#include "pmc_common.h"
+
+const char *pmc_strerror(int code)
+{
+    switch (code) {
+    case PMC_OK: return "success";
+    case PMC_E_TRUNCATED: return "stream is truncated: it ends before the data it announces";
+    case PMC_E_CORRUPT: return "stream is corrupt: a field holds an impossible value";
+    case PMC_E_TABLE: return "stream is corrupt: invalid Huffman code-length table";
+    case PMC_E_OUTPUT: return "output buffer does not match the stream's size";
+    case PMC_E_NOMEM: return "out of memory";
+    case PMC_E_PARAM: return "invalid parameter";
+    case PMC_E_MAGIC: return "not a pymecompress stream (bad magic bytes)";
+    case PMC_E_VERSION: return "unsupported stream format version";
+    case PMC_E_CHECKSUM: return "checksum mismatch: the stream was corrupted";
+    case PMC_E_TRAILING: return "stream is corrupt: unexpected bytes after its end";
+    case PMC_E_RANGE: return "a value does not fit the requested bit width";
+    default: return "unknown error";
+    }
+}
+
+int pmc_use_avx2(int simd)
+{
+    if (simd == PMC_SIMD_PORTABLE)
+        return 0;
+#if PMC_X86
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
+}

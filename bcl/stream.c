@@ -1,0 +1,307 @@
+/* stream.c - the chunk container: header, predictor map, entropy segments,
+ * optional CRC-32C trailer (see docs/FORMAT.md, "Chunk container"). */
+#include "stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../quantizer/predict.h"
+#include "../quantizer/quant.h"
+#include "crc32c.h"
+#include "huffman.h"
+
+#define HDR_BASE 32u
+#define HDR_QUANT 64u
+#define MIN_SEGMENT_BYTES 7u /* u32 length + the 3-byte constant segment */
+
+static const uint8_t MAGIC[4] = {'P', 'M', 'C', 'S'};
+
+static size_t header_size(int mode) { return mode == PMC_MODE_QUANT ? HDR_QUANT : HDR_BASE; }
+
+/* Tile shape the encoder uses: 32 x 32, or wider tiles of about 1024 pixels
+ * for planes less than 32 rows high (1-D data: 1 x 1024). */
+static void pick_tiles(size_t nx, size_t ny, size_t *tw, size_t *th)
+{
+    (void)nx;
+    *th = ny < 32 ? (ny ? ny : 1) : 32;
+    size_t w = 1024 / *th;
+    *tw = w < 32 ? 32 : w;
+}
+
+size_t pmc_encode_bound(size_t n, size_t nx, size_t ny, int mode)
+{
+    if (nx == 0 || ny == 0)
+        nx = ny = 1;
+    size_t tw, th;
+    pick_tiles(nx, ny, &tw, &th);
+    size_t planes = n / (nx * ny);
+    size_t ntiles = planes * ((ny + th - 1) / th) * ((nx + tw - 1) / tw);
+    size_t nseg = (n + PMC_SEG_DEFAULT - 1) / PMC_SEG_DEFAULT;
+    size_t last = n - (nseg ? (nseg - 1) * (size_t)PMC_SEG_DEFAULT : 0);
+    size_t segs = nseg ? (nseg - 1) * (4 + pmc_huf_bound(PMC_SEG_DEFAULT)) + 4 + pmc_huf_bound(last) : 0;
+    return header_size(mode) + (ntiles + 1) / 2 + 2 * ntiles + segs + 4;
+}
+
+int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, int mode, const double *params,
+               const uint16_t *enc_lut, int checksum, uint8_t *dst, size_t cap, size_t *written, int simd)
+{
+    if ((itemsize != 1 && itemsize != 2) || (mode != PMC_MODE_LOSSLESS && mode != PMC_MODE_QUANT))
+        return PMC_E_PARAM;
+    if (mode == PMC_MODE_QUANT && (itemsize != 2 || !params || !enc_lut))
+        return PMC_E_PARAM;
+    if (nx == 0 || ny == 0 || nx > UINT32_MAX || ny > UINT32_MAX || n % (nx * ny) != 0)
+        return PMC_E_PARAM;
+    if (cap < pmc_encode_bound(n, nx, ny, mode))
+        return PMC_E_OUTPUT;
+    size_t tw, th;
+    pick_tiles(nx, ny, &tw, &th);
+    pmp_geometry g = {n / (nx * ny), ny, nx, th, tw};
+    size_t ntiles = pmp_tile_count(&g);
+
+    /* header */
+    size_t hs = header_size(mode);
+    memset(dst, 0, hs);
+    memcpy(dst, MAGIC, 4);
+    dst[4] = PMC_VERSION;
+    dst[5] = (uint8_t)mode;
+    dst[6] = (uint8_t)itemsize;
+    dst[7] = checksum ? PMC_FLAG_CRC : 0;
+    pmc_wr64(dst + 8, (uint64_t)n);
+    pmc_wr32(dst + 16, (uint32_t)nx);
+    pmc_wr32(dst + 20, (uint32_t)ny);
+    pmc_wr16(dst + 24, (uint16_t)tw);
+    pmc_wr16(dst + 26, (uint16_t)th);
+    pmc_wr32(dst + 28, PMC_SEG_DEFAULT);
+    if (mode == PMC_MODE_QUANT)
+        for (int i = 0; i < 4; i++) {
+            uint64_t bits;
+            memcpy(&bits, &params[i], sizeof bits);
+            pmc_wr64(dst + 32 + 8 * (size_t)i, bits);
+        }
+
+    /* The chunk is processed band by band (a tile row of a plane): codes of
+     * the band (plus the row above it) go to cbuf, residuals to zbuf, which
+     * collects a segment's worth before it is entropy-coded.  The predictor
+     * map is only complete at the end, so the segments are written after
+     * room for the largest possible map and moved down once it is known. */
+    const int direct = mode == PMC_MODE_LOSSLESS && itemsize == 2; /* codes are the input */
+    const size_t band_max = th * nx, seg = PMC_SEG_DEFAULT;
+    uint16_t *cbuf = NULL, *zbuf = NULL;
+    uint8_t *choice = (uint8_t *)malloc(ntiles ? ntiles : 1);
+    uint16_t *base = (uint16_t *)malloc((ntiles ? ntiles : 1) * sizeof(uint16_t));
+    if (!direct)
+        cbuf = (uint16_t *)malloc((band_max + nx) * sizeof(uint16_t));
+    zbuf = (uint16_t *)malloc(((n < seg ? n : seg) + band_max) * sizeof(uint16_t)); /* fill < seg + band */
+    int rc = PMC_OK;
+    if (!choice || !base || (!direct && !cbuf) || !zbuf) {
+        rc = PMC_E_NOMEM;
+        goto done;
+    }
+    const size_t map_max = (ntiles + 1) / 2 + 2 * ntiles;
+    size_t o = hs + map_max, fill = 0, t = 0;
+    const size_t ntx = (nx + tw - 1) / tw;
+    for (size_t pl = 0; pl < g.nplanes; pl++) {
+        for (size_t y0 = 0; y0 < ny; y0 += th, t += ntx) {
+            size_t nrows = ny - y0 < th ? ny - y0 : th, first_el = (pl * ny + y0) * nx;
+            const uint16_t *band;
+            if (direct) {
+                band = (const uint16_t *)src + first_el;
+            } else {
+                if (y0) /* keep the last row of the previous band as the row above */
+                    memcpy(cbuf, cbuf + band_max, nx * sizeof(uint16_t));
+                uint16_t *dstc = cbuf + nx;
+                if (mode == PMC_MODE_QUANT)
+                    pmq_map((const uint16_t *)src + first_el, nrows * nx, enc_lut, dstc);
+                else
+                    for (size_t i = 0; i < nrows * nx; i++)
+                        dstc[i] = ((const uint8_t *)src)[first_el + i];
+                band = dstc;
+            }
+            pmp_encode_band(band, nrows, y0 == 0, nx, tw, choice + t, base + t, zbuf + fill, simd);
+            fill += nrows * nx;
+            while (fill >= seg || (fill && pl + 1 == g.nplanes && y0 + nrows == ny)) {
+                size_t m = fill < seg ? fill : seg, w = 0;
+                rc = pmc_huf_encode(zbuf, m, dst + o + 4, cap - o - 4, &w);
+                if (rc != PMC_OK)
+                    goto done;
+                pmc_wr32(dst + o, (uint32_t)w);
+                o += 4 + w;
+                memmove(zbuf, zbuf + m, (fill - m) * sizeof(uint16_t));
+                fill -= m;
+            }
+        }
+    }
+
+    /* predictor map: nibbles, then the bases of NONE tiles; move the segments down to follow it */
+    size_t m0 = hs;
+    for (size_t k = 0; k < ntiles; k += 2) {
+        uint8_t lo = choice[k], hi = k + 1 < ntiles ? choice[k + 1] : 0;
+        dst[m0++] = (uint8_t)(lo | (hi << 4));
+    }
+    for (size_t k = 0; k < ntiles; k++)
+        if (choice[k] == PMP_NONE) {
+            pmc_wr16(dst + m0, base[k]);
+            m0 += 2;
+        }
+    memmove(dst + m0, dst + hs + map_max, o - (hs + map_max));
+    o -= hs + map_max - m0;
+    if (checksum) {
+        pmc_wr32(dst + o, pmc_crc32c(dst, o, simd));
+        o += 4;
+    }
+    *written = o;
+done:
+    free(cbuf);
+    free(zbuf);
+    free(choice);
+    free(base);
+    return rc;
+}
+
+int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
+{
+    if (len < 4 || memcmp(src, MAGIC, 4) != 0)
+        return len < 4 && memcmp(src, MAGIC, len) == 0 ? PMC_E_TRUNCATED : PMC_E_MAGIC;
+    if (len < 8)
+        return PMC_E_TRUNCATED;
+    if (src[4] != PMC_VERSION)
+        return PMC_E_VERSION;
+    info->mode = src[5];
+    info->itemsize = src[6];
+    info->flags = src[7];
+    if (info->mode != PMC_MODE_LOSSLESS && info->mode != PMC_MODE_QUANT)
+        return PMC_E_CORRUPT;
+    if ((info->itemsize != 1 && info->itemsize != 2) || (info->mode == PMC_MODE_QUANT && info->itemsize != 2))
+        return PMC_E_CORRUPT;
+    if (info->flags & ~PMC_FLAG_CRC)
+        return PMC_E_CORRUPT;
+    info->header_size = header_size(info->mode);
+    if (len < info->header_size)
+        return PMC_E_TRUNCATED;
+    info->n = pmc_rd64(src + 8);
+    info->nx = pmc_rd32(src + 16);
+    info->ny = pmc_rd32(src + 20);
+    info->tw = pmc_rd16(src + 24);
+    info->th = pmc_rd16(src + 26);
+    info->seg = pmc_rd32(src + 28);
+    if (!info->nx || !info->ny || !info->tw || !info->th || !info->seg || info->seg > PMC_SEG_MAX)
+        return PMC_E_CORRUPT;
+    uint64_t plane = (uint64_t)info->nx * info->ny;
+    if (info->n % plane != 0)
+        return PMC_E_CORRUPT;
+    memset(info->params, 0, sizeof info->params);
+    if (info->mode == PMC_MODE_QUANT)
+        for (int i = 0; i < 4; i++) {
+            uint64_t bits = pmc_rd64(src + 32 + 8 * (size_t)i);
+            memcpy(&info->params[i], &bits, sizeof bits);
+        }
+    /* Every segment takes at least MIN_SEGMENT_BYTES and every two tiles one
+     * byte: refuse counts the input cannot hold before anyone allocates. */
+    uint64_t avail = len - info->header_size;
+    uint64_t nseg = info->n / info->seg + (info->n % info->seg != 0);
+    if (nseg > avail / MIN_SEGMENT_BYTES)
+        return PMC_E_TRUNCATED;
+    uint64_t nplanes = info->n / plane;
+    uint64_t ntiles = nplanes * ((info->ny + info->th - 1) / info->th) * ((info->nx + info->tw - 1) / info->tw);
+    if (ntiles / 2 > avail)
+        return PMC_E_TRUNCATED;
+    return PMC_OK;
+}
+
+int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const uint16_t *dec_lut,
+               uint32_t ncodes, int simd)
+{
+    pmc_info info;
+    int rc = pmc_stream_info(src, len, &info);
+    if (rc != PMC_OK)
+        return rc;
+    if (info.n > SIZE_MAX / 2 || out_bytes != (size_t)info.n * (size_t)info.itemsize)
+        return PMC_E_OUTPUT;
+    if (info.mode == PMC_MODE_QUANT && (!dec_lut || ncodes == 0 || ncodes > 65536))
+        return PMC_E_PARAM;
+    size_t end = len;
+    if (info.flags & PMC_FLAG_CRC) {
+        if (len < info.header_size + 4)
+            return PMC_E_TRUNCATED;
+        end = len - 4;
+        if (pmc_crc32c(src, end, simd) != pmc_rd32(src + end))
+            return PMC_E_CHECKSUM;
+    }
+    const size_t n = (size_t)info.n;
+    pmp_geometry g = {n / ((size_t)info.nx * info.ny), info.ny, info.nx, info.th, info.tw};
+    size_t ntiles = pmp_tile_count(&g);
+    size_t o = info.header_size;
+    size_t mapbytes = (ntiles + 1) / 2;
+    if (end - o < mapbytes)
+        return PMC_E_TRUNCATED;
+    uint8_t *choice = (uint8_t *)malloc(ntiles ? ntiles : 1);
+    uint16_t *base = (uint16_t *)malloc((ntiles ? ntiles : 1) * sizeof(uint16_t));
+    uint16_t *z = NULL;
+    rc = PMC_OK;
+    if (!choice || !base) {
+        rc = PMC_E_NOMEM;
+        goto done;
+    }
+    size_t nnone = 0;
+    for (size_t t = 0; t < ntiles; t++) {
+        uint8_t v = src[o + t / 2];
+        choice[t] = (t & 1) ? (uint8_t)(v >> 4) : (uint8_t)(v & 15);
+        if (choice[t] >= PMP_COUNT) {
+            rc = PMC_E_CORRUPT;
+            goto done;
+        }
+        nnone += choice[t] == PMP_NONE;
+    }
+    if ((ntiles & 1) && (src[o + ntiles / 2] >> 4) != 0) {
+        rc = PMC_E_CORRUPT;
+        goto done;
+    }
+    o += mapbytes;
+    if ((end - o) / 2 < nnone) {
+        rc = PMC_E_TRUNCATED;
+        goto done;
+    }
+    for (size_t t = 0; t < ntiles; t++) {
+        base[t] = 0;
+        if (choice[t] == PMP_NONE) {
+            base[t] = pmc_rd16(src + o);
+            o += 2;
+        }
+    }
+    /* residuals go straight into out when it holds uint16 */
+    z = info.itemsize == 2 ? (uint16_t *)out : (uint16_t *)malloc((n ? n : 1) * sizeof(uint16_t));
+    if (!z) {
+        rc = PMC_E_NOMEM;
+        goto done;
+    }
+    for (size_t s = 0; s < n; s += info.seg) {
+        size_t m = n - s < info.seg ? n - s : info.seg;
+        if (end - o < 4) {
+            rc = PMC_E_TRUNCATED;
+            goto done;
+        }
+        size_t w = pmc_rd32(src + o);
+        o += 4;
+        if (end - o < w) {
+            rc = PMC_E_TRUNCATED;
+            goto done;
+        }
+        rc = pmc_huf_decode(src + o, w, z + s, m);
+        if (rc != PMC_OK)
+            goto done;
+        o += w;
+    }
+    if (o != end) {
+        rc = PMC_E_TRAILING;
+        goto done;
+    }
+    if (n)
+        rc = pmp_decode(z, &g, choice, base, info.mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes, out,
+                        info.itemsize, simd);
+done:
+    if (z && z != (uint16_t *)out)
+        free(z);
+    free(choice);
+    free(base);
+    return rc;
+}

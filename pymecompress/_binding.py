@@ -1,0 +1,217 @@
+"""Thin binding over the C core: the only module that touches ``ffi``/``lib``.
+
+Every function takes and returns numpy arrays or bytes; errors from C become
+:class:`~pymecompress.errors.DecodeError` (malformed input) or ``ValueError``
+(bad arguments).  All C calls release the GIL.
+
+The environment variable ``PYMECOMPRESS_SIMD=portable`` forces the portable C
+path everywhere (the default, ``auto``, uses AVX2 where the CPU has it).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._core import ffi, lib
+from .errors import DecodeError
+
+SIMD_AUTO = 0
+SIMD_PORTABLE = 1
+DEFAULT_SIMD = SIMD_PORTABLE if os.environ.get("PYMECOMPRESS_SIMD", "auto") == "portable" else SIMD_AUTO
+
+MODE_LOSSLESS = 0
+MODE_QUANT = 1
+
+_DECODE_ERRORS = {-1, -2, -3, -7, -8, -9, -10}
+
+
+def _message(rc: int) -> str:
+    return ffi.string(lib.pmc_strerror(rc)).decode()
+
+
+def _raise(rc: int, what: str) -> None:
+    if rc == 0:
+        return
+    if rc in _DECODE_ERRORS:
+        raise DecodeError(f"{what}: {_message(rc)}")
+    if rc == -5:
+        raise MemoryError(f"{what}: {_message(rc)}")
+    raise ValueError(f"{what}: {_message(rc)}")
+
+
+def avx2_available() -> bool:
+    """Whether the CPU offers the AVX2 kernels (used unless forced portable)."""
+    return bool(lib.pmc_use_avx2(SIMD_AUTO))
+
+
+def _ptr(ctype: str, arr: np.ndarray):
+    return ffi.cast(ctype, ffi.from_buffer(arr, require_writable=False))
+
+
+def _bytes_view(buf) -> np.ndarray:
+    """Flat read-only uint8 view of any contiguous buffer (bytes, memoryview, ndarray)."""
+    arr = np.frombuffer(buf, dtype=np.uint8) if not isinstance(buf, np.ndarray) else buf
+    if not arr.flags.c_contiguous and not arr.flags.f_contiguous:
+        arr = np.ascontiguousarray(arr)
+    return arr.reshape(-1, order="A").view(np.uint8)
+
+
+@dataclass(frozen=True)
+class QuantTables:
+    """Encode table (ADU -> code), decode table and code count.
+
+    ``dec`` has four entries per code: element ``i`` of a chunk holding code ``c``
+    decodes to ``dec[4*c + i % 4]`` (the unbiased reconstruction point of the
+    code, dithered to integers inside the code's ADU interval).
+    """
+
+    enc: np.ndarray
+    dec: np.ndarray
+    ncodes: int
+
+    def quantize(self, values: np.ndarray) -> np.ndarray:
+        """Codes of uint16 values (numpy, any shape)."""
+        return self.enc[values]
+
+    def dequantize(self, codes: np.ndarray) -> np.ndarray:
+        """Values of codes, the dither phase taken from the flat (C-order) index."""
+        codes = np.asarray(codes)
+        phase = (np.arange(codes.size) & 3).reshape(codes.shape)
+        return self.dec[4 * codes.astype(np.intp) + phase]
+
+
+@functools.lru_cache(maxsize=64)
+def quant_tables(offset: float, gain: float, read_noise: float, step: float) -> QuantTables:
+    """Build (once per parameter set) the tables of the camera-model quantizer."""
+    enc = np.empty(65536, np.uint16)
+    dec = np.empty(4 * 65536, np.uint16)
+    ncodes = ffi.new("uint32_t *")
+    rc = lib.pmq_tables(float(offset), float(gain), float(read_noise), float(step),
+                        _ptr("uint16_t *", enc), _ptr("uint16_t *", dec), ncodes)
+    _raise(rc, "quantizer parameters")
+    enc.flags.writeable = False
+    dec.flags.writeable = False
+    return QuantTables(enc, dec, int(ncodes[0]))
+
+
+def lut_map(values: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
+    """``out[i] = lut[values[i]]`` over flat contiguous uint16 arrays."""
+    lib.pmq_map(_ptr("uint16_t *", values), values.size, _ptr("uint16_t *", lut), _ptr("uint16_t *", out))
+
+
+def dequantize(codes: np.ndarray, tables: QuantTables, out: np.ndarray) -> None:
+    """Dequantize a flat chunk of codes into ``out``, refusing codes the tables do not define."""
+    rc = lib.pmq_dequant(_ptr("uint16_t *", codes), codes.size, 0, _ptr("uint16_t *", tables.dec),
+                         tables.ncodes, _ptr("uint16_t *", out))
+    if rc:
+        raise DecodeError(f"code out of range: these parameters define codes 0..{tables.ncodes - 1}")
+
+
+def encode_chunk(data: np.ndarray, nx: int, ny: int, mode: int, params: tuple[float, ...] | None,
+                 checksum: bool, simd: int = DEFAULT_SIMD) -> bytes:
+    """Encode a C-contiguous uint8/uint16 array as one PMCS stream."""
+    n = data.size
+    bound = lib.pmc_encode_bound(n, nx, ny, mode)
+    dst = np.empty(bound, np.uint8)
+    written = ffi.new("size_t *")
+    if mode == MODE_QUANT:
+        tables = quant_tables(*params)
+        cparams = ffi.new("double[4]", list(params))
+        enc = _ptr("uint16_t *", tables.enc)
+    else:
+        cparams, enc = ffi.NULL, ffi.NULL
+    rc = lib.pmc_encode(ffi.from_buffer(data, require_writable=False), n, data.itemsize, nx, ny, mode,
+                        cparams, enc, int(bool(checksum)), _ptr("uint8_t *", dst), bound, written, simd)
+    _raise(rc, "encoding failed")
+    return dst[: written[0]].tobytes()
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What the header of a PMCS stream says."""
+
+    n: int
+    nx: int
+    ny: int
+    mode: int
+    itemsize: int
+    checksum: bool
+    params: tuple[float, float, float, float] | None
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.uint8 if self.itemsize == 1 else np.uint16)
+
+
+def stream_info(buf) -> StreamInfo:
+    """Parse and validate a PMCS header (raises DecodeError)."""
+    src = _bytes_view(buf)
+    info = ffi.new("pmc_info *")
+    _raise(lib.pmc_stream_info(_ptr("uint8_t *", src), src.size, info), "cannot decode")
+    params = tuple(info.params[i] for i in range(4)) if info.mode == MODE_QUANT else None
+    return StreamInfo(int(info.n), int(info.nx), int(info.ny), int(info.mode), int(info.itemsize),
+                      bool(info.flags & 1), params)
+
+
+def decode_chunk(buf, out: np.ndarray, info: StreamInfo, simd: int = DEFAULT_SIMD) -> None:
+    """Decode a PMCS stream into the flat, writable, C-contiguous array ``out``."""
+    src = _bytes_view(buf)
+    if info.mode == MODE_QUANT:
+        try:
+            tables = quant_tables(*info.params)
+        except ValueError as err:
+            raise DecodeError(f"cannot decode: the stream holds invalid quantizer parameters ({err})") from None
+        dec, ncodes = _ptr("uint16_t *", tables.dec), tables.ncodes
+    else:
+        dec, ncodes = ffi.NULL, 0
+    rc = lib.pmc_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(out), out.nbytes, dec, ncodes, simd)
+    _raise(rc, "cannot decode")
+
+
+def nbit_pack(data: np.ndarray, nbits: int) -> bytes:
+    """Pack a flat contiguous uint8/uint16 array into ``nbits`` bits per value."""
+    size = lib.pmn_packed_size(data.size, nbits)
+    dst = np.empty(max(size, 1), np.uint8)
+    rc = lib.pmn_pack(ffi.from_buffer(data, require_writable=False), data.size, data.itemsize, nbits,
+                      _ptr("uint8_t *", dst), size)
+    if rc == -11:
+        raise ValueError(f"a value needs more than nbits={nbits} bits (largest value {int(data.max())}); "
+                         "raise nbits or use nbits=0 to pick the width automatically")
+    _raise(rc, "n-bit packing failed")
+    return dst[:size].tobytes()
+
+
+def nbit_unpack(payload: np.ndarray, nbits: int, out: np.ndarray) -> None:
+    """Unpack ``out.size`` values of ``nbits`` bits from a uint8 payload into ``out``."""
+    rc = lib.pmn_unpack(_ptr("uint8_t *", payload), payload.size, nbits, ffi.from_buffer(out), out.size,
+                        out.itemsize)
+    _raise(rc, "cannot decode n-bit payload")
+
+
+def huffman_segment_encode(z: np.ndarray) -> bytes:
+    """Encode a flat uint16 array as one entropy-coded segment (testing aid)."""
+    bound = lib.pmc_huf_bound(z.size)
+    dst = np.empty(bound, np.uint8)
+    written = ffi.new("size_t *")
+    _raise(lib.pmc_huf_encode(_ptr("uint16_t *", z), z.size, _ptr("uint8_t *", dst), bound, written),
+           "segment encoding failed")
+    return dst[: written[0]].tobytes()
+
+
+def huffman_segment_decode(buf, n: int) -> np.ndarray:
+    """Decode one entropy-coded segment of ``n`` values (testing aid)."""
+    src = _bytes_view(buf)
+    out = np.empty(n, np.uint16)
+    _raise(lib.pmc_huf_decode(_ptr("uint8_t *", src), src.size, _ptr("uint16_t *", out), n),
+           "cannot decode segment")
+    return out
+
+
+def crc32c(buf, simd: int = DEFAULT_SIMD) -> int:
+    """CRC-32C of a buffer."""
+    src = _bytes_view(buf)
+    return int(lib.pmc_crc32c(_ptr("uint8_t *", src), src.size, simd))

@@ -1,0 +1,130 @@
+"""The camera model behind the noise-bounded quantizer.
+
+A pixel value ``x`` (ADU) is turned into photo-electrons ``e = (x - offset) / gain``
+and variance-stabilised with the generalised Anscombe transform
+
+    t(x) = 2 * sqrt(e + 3/8 + read_noise**2)        for x >= offset
+    t(x) = 2 * sqrt(v0) + e / sqrt(v0)               for x <  offset, v0 = 3/8 + read_noise**2
+
+so that shot noise plus read noise has unit standard deviation in ``t`` (below the
+offset the transform continues along its tangent, so steps there are bounded by the
+read noise).  Codes are ``round(t / step)``; decoding returns the middle of each
+code's ADU interval, which is unbiased.
+
+**The noise bound.** The original and the decoded pixel lie in the same code interval,
+so ``|t(decoded) - t(original)| <= step`` for every pixel: the error never exceeds
+``step`` noise sigmas (and is half that on average).  The added noise is
+``step**2 / 12`` of the noise variance: +4.1 % noise at ``step=1``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+# Parameter ranges of the stream format (docs/FORMAT.md, "Quantizer tables").
+LIMITS = {
+    "offset": (-1e6, 1e6, "ADU"),
+    "gain": (1e-6, 1e6, "ADU per electron"),
+    "read_noise": (0.0, 1e4, "electrons"),
+    "step": (1e-3, 1e3, "noise sigmas"),
+}
+
+
+@dataclass(frozen=True)
+class CameraModel:
+    """Camera parameters plus the quantization step.
+
+    Parameters
+    ----------
+    offset : float
+        Dark level in ADU (the value a pixel reads with no light).
+    gain : float
+        ADU per photo-electron (for EMCCDs: the effective gain including excess noise).
+    read_noise : float
+        Read noise in electrons (0 is conservative: finer steps near the offset).
+    step : float
+        Quantization step in noise sigmas (1.0 adds 4.1 % noise; 2.0 adds 15.5 %).
+
+    Examples
+    --------
+    >>> CameraModel(offset=100, gain=2.2).step
+    1.0
+    >>> CameraModel.from_scale(offset=100, scale=1.0)
+    CameraModel(offset=100.0, gain=1.0, read_noise=0.0, step=2.0)
+    """
+
+    offset: float = 0.0
+    gain: float = 1.0
+    read_noise: float = 0.0
+    step: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("offset", "gain", "read_noise", "step"):
+            value = getattr(self, name)
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise TypeError(f"{name} must be a number, got {value!r}") from None
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value}")
+            object.__setattr__(self, name, value)
+        for name, (low, high, unit) in LIMITS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be within {low:g}..{high:g} {unit}, got {value:g}")
+
+    @classmethod
+    def from_scale(cls, offset: float, scale: float, gain: float | None = None) -> CameraModel:
+        """Translate PYME's ``q = round(sqrt(x - offset) / scale)`` parameters.
+
+        ``scale = sqrt(gain) * step / 2``; without a gain, ``gain = 1`` and
+        ``step = 2 * scale`` (PYME's default ``scale=1`` is ``step = 2 / sqrt(gain)``).
+        """
+        scale = float(scale)
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale must be a finite number > 0, got {scale}")
+        g = 1.0 if gain is None else float(gain)
+        if not g > 0:
+            raise ValueError(f"gain must be > 0 ADU per electron, got {gain}")
+        return cls(offset=offset, gain=g, read_noise=0.0, step=2.0 * scale / math.sqrt(g))
+
+    @classmethod
+    def from_config(cls, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float = 1.0,
+                    scale: float | None = None) -> CameraModel:
+        """Build from codec keyword arguments, where ``scale`` (if given) replaces ``step``.
+
+        Examples
+        --------
+        >>> CameraModel.from_config(offset=100, gain=4.0, scale=1.0).step
+        1.0
+        """
+        if scale is None:
+            return cls(offset, gain, read_noise, step)
+        pyme = cls.from_scale(offset, scale, gain=gain)
+        return cls(pyme.offset, pyme.gain, read_noise, pyme.step)
+
+    @property
+    def params(self) -> tuple[float, float, float, float]:
+        """``(offset, gain, read_noise, step)`` as stored in a stream header."""
+        return (self.offset, self.gain, self.read_noise, self.step)
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON-clean parameters."""
+        return asdict(self)
+
+    def vst(self, x) -> np.ndarray:
+        """Variance-stabilised values ``t(x)`` (float64), in noise sigmas."""
+        x = np.asarray(x, dtype=np.float64)
+        v0 = 0.375 + self.read_noise * self.read_noise
+        e = (x - self.offset) / self.gain
+        above = 2.0 * np.sqrt(np.maximum(e, 0.0) + v0)
+        below = 2.0 * math.sqrt(v0) + e / math.sqrt(v0)
+        return np.where(e >= 0.0, above, below)
+
+    def error_sigmas(self, original, decoded) -> np.ndarray:
+        """Per-pixel error ``|t(decoded) - t(original)|`` in noise sigmas."""
+        return np.abs(self.vst(decoded) - self.vst(original))

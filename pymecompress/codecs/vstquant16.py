@@ -1,0 +1,73 @@
+"""``vstquant16``: the camera-model quantizer alone, as a filter (uint16 -> codes)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numcodecs.abc import Codec
+from numcodecs.compat import ensure_contiguous_ndarray_like
+
+from .. import _binding
+from ..camera import CameraModel
+from ._buffers import memory_order_array, output_array
+
+
+class VSTQuant16(Codec):
+    """Variance-stabilising quantizer filter: uint16 ADU values to uint16 codes and back.
+
+    Pair it with any lossless compressor (Zstd, Blosc, ...).  Encoding is
+    idempotent: ``encode(decode(codes)) == codes``.  Parameters as in
+    :class:`~pymecompress.codecs.huffquant16.HuffmanQuant16`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymecompress import VSTQuant16
+    >>> f = VSTQuant16(offset=100, gain=2.0)
+    >>> codes = f.encode(np.array([90, 100, 500, 65535], dtype=np.uint16))
+    >>> codes.dtype, bool((f.encode(f.decode(codes)) == codes).all())
+    (dtype('uint16'), True)
+    """
+
+    codec_id = "vstquant16"
+
+    def __init__(self, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float = 1.0,
+                 scale: float | None = None):
+        self.camera = CameraModel.from_config(offset, gain, read_noise, step, scale)
+        self._tables = _binding.quant_tables(*self.camera.params)
+
+    @property
+    def ncodes(self) -> int:
+        """Number of codes these parameters use (codes are 0..ncodes-1)."""
+        return self._tables.ncodes
+
+    def get_config(self) -> dict:
+        return {"id": self.codec_id, **self.camera.to_dict()}
+
+    def __getstate__(self):
+        return self.get_config()
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state.pop("id", None)
+        self.__init__(**state)
+
+    def encode(self, buf) -> np.ndarray:
+        arr = memory_order_array(buf, ("u2",), self.codec_id)
+        flat = arr.reshape(-1)
+        codes = np.empty(flat.size, np.uint16)
+        _binding.lut_map(flat, self._tables.enc, codes)
+        return codes.reshape(arr.shape).astype("<u2", copy=False)  # little-endian, as FORMAT.md says
+
+    def decode(self, buf, out=None):
+        raw = np.asarray(ensure_contiguous_ndarray_like(buf)).reshape(-1).view(np.uint8)
+        if raw.nbytes % 2:
+            raise ValueError(f"{self.codec_id} decodes uint16 codes; got {raw.nbytes} bytes, an odd count")
+        codes = raw.view("<u2").astype(np.uint16, copy=False)
+        dest = output_array(out, codes.nbytes, np.dtype(np.uint16), codes.size)
+        _binding.dequantize(codes, self._tables, dest)
+        return dest if out is None else out
+
+    def __repr__(self) -> str:
+        c = self.camera
+        return (f"{type(self).__name__}(offset={c.offset!r}, gain={c.gain!r}, read_noise={c.read_noise!r}, "
+                f"step={c.step!r})")

@@ -1,0 +1,98 @@
+"""``pymecompress demo``: compress the bundled real camera sample and report what was kept."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from .codecs.huffquant16 import HuffmanQuant16
+
+SAMPLE = "smlm_sdt_pMHC_AF647_10x128x128.tif"
+SAMPLE_CAMERA = {"offset": 205.0, "gain": 17.0, "read_noise": 0.0}
+
+
+def load_sample() -> np.ndarray:
+    """The bundled single-molecule movie (uint16, 10 x 128 x 128).
+
+    Examples
+    --------
+    >>> load_sample().shape
+    (10, 128, 128)
+    """
+    import tifffile
+
+    with resources.as_file(resources.files("pymecompress.data") / SAMPLE) as path:
+        return tifffile.imread(path)
+
+
+@dataclass
+class DemoResult:
+    """Figures of one demo run."""
+
+    raw_bytes: int
+    compressed_bytes: int
+    encode_mbps: float
+    decode_mbps: float
+    max_error_sigma: float
+    mean_error_sigma: float
+    bias_photons: float
+    step: float
+
+    @property
+    def ratio(self) -> float:
+        return self.raw_bytes / self.compressed_bytes
+
+
+def _median_seconds(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run_demo(step: float = 1.0, repeats: int = 7) -> DemoResult:
+    """Compress the sample frame by frame with ``huffquant16`` and measure it.
+
+    Examples
+    --------
+    >>> r = run_demo(repeats=1)
+    >>> r.ratio > 2 and r.max_error_sigma <= r.step
+    True
+    """
+    frames = load_sample()
+    codec = HuffmanQuant16(step=step, **SAMPLE_CAMERA)
+    chunks = [codec.encode(f) for f in frames]
+    decoded = np.stack([codec.decode(c).reshape(f.shape) for c, f in zip(chunks, frames, strict=True)])
+    t_enc = _median_seconds(lambda: [codec.encode(f) for f in frames], repeats)
+    t_dec = _median_seconds(lambda: [codec.decode(c) for c in chunks], repeats)
+    err = codec.camera.error_sigmas(frames, decoded)
+    bias = float(np.mean(decoded.astype(np.float64) - frames)) / codec.gain
+    mb = frames.nbytes / 1e6
+    return DemoResult(frames.nbytes, sum(len(c) for c in chunks), mb / t_enc, mb / t_dec,
+                      float(err.max()), float(err.mean()), bias, step)
+
+
+def format_report(r: DemoResult) -> str:
+    """Human-readable summary of a demo run."""
+    inflation = (1 + r.step**2 / 12) ** 0.5 - 1
+    return "\n".join([
+        f"sample      : {SAMPLE} (real EMCCD single-molecule movie, bundled, CC0)",
+        f"camera      : offset {SAMPLE_CAMERA['offset']:g} ADU, gain {SAMPLE_CAMERA['gain']:g} ADU/e-, "
+        f"step {r.step:g} noise sigma",
+        f"size        : {r.raw_bytes / 1e6:.2f} MB -> {r.compressed_bytes / 1e6:.3f} MB, ratio {r.ratio:.2f}x",
+        f"speed       : encode {r.encode_mbps:.0f} MB/s, decode {r.decode_mbps:.0f} MB/s (single thread, "
+        "128x128 frames)",
+        f"error       : max {r.max_error_sigma:.3f} sigma (bound {r.step:g}), mean {r.mean_error_sigma:.3f} sigma",
+        f"bias        : {r.bias_photons:+.4f} photons per pixel; added noise {100 * inflation:.1f} % (theory)",
+    ])
+
+
+def main(step: float = 1.0) -> int:
+    print(format_report(run_demo(step=step)))
+    return 0

@@ -1,0 +1,437 @@
+/* predict.c - block-adaptive prediction (see predict.h and docs/FORMAT.md).
+ *
+ * Neighbours of pixel (y, x) in the code plane P, for y >= 1:
+ *   b = P[y-1][x]; a = x > 0 ? P[y][x-1] : b; c = x > 0 ? P[y-1][x-1] : b;
+ *   d = x + 1 < nx ? P[y-1][x+1] : b.
+ * In row 0 every predictor but NONE predicts a (0 for x = 0).
+ * Residuals are (value - prediction) mod 2^16, zigzagged.
+ *
+ * The encoder's choice per tile is the predictor with the smallest sum of
+ * min(z, 2047) over the tile (ties: the lowest number from 1 up; NONE only
+ * when strictly cheapest, since it stores a base).  The AVX2
+ * kernels compute exactly the same integers as the portable ones.
+ */
+#include "predict.h"
+#include "quant.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if PMC_X86
+#include <immintrin.h>
+#endif
+
+#define COST_CAP 2047u
+
+size_t pmp_tile_count(const pmp_geometry *g)
+{
+    if (g->th == 0 || g->tw == 0)
+        return 0;
+    return g->nplanes * ((g->ny + g->th - 1) / g->th) * ((g->nx + g->tw - 1) / g->tw);
+}
+
+static inline uint16_t med3(uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t mn = a < b ? a : b, mx = a < b ? b : a;
+    if (c >= mx)
+        return (uint16_t)mn;
+    if (c <= mn)
+        return (uint16_t)mx;
+    return (uint16_t)(a + b - c);
+}
+
+/* prediction at (y >= 1, x) from the current row (values left of x) and the row above */
+static inline uint16_t predict_px(const uint16_t *cur, const uint16_t *prev, size_t x, size_t nx, int p,
+                                  uint16_t base)
+{
+    uint32_t b = prev[x];
+    uint32_t a = x ? cur[x - 1] : b;
+    uint32_t c = x ? prev[x - 1] : b;
+    uint32_t d = x + 1 < nx ? prev[x + 1] : b;
+    switch (p) {
+    case PMP_NONE: return base;
+    case PMP_LEFT: return (uint16_t)a;
+    case PMP_UP: return (uint16_t)b;
+    case PMP_AVG2: return (uint16_t)((a + b + 1) >> 1);
+    case PMP_AVG4: return (uint16_t)((a + b + c + d + 2) >> 2);
+    default: return med3(a, b, c);
+    }
+}
+
+static inline uint16_t predict_first_row(const uint16_t *cur, size_t x, int p, uint16_t base)
+{
+    if (p == PMP_NONE)
+        return base;
+    return x ? cur[x - 1] : 0;
+}
+
+static inline uint16_t resid(uint16_t v, uint16_t pred) { return pmc_zigzag((uint16_t)(v - pred)); }
+static inline uint32_t capped(uint16_t z) { return z < COST_CAP ? z : COST_CAP; }
+
+/* ---- portable encoder kernels ---- */
+
+static void costs_row_portable(const uint16_t *cur, const uint16_t *prev, size_t x0, size_t x1, size_t nx,
+                               uint16_t base, uint64_t cost[PMP_COUNT])
+{
+    if (!prev) { /* first row of a plane: every predictor but NONE predicts the left neighbour */
+        uint64_t none = 0, left = 0;
+        for (size_t x = x0; x < x1; x++) {
+            none += capped(resid(cur[x], base));
+            left += capped(resid(cur[x], x ? cur[x - 1] : 0));
+        }
+        cost[PMP_NONE] += none;
+        for (int p = PMP_LEFT; p < PMP_COUNT; p++)
+            cost[p] += left;
+        return;
+    }
+    for (size_t x = x0; x < x1; x++)
+        for (int p = 0; p < PMP_COUNT; p++)
+            cost[p] += capped(resid(cur[x], predict_px(cur, prev, x, nx, p, base)));
+}
+
+static void resid_row_portable(const uint16_t *cur, const uint16_t *prev, size_t x0, size_t x1, size_t nx,
+                               int p, uint16_t base, uint16_t *z)
+{
+    for (size_t x = x0; x < x1; x++)
+        z[x] = resid(cur[x], prev ? predict_px(cur, prev, x, nx, p, base) : predict_first_row(cur, x, p, base));
+}
+
+#if PMC_X86
+/* ---- AVX2 encoder kernels: 16 interior pixels (1 <= x, x + 16 < nx) at a time ---- */
+
+PMC_TARGET_AVX2 static inline __m256i zz16(__m256i v, __m256i pred)
+{
+    __m256i r = _mm256_sub_epi16(v, pred);
+    return _mm256_xor_si256(_mm256_slli_epi16(r, 1), _mm256_srai_epi16(r, 15));
+}
+
+PMC_TARGET_AVX2 static inline __m256i avg4_16(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+    const __m256i zero = _mm256_setzero_si256(), two = _mm256_set1_epi32(2);
+    __m256i lo = _mm256_add_epi32(_mm256_add_epi32(_mm256_unpacklo_epi16(a, zero), _mm256_unpacklo_epi16(b, zero)),
+                                  _mm256_add_epi32(_mm256_unpacklo_epi16(c, zero), _mm256_unpacklo_epi16(d, zero)));
+    __m256i hi = _mm256_add_epi32(_mm256_add_epi32(_mm256_unpackhi_epi16(a, zero), _mm256_unpackhi_epi16(b, zero)),
+                                  _mm256_add_epi32(_mm256_unpackhi_epi16(c, zero), _mm256_unpackhi_epi16(d, zero)));
+    lo = _mm256_srli_epi32(_mm256_add_epi32(lo, two), 2);
+    hi = _mm256_srli_epi32(_mm256_add_epi32(hi, two), 2);
+    return _mm256_packus_epi32(lo, hi);
+}
+
+PMC_TARGET_AVX2 static inline __m256i med_16(__m256i a, __m256i b, __m256i c)
+{
+    __m256i mn = _mm256_min_epu16(a, b), mx = _mm256_max_epu16(a, b);
+    __m256i grad = _mm256_sub_epi16(_mm256_add_epi16(a, b), c);
+    __m256i c_ge_mx = _mm256_cmpeq_epi16(_mm256_max_epu16(c, mx), c);
+    __m256i c_le_mn = _mm256_cmpeq_epi16(_mm256_min_epu16(c, mn), c);
+    __m256i r = _mm256_blendv_epi8(grad, mx, c_le_mn);
+    return _mm256_blendv_epi8(r, mn, c_ge_mx);
+}
+
+PMC_TARGET_AVX2 static inline __m256i pred_16(int p, __m256i a, __m256i b, __m256i c, __m256i d, __m256i vbase)
+{
+    switch (p) {
+    case PMP_NONE: return vbase;
+    case PMP_LEFT: return a;
+    case PMP_UP: return b;
+    case PMP_AVG2: return _mm256_avg_epu16(a, b);
+    case PMP_AVG4: return avg4_16(a, b, c, d);
+    default: return med_16(a, b, c);
+    }
+}
+
+#define LOADU(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+
+/* exact sum of a tile's codes: 32-bit lanes, one reduction per tile */
+PMC_TARGET_AVX2 static uint64_t tile_sum_avx2(const uint16_t *band, size_t nrows, size_t nx, size_t x0, size_t x1)
+{
+    const __m256i low16 = _mm256_set1_epi32(0xFFFF);
+    __m256i acc = _mm256_setzero_si256();
+    uint64_t sum = 0;
+    for (size_t y = 0; y < nrows; y++) {
+        const uint16_t *row = band + y * nx;
+        size_t x = x0;
+        for (; x + 16 <= x1; x += 16) {
+            __m256i v = LOADU(row + x);
+            acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_and_si256(v, low16), _mm256_srli_epi32(v, 16)));
+        }
+        for (; x < x1; x++)
+            sum += row[x];
+        if ((y & 1023) == 1023) { /* 32-bit lanes hold at least 2048 rows of 2 values each */
+            uint32_t lanes[8];
+            _mm256_storeu_si256((__m256i *)(void *)lanes, acc);
+            for (int i = 0; i < 8; i++)
+                sum += lanes[i];
+            acc = _mm256_setzero_si256();
+        }
+    }
+    uint32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)(void *)lanes, acc);
+    for (int i = 0; i < 8; i++)
+        sum += lanes[i];
+    return sum;
+}
+
+/* One 16-pixel step of the cost pass: adds min(z, cap) of every predictor
+ * for the lanes set in keep (all ones, or a mask when a final vector
+ * overlaps pixels already counted). */
+PMC_TARGET_AVX2 static inline void costs_16(const uint16_t *cur, const uint16_t *prev, size_t x, __m256i keep,
+                                            __m256i vbase, __m256i acc[PMP_COUNT])
+{
+    const __m256i cap = _mm256_set1_epi16((short)COST_CAP), ones = _mm256_set1_epi16(1);
+    __m256i v = LOADU(cur + x), a = LOADU(cur + x - 1), b = LOADU(prev + x);
+    __m256i c = LOADU(prev + x - 1), d = LOADU(prev + x + 1);
+    for (int p = 0; p < PMP_COUNT; p++) {
+        __m256i zc = _mm256_and_si256(_mm256_min_epu16(zz16(v, pred_16(p, a, b, c, d, vbase)), cap), keep);
+        acc[p] = _mm256_add_epi32(acc[p], _mm256_madd_epi16(zc, ones));
+    }
+}
+
+/* Interior pixels of a tile row (y >= 1) are done 16 at a time: from
+ * max(x0, 1) on, the end handled by one final vector that overlaps pixels
+ * already done (masked out here, recomputed identically in the residual
+ * pass); only column 0 and the last column (whose d is b) stay scalar. */
+PMC_TARGET_AVX2 static void costs_row_avx2(const uint16_t *cur, const uint16_t *prev, size_t x0, size_t x1,
+                                           size_t nx, uint16_t base, uint64_t cost[PMP_COUNT])
+{
+    if (!prev) {
+        costs_row_portable(cur, prev, x0, x1, nx, base, cost);
+        return;
+    }
+    size_t xs = x0 ? x0 : 1, xe = x1 < nx ? x1 : nx - 1; /* vector range [xs, xe) */
+    if (xs > x1)
+        xs = x1;
+    costs_row_portable(cur, prev, x0, xs, nx, base, cost);
+    if (xe < xs)
+        xe = xs;
+    const __m256i vbase = _mm256_set1_epi16((short)base), all = _mm256_set1_epi16(-1);
+    __m256i acc[PMP_COUNT];
+    for (int p = 0; p < PMP_COUNT; p++)
+        acc[p] = _mm256_setzero_si256();
+    size_t x = xs;
+    for (; x + 16 <= xe; x += 16)
+        costs_16(cur, prev, x, all, vbase, acc);
+    if (x < xe && xe >= 17) { /* final overlapping vector at xe - 16: keep lanes >= x */
+        const __m256i lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        __m256i keep = _mm256_cmpgt_epi16(lane, _mm256_set1_epi16((short)(x - (xe - 16)) - 1));
+        costs_16(cur, prev, xe - 16, keep, vbase, acc);
+        x = xe;
+    }
+    for (int p = 0; p < PMP_COUNT; p++) {
+        uint32_t lanes[8];
+        _mm256_storeu_si256((__m256i *)(void *)lanes, acc[p]);
+        for (int i = 0; i < 8; i++)
+            cost[p] += lanes[i];
+    }
+    costs_row_portable(cur, prev, x, x1, nx, base, cost);
+}
+
+PMC_TARGET_AVX2 static void resid_row_avx2(const uint16_t *cur, const uint16_t *prev, size_t x0, size_t x1,
+                                           size_t nx, int p, uint16_t base, uint16_t *z)
+{
+    if (!prev) {
+        resid_row_portable(cur, prev, x0, x1, nx, p, base, z);
+        return;
+    }
+    size_t xs = x0 ? x0 : 1, xe = x1 < nx ? x1 : nx - 1;
+    if (xs > x1)
+        xs = x1;
+    resid_row_portable(cur, prev, x0, xs, nx, p, base, z);
+    if (xe < xs)
+        xe = xs;
+    const __m256i vbase = _mm256_set1_epi16((short)base);
+    size_t x = xs;
+    for (;; x += 16) {
+        if (x + 16 > xe) { /* the end: one vector overlapping residuals of this tile already written */
+            if (x < xe && xe >= xs + 16)
+                x = xe - 16;
+            else
+                break;
+        }
+        __m256i v = LOADU(cur + x), a = LOADU(cur + x - 1), b = LOADU(prev + x);
+        __m256i c = LOADU(prev + x - 1), d = LOADU(prev + x + 1);
+        _mm256_storeu_si256((__m256i *)(void *)(z + x), zz16(v, pred_16(p, a, b, c, d, vbase)));
+        if (x + 16 == xe) {
+            x = xe;
+            break;
+        }
+    }
+    resid_row_portable(cur, prev, x, x1, nx, p, base, z);
+}
+#endif
+
+static uint64_t tile_sum_portable(const uint16_t *band, size_t nrows, size_t nx, size_t x0, size_t x1)
+{
+    uint64_t sum = 0;
+    for (size_t y = 0; y < nrows; y++) {
+        const uint16_t *row = band + y * nx;
+        uint32_t rs = 0; /* tw <= 65535, so a row sum fits 32 bits */
+        for (size_t x = x0; x < x1; x++)
+            rs += row[x];
+        sum += rs;
+    }
+    return sum;
+}
+
+void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, size_t tw, uint8_t *choice,
+                     uint16_t *base, uint16_t *z, int simd)
+{
+    const size_t ntx = (nx + tw - 1) / tw;
+    const int avx2 = pmc_use_avx2(simd);
+    for (size_t tx = 0; tx < ntx; tx++) {
+        size_t x0 = tx * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
+        uint64_t sum, cnt = (uint64_t)nrows * (x1 - x0);
+#if PMC_X86
+        if (avx2)
+            sum = tile_sum_avx2(band, nrows, nx, x0, x1);
+        else
+#endif
+            sum = tile_sum_portable(band, nrows, nx, x0, x1);
+        uint16_t b = (uint16_t)((sum + cnt / 2) / cnt);
+        uint64_t cost[PMP_COUNT] = {0};
+        for (size_t y = 0; y < nrows; y++) {
+            const uint16_t *cur = band + y * nx, *prev = (y || !first) ? cur - nx : NULL;
+#if PMC_X86
+            if (avx2)
+                costs_row_avx2(cur, prev, x0, x1, nx, b, cost);
+            else
+#endif
+                costs_row_portable(cur, prev, x0, x1, nx, b, cost);
+        }
+        /* ties go to the lowest-numbered predictor that needs no side
+         * information; NONE (which stores a base) only wins when strictly
+         * cheaper than all of them */
+        int best = PMP_LEFT;
+        for (int p = PMP_LEFT + 1; p < PMP_COUNT; p++)
+            if (cost[p] < cost[best])
+                best = p;
+        if (cost[PMP_NONE] < cost[best])
+            best = PMP_NONE;
+        choice[tx] = (uint8_t)best;
+        base[tx] = b;
+        for (size_t y = 0; y < nrows; y++) {
+            const uint16_t *cur = band + y * nx, *prev = (y || !first) ? cur - nx : NULL;
+#if PMC_X86
+            if (avx2)
+                resid_row_avx2(cur, prev, x0, x1, nx, best, b, z + y * nx);
+            else
+#endif
+                resid_row_portable(cur, prev, x0, x1, nx, best, b, z + y * nx);
+        }
+    }
+    (void)avx2;
+}
+
+/* ---- decoder ---- */
+
+/* Rebuild codes cur[x0..x1) of a row y >= 1 from residuals zr.  The left
+ * neighbour is carried in a register: reloading it from cur would put a
+ * store-to-load round trip on the critical path of every pixel. */
+static void unpredict_row(uint16_t *restrict cur, const uint16_t *restrict prev, const uint16_t *restrict zr,
+                          size_t x0, size_t x1, size_t nx, int p, uint16_t base)
+{
+    size_t x = x0;
+    if (x == 0 && x < x1) { /* left edge: a = c = b */
+        cur[0] = (uint16_t)(predict_px(cur, prev, 0, nx, p, base) + pmc_unzigzag(zr[0]));
+        x = 1;
+    }
+    size_t xe = x1 < nx ? x1 : nx - 1; /* the last column has d = b */
+    if (xe < x)
+        xe = x;
+    uint32_t a = x ? cur[x - 1] : 0;
+    switch (p) {
+    case PMP_NONE:
+        for (; x < xe; x++)
+            cur[x] = (uint16_t)(base + pmc_unzigzag(zr[x]));
+        break;
+    case PMP_LEFT:
+        for (; x < xe; x++)
+            cur[x] = (uint16_t)(a = (uint16_t)(a + pmc_unzigzag(zr[x])));
+        break;
+    case PMP_UP:
+        for (; x < xe; x++)
+            cur[x] = (uint16_t)(prev[x] + pmc_unzigzag(zr[x]));
+        break;
+    case PMP_AVG2:
+        for (; x < xe; x++)
+            cur[x] = (uint16_t)(a = (uint16_t)(((a + prev[x] + 1) >> 1) + pmc_unzigzag(zr[x])));
+        break;
+    case PMP_AVG4:
+        for (; x < xe; x++)
+            cur[x] = (uint16_t)(a = (uint16_t)(((a + prev[x] + prev[x - 1] + prev[x + 1] + 2) >> 2) +
+                                               pmc_unzigzag(zr[x])));
+        break;
+    default:
+        for (; x < xe; x++)
+            cur[x] = (uint16_t)(a = (uint16_t)(med3(a, prev[x], prev[x - 1]) + pmc_unzigzag(zr[x])));
+        break;
+    }
+    for (; x < x1; x++)
+        cur[x] = (uint16_t)(predict_px(cur, prev, x, nx, p, base) + pmc_unzigzag(zr[x]));
+}
+
+static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, size_t x1, int p, uint16_t base)
+{
+    for (size_t x = x0; x < x1; x++)
+        cur[x] = (uint16_t)(predict_first_row(cur, x, p, base) + pmc_unzigzag(zr[x]));
+}
+
+static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_t *lut, uint32_t ncodes, void *out,
+                    int itemsize)
+{
+    if (lut)
+        return pmq_dequant(cur, nx, index0, lut, ncodes, (uint16_t *)out);
+    if (itemsize == 2) {
+        memcpy(out, cur, nx * sizeof(uint16_t));
+        return PMC_OK;
+    }
+    uint16_t worst = 0;
+    uint8_t *o = (uint8_t *)out;
+    for (size_t x = 0; x < nx; x++) {
+        worst |= cur[x];
+        o[x] = (uint8_t)cur[x];
+    }
+    return worst > 255 ? PMC_E_CORRUPT : PMC_OK;
+}
+
+int pmp_decode(const uint16_t *z, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
+               const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, int simd)
+{
+    const size_t ny = g->ny, nx = g->nx, th = g->th, tw = g->tw;
+    (void)simd;
+    if (g->nplanes == 0 || ny == 0 || nx == 0)
+        return PMC_OK;
+    const size_t nty = (ny + th - 1) / th, ntx = (nx + tw - 1) / tw;
+    uint16_t *rows = (uint16_t *)malloc(2 * nx * sizeof(uint16_t));
+    if (!rows)
+        return PMC_E_NOMEM;
+    int rc = PMC_OK;
+    size_t t_plane = 0;
+    for (size_t pl = 0; pl < g->nplanes && rc == PMC_OK; pl++, t_plane += nty * ntx) {
+        uint16_t *cur = rows, *prev = rows + nx;
+        for (size_t y = 0; y < ny && rc == PMC_OK; y++) {
+            size_t row = pl * ny + y;
+            const uint16_t *zr = z + row * nx;
+            const size_t trow = t_plane + (y / th) * ntx;
+            for (size_t tx = 0; tx < ntx; tx++) {
+                size_t x0 = tx * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
+                int p = choice[trow + tx];
+                if (p >= PMP_COUNT) {
+                    rc = PMC_E_CORRUPT;
+                    break;
+                }
+                if (y == 0)
+                    unpredict_first_row(cur, zr, x0, x1, p, base[trow + tx]);
+                else
+                    unpredict_row(cur, prev, zr, x0, x1, nx, p, base[trow + tx]);
+            }
+            if (rc != PMC_OK)
+                break;
+            rc = emit_row(cur, nx, row * nx, lut, ncodes, (char *)out + row * nx * (size_t)itemsize, itemsize);
+            uint16_t *tmp = prev;
+            prev = cur;
+            cur = tmp;
+        }
+    }
+    free(rows);
+    return rc;
+}

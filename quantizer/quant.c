@@ -1,0 +1,109 @@
+/* quant.c - tables of the camera-model quantizer (see docs/FORMAT.md). */
+#include "quant.h"
+
+#include <math.h>
+
+/* Variance-stabilised value of ADU value x, in units of the noise sigma.
+ * Above the offset: generalised Anscombe 2*sqrt(e + 3/8 + rn^2) with
+ * e = (x - offset) / gain photo-electrons; below it the tangent line at the
+ * offset, so steps there are limited by the read noise.  The operation order
+ * is normative (independent decoders must rebuild the same tables). */
+static double vst(double x, double offset, double gain, double v0, double sv0)
+{
+    double e = (x - offset) / gain;
+    if (e >= 0.0)
+        return 2.0 * sqrt(e + v0);
+    return 2.0 * sv0 + e / sv0;
+}
+
+/* The four decoded values of the code covering ADU values lo..hi.
+ *
+ * Above the offset a code's interval widens with the signal (its width W
+ * grows like the noise), so its midpoint overestimates the mean of the values
+ * that fall in it by W^2 / (12 (mid - x0)), x0 being where the Anscombe
+ * argument vanishes; summed over the codes a pixel visits that is a bias of
+ * step^2/12 photo-electrons, which this removes.  The fractional point r is
+ * then dithered over the element index (floor(r + 1/8), ..., floor(r + 7/8))
+ * so that the mean of the decoded integers is r, and clamped to lo..hi so a
+ * decoded value always re-encodes to the same code. */
+static void reconstruct(uint32_t lo, uint32_t hi, double offset, double x0, uint16_t out[PMQ_PHASES])
+{
+    double mid = ((double)lo + (double)hi) / 2.0;
+    double r = mid;
+    if (mid >= offset) {
+        double w = (double)(hi - lo) + 1.0;
+        r = mid - w * w / (12.0 * (mid - x0));
+    }
+    for (int k = 0; k < PMQ_PHASES; k++) {
+        double v = floor(r + (2.0 * k + 1.0) / 8.0);
+        v = v < (double)lo ? (double)lo : v > (double)hi ? (double)hi : v;
+        out[k] = (uint16_t)v;
+    }
+}
+
+int pmq_tables(double offset, double gain, double read_noise, double step,
+               uint16_t *enc, uint16_t *dec, uint32_t *ncodes)
+{
+    /* ranges of docs/FORMAT.md: they keep every quantity below finite and nonzero (NaN fails them too) */
+    if (!(offset >= -1e6 && offset <= 1e6) || !(gain >= 1e-6 && gain <= 1e6) ||
+        !(read_noise >= 0.0 && read_noise <= 1e4) || !(step >= 1e-3 && step <= 1e3))
+        return PMC_E_PARAM;
+    const double v0 = 0.375 + read_noise * read_noise;
+    const double sv0 = sqrt(v0);
+    const double x0 = offset - gain * v0;
+    double prev_bin = 0.0;
+    uint32_t code = 0, lo = 0;
+    for (uint32_t x = 0; x < PMQ_TABLE_SIZE; x++) {
+        double bin = floor(vst((double)x, offset, gain, v0, sv0) / step + 0.5);
+        if (x > 0 && (bin != prev_bin || x == PMQ_TABLE_SIZE - 1)) {
+            reconstruct(lo, x - 1, offset, x0, dec + PMQ_PHASES * (size_t)code);
+            code++;
+            lo = x;
+        }
+        enc[x] = (uint16_t)code;
+        prev_bin = bin;
+    }
+    *ncodes = code + 1;
+    /* the saturation value has its own code; unused codes repeat it */
+    for (uint32_t c = code; c < PMQ_TABLE_SIZE; c++)
+        for (int k = 0; k < PMQ_PHASES; k++)
+            dec[PMQ_PHASES * (size_t)c + (size_t)k] = (uint16_t)(PMQ_TABLE_SIZE - 1);
+    return PMC_OK;
+}
+
+void pmq_map(const uint16_t *in, size_t n, const uint16_t *lut, uint16_t *out)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint16_t a = lut[in[i]], b = lut[in[i + 1]], c = lut[in[i + 2]], d = lut[in[i + 3]];
+        out[i] = a; out[i + 1] = b; out[i + 2] = c; out[i + 3] = d;
+    }
+    for (; i < n; i++)
+        out[i] = lut[in[i]];
+}
+
+int pmq_dequant(const uint16_t *restrict codes, size_t n, size_t index0, const uint16_t *restrict dec,
+                uint32_t ncodes, uint16_t *restrict out)
+{
+    uint32_t worst = 0;
+    size_t i = 0;
+    /* align the dither phase, then four elements of known phase at a time */
+    for (; i < n && ((index0 + i) & 3u); i++) {
+        worst = codes[i] > worst ? codes[i] : worst;
+        out[i] = dec[PMQ_PHASES * (size_t)codes[i] + ((index0 + i) & 3u)];
+    }
+    for (; i + 4 <= n; i += 4) {
+        uint32_t c0 = codes[i], c1 = codes[i + 1], c2 = codes[i + 2], c3 = codes[i + 3];
+        uint32_t m01 = c0 > c1 ? c0 : c1, m23 = c2 > c3 ? c2 : c3, m = m01 > m23 ? m01 : m23;
+        worst = m > worst ? m : worst;
+        out[i] = dec[4 * (size_t)c0];
+        out[i + 1] = dec[4 * (size_t)c1 + 1];
+        out[i + 2] = dec[4 * (size_t)c2 + 2];
+        out[i + 3] = dec[4 * (size_t)c3 + 3];
+    }
+    for (; i < n; i++) {
+        worst = codes[i] > worst ? codes[i] : worst;
+        out[i] = dec[PMQ_PHASES * (size_t)codes[i] + ((index0 + i) & 3u)];
+    }
+    return (n && worst >= ncodes) ? PMC_E_CORRUPT : PMC_OK;
+}

@@ -1,0 +1,66 @@
+"""Fixed inputs and configurations whose encoded bytes are committed in tests/fixtures/.
+
+Regenerate only for a deliberate format change (with a new format version):
+``python tests/fixture_cases.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _scene(shape, seed, offset=100.0, gain=2.2, level=50.0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.indices(shape[-2:])
+    blob = level * 20 * np.exp(-((yy - shape[-2] / 2) ** 2 + (xx - shape[-1] / 3) ** 2) / 40.0)
+    photons = rng.poisson(np.broadcast_to(level + blob, shape))
+    return np.clip(photons * gain + offset + rng.normal(0, 3, shape), 0, 65535).astype(np.uint16)
+
+
+def cases() -> dict[str, tuple[dict, np.ndarray]]:
+    """name -> (numcodecs config, input array)."""
+    rng = np.random.default_rng(2024)
+    return {
+        "huffquant16_scene_2d": ({"id": "huffquant16", "offset": 100.0, "gain": 2.2, "read_noise": 1.5,
+                                  "step": 1.0, "checksum": True}, _scene((64, 80), 1)),
+        "huffquant16_step2_3d": ({"id": "huffquant16", "offset": 100.0, "gain": 2.2, "read_noise": 0.0,
+                                  "step": 2.0, "checksum": False}, _scene((3, 40, 37), 2, level=5.0)),
+        "huffquant16_scale_1d": ({"id": "huffquant16", "offset": 100.0, "gain": 1.0, "read_noise": 0.0,
+                                  "step": 2.0, "checksum": True}, _scene((1, 3000), 3)[0]),
+        "huffquant16_below_offset": ({"id": "huffquant16", "offset": 400.0, "gain": 4.2, "read_noise": 1.0,
+                                      "step": 1.0, "checksum": True},
+                                     rng.integers(350, 420, (17, 19)).astype(np.uint16)),
+        "huffquant16_empty": ({"id": "huffquant16", "offset": 0.0, "gain": 1.0, "read_noise": 0.0,
+                               "step": 1.0, "checksum": True}, np.zeros((0,), np.uint16)),
+        "hufflossless_u16_scene": ({"id": "hufflossless", "checksum": True}, _scene((48, 48), 4)),
+        "hufflossless_u8": ({"id": "hufflossless", "checksum": False},
+                            (rng.normal(100, 8, (30, 50)).clip(0, 255)).astype(np.uint8)),
+        "hufflossless_u16_extremes": ({"id": "hufflossless", "checksum": True},
+                                      np.tile(np.array([0, 65535, 1, 40000], np.uint16), 100).reshape(20, 20)),
+        "hufflossless_constant": ({"id": "hufflossless", "checksum": True}, np.full((33, 33), 7, np.uint16)),
+        "nbitpack_12bit": ({"id": "nbitpack", "nbits": 12},
+                           rng.integers(0, 4096, 1001).astype(np.uint16)),
+        "nbitpack_auto_u8": ({"id": "nbitpack", "nbits": 0}, rng.integers(0, 32, 77).astype(np.uint8)),
+    }
+
+
+def write_all() -> None:
+    import numcodecs
+
+    FIXTURES.mkdir(exist_ok=True)
+    for name, (config, data) in cases().items():
+        codec = numcodecs.get_codec(dict(config))
+        encoded = codec.encode(data)
+        decoded = codec.decode(encoded)
+        np.savez(FIXTURES / f"{name}.npz", input=data, encoded=np.frombuffer(encoded, np.uint8),
+                 decoded=decoded, config=np.array(json.dumps(config)))
+        print(f"{name}: {data.nbytes} -> {len(encoded)} bytes")
+
+
+if __name__ == "__main__":
+    write_all()

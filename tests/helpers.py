@@ -1,0 +1,42 @@
+"""Test helpers: paths to ../shared, real camera data with its camera models, simulated frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DATA = SHARED / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# offset (ADU), gain (ADU/e-), read noise (e-) per real file, from ../shared/data/README.md
+# (lower ends of the fitted ranges where a range is given: a lower gain quantizes more finely).
+CAMERAS = {
+    "smlm_sdt_pMHC_AF647_10x128x128.tif": {"offset": 205.0, "gain": 17.0, "read_noise": 0.0},
+    "widefield_timelapse_ecoli_gfp_53x64x64.tif": {"offset": 400.0, "gain": 4.2, "read_noise": 0.0},
+    "lightsheet_bead_psf_61x128x128.tif": {"offset": 93.0, "gain": 1.8, "read_noise": 0.0},
+    "brightfield_worms_ccd_520x696.tif": {"offset": 100.0, "gain": 0.184, "read_noise": 13.0},
+}
+
+
+def require_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests need ../shared beside the repository (see README)")
+    return path
+
+
+def load_real(name: str) -> np.ndarray:
+    import tifffile
+
+    return tifffile.imread(require_shared(DATA / name))
+
+
+def simulate_scmos(shape, photons, offset=100.0, gain=2.2, read_noise=1.5, seed=0) -> np.ndarray:
+    """Poisson photons + Gaussian read noise + offset, in ADU, as uint16."""
+    rng = np.random.default_rng(seed)
+    electrons = rng.poisson(np.broadcast_to(photons, shape)).astype(np.float64)
+    electrons += rng.normal(0.0, read_noise, shape)
+    return np.clip(np.round(electrons * gain + offset), 0, 65535).astype(np.uint16)

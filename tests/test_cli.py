@@ -1,0 +1,37 @@
+"""The pymecompress command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+
+
+def run(*args):
+    # outside the repository, so the installed package (not the source tree) is imported
+    with tempfile.TemporaryDirectory() as cwd:
+        return subprocess.run([sys.executable, "-m", "pymecompress", *args], capture_output=True, text=True,
+                              cwd=cwd)
+
+
+def test_demo_reports_ratio_speed_and_bound():
+    out = run("demo")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "ratio" in text and "MB/s" in text and "sigma" in text
+    ratio = float(text.split("ratio ")[1].split("x")[0])
+    assert ratio > 2.0
+    max_err = float(text.split("error       : max ")[1].split()[0])
+    assert max_err <= 1.0
+
+
+def test_codecs_table():
+    out = run("codecs")
+    assert out.returncode == 0
+    for name in ("huffquant16", "hufflossless", "vstquant16", "nbitpack"):
+        assert name in out.stdout
+
+
+def test_bad_arguments_exit_code():
+    assert run("demo", "--step", "-1").returncode == 2
+    assert run("nonsense").returncode == 2
