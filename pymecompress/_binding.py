@@ -52,7 +52,7 @@ def _ptr(ctype: str, arr: np.ndarray):
     return ffi.cast(ctype, ffi.from_buffer(arr, require_writable=False))
 
 
-def _bytes_view(buf) -> np.ndarray:
+def bytes_view(buf) -> np.ndarray:
     """Flat read-only uint8 view of any contiguous buffer (bytes, memoryview, ndarray)."""
     arr = np.frombuffer(buf, dtype=np.uint8) if not isinstance(buf, np.ndarray) else buf
     if not arr.flags.c_contiguous and not arr.flags.f_contiguous:
@@ -149,7 +149,7 @@ class StreamInfo:
 
 def stream_info(buf) -> StreamInfo:
     """Parse and validate a PMCS header (raises DecodeError)."""
-    src = _bytes_view(buf)
+    src = bytes_view(buf)
     info = ffi.new("pmc_info *")
     _raise(lib.pmc_stream_info(_ptr("uint8_t *", src), src.size, info), "cannot decode")
     params = tuple(info.params[i] for i in range(4)) if info.mode == MODE_QUANT else None
@@ -159,7 +159,7 @@ def stream_info(buf) -> StreamInfo:
 
 def decode_chunk(buf, out: np.ndarray, info: StreamInfo, simd: int = DEFAULT_SIMD) -> None:
     """Decode a PMCS stream into the flat, writable, C-contiguous array ``out``."""
-    src = _bytes_view(buf)
+    src = bytes_view(buf)
     if info.mode == MODE_QUANT:
         try:
             tables = quant_tables(*info.params)
@@ -204,7 +204,7 @@ def huffman_segment_encode(z: np.ndarray) -> bytes:
 
 def huffman_segment_decode(buf, n: int) -> np.ndarray:
     """Decode one entropy-coded segment of ``n`` values (testing aid)."""
-    src = _bytes_view(buf)
+    src = bytes_view(buf)
     out = np.empty(n, np.uint16)
     _raise(lib.pmc_huf_decode(_ptr("uint8_t *", src), src.size, _ptr("uint16_t *", out), n),
            "cannot decode segment")
@@ -213,5 +213,5 @@ def huffman_segment_decode(buf, n: int) -> np.ndarray:
 
 def crc32c(buf, simd: int = DEFAULT_SIMD) -> int:
     """CRC-32C of a buffer."""
-    src = _bytes_view(buf)
+    src = bytes_view(buf)
     return int(lib.pmc_crc32c(_ptr("uint8_t *", src), src.size, simd))

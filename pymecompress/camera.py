@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-
 # Parameter ranges of the stream format (docs/FORMAT.md, "Quantizer tables").
 LIMITS = {
     "offset": (-1e6, 1e6, "ADU"),

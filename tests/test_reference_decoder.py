@@ -337,8 +337,8 @@ def test_largest_escape() -> None:
 
 
 def test_mode1_quantized_chunk() -> None:
-    # gain and step at their maxima: one bin for 0..65534, so ncodes = 2: code 0 -> v = [31889, 31889, 31889, 31890] (see
-    # test_quant_tables_hand_example_above_offset), code 1 -> 65535. Two planes of 3x1 with LEFT and all
+    # gain and step at their maxima: one bin for 0..65534, so ncodes = 2: code 0 -> v = [31889, 31889, 31889,
+    # 31890] (see test_quant_tables_hand_example_above_offset), code 1 -> 65535. Two planes of 3x1 with LEFT and all
     # residuals 0 (a constant segment), so every element holds code 0: the phase i mod 4 runs over the whole
     # chunk, across the plane boundary.
     params = (0.0, 1e6, 0.0, 1e3)

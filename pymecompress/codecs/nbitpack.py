@@ -55,7 +55,7 @@ class NBitPack(Codec):
         return header + _binding.nbit_pack(arr, nbits)
 
     def decode(self, buf, out=None):
-        src = _binding._bytes_view(buf)
+        src = _binding.bytes_view(buf)
         if src.size < _HEADER.size:
             raise DecodeError(f"{self.codec_id}: stream is truncated ({src.size} bytes, header needs 16)")
         magic, version, itemsize, nbits, flags, n = _HEADER.unpack(src[: _HEADER.size].tobytes())
