@@ -1,6 +1,7 @@
 """Benchmark: ratio and single-thread encode/decode speed of every codec on real and simulated frames.
 
-Run ``python bench/run.py`` (after ``pip install .``). Not a test: it prints a markdown table and asserts
+Run ``python bench/run.py`` (after ``pip install .``); ``--threads-only`` measures only the 1- vs 2-thread
+speed-up of compressing a multi-chunk array. Not a test: it prints a markdown table and asserts
 nothing. Speeds are medians of repeated runs in MB/s of uint16 input; this machine is noisy, so compare
 figures from one run only.
 """
@@ -80,11 +81,38 @@ def measure(label, encode, decode, data, repeats, bound=None):
     return f"| {label} | {data.nbytes / size:.2f} | {mb / t_enc:.0f} | {mb / t_dec:.0f} | {err} |"
 
 
+def thread_scaling(repeats: int) -> None:
+    """Encode and decode a multi-chunk array with 1 and with 2 threads (the C core releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    frame, (offset, gain, rn) = simulated_scene((4096, 4096), seed=1)
+    chunks = [np.ascontiguousarray(frame[i:i + 512, j:j + 512]) for i in range(0, 4096, 512)
+              for j in range(0, 4096, 512)]
+    codec = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn})
+    encoded = [codec.encode(c) for c in chunks]
+    print(f"\n### Threads: {len(chunks)} chunks of 512x512 uint16 ({frame.nbytes / 1e6:.0f} MB), huffquant16\n")
+    print("| threads | encode MB/s | decode MB/s |")
+    print("|---|---|---|")
+    speeds = {}
+    for threads in (1, 2):
+        with ThreadPoolExecutor(threads) as pool:
+            t_enc, _ = timed(lambda pool=pool: list(pool.map(codec.encode, chunks)), repeats)
+            t_dec, _ = timed(lambda pool=pool: list(pool.map(codec.decode, encoded)), repeats)
+        speeds[threads] = (frame.nbytes / 1e6 / t_enc, frame.nbytes / 1e6 / t_dec)
+        print(f"| {threads} | {speeds[threads][0]:.0f} | {speeds[threads][1]:.0f} |")
+    print(f"\nspeed-up with 2 threads: encode {speeds[2][0] / speeds[1][0]:.2f}x, "
+          f"decode {speeds[2][1] / speeds[1][1]:.2f}x")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--min-mb", type=float, default=8.0, help="tile small real files to at least this")
+    parser.add_argument("--threads-only", action="store_true", help="only the 1- vs 2-thread measurement")
     args = parser.parse_args(argv)
+    if args.threads_only:
+        thread_scaling(args.repeats)
+        return 0
     for name, data, (offset, gain, rn) in datasets(int(args.min_mb * 1e6)):
         print(f"\n### {name}: {data.shape} uint16, {data.nbytes / 1e6:.1f} MB, "
               f"offset {offset}, gain {gain}, read noise {rn}\n")
@@ -107,6 +135,7 @@ def main(argv=None) -> int:
             print(measure(f"zstd {level} (lossless)", z.encode, z.decode, data, args.repeats))
         nb = numcodecs.get_codec({"id": "nbitpack"})
         print(measure("nbitpack (auto width)", nb.encode, nb.decode, data, args.repeats))
+    thread_scaling(args.repeats)
     return 0
 
 

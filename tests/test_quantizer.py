@@ -144,3 +144,6 @@ def test_vstquant16_filter_roundtrip_and_idempotent():
     assert np.array_equal(f.encode(back), codes)
     out = np.empty_like(x)
     assert f.decode(codes, out=out) is out and np.array_equal(out, back)
+    fx = np.asfortranarray(x)  # an F-ordered (square) chunk keeps shape and layout
+    fcodes = f.encode(fx)
+    assert fcodes.shape == fx.shape and fcodes.flags.f_contiguous and np.array_equal(fcodes, codes)

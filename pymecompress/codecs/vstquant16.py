@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from numcodecs.abc import Codec
-from numcodecs.compat import ensure_contiguous_ndarray_like
+from numcodecs.compat import ensure_contiguous_ndarray_like, ensure_ndarray_like
 
 from .. import _binding
 from ..camera import CameraModel
@@ -52,11 +52,13 @@ class VSTQuant16(Codec):
         self.__init__(**state)
 
     def encode(self, buf) -> np.ndarray:
-        arr = memory_order_array(buf, ("u2",), self.codec_id)
-        flat = arr.reshape(-1)
-        codes = np.empty(flat.size, np.uint16)
-        _binding.lut_map(flat, self._tables.enc, codes)
-        return codes.reshape(arr.shape).astype("<u2", copy=False)  # little-endian, as FORMAT.md says
+        """Codes of ``buf``: same shape and memory layout (C or F), little-endian uint16."""
+        src = np.asarray(ensure_ndarray_like(buf))
+        f_order = src.flags.f_contiguous and not src.flags.c_contiguous
+        arr = memory_order_array(buf, ("u2",), self.codec_id)  # C-contiguous; an F-ordered input transposed
+        codes = np.empty(arr.shape, "<u2")
+        _binding.lut_map(arr.reshape(-1), self._tables.enc, codes.reshape(-1))
+        return codes.T if f_order else codes
 
     def decode(self, buf, out=None):
         raw = np.asarray(ensure_contiguous_ndarray_like(buf)).reshape(-1).view(np.uint8)

@@ -1,0 +1,153 @@
+"""zarr v3 and v2 arrays written with every codec, reopened in a fresh process; sharding, orders, partial writes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from helpers import simulate_scmos
+
+zarr = pytest.importorskip("zarr")
+
+from pymecompress import CameraModel, HuffmanLossless, HuffmanQuant16, NBitPack, VSTQuant16  # noqa: E402
+
+CAM = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5}
+BOUND = CameraModel(**CAM)
+
+
+def encodings(fmt: int, dtype: str):
+    """(label, create_array keyword arguments, lossless) for every codec that takes this dtype."""
+    out = []
+    if dtype == "uint16":
+        out.append(("huffquant16", {"compressors": [HuffmanQuant16(**CAM)]}, False))
+        if fmt == 3:
+            out.append(("vstquant16+zstd", {"filters": [VSTQuant16(**CAM)]}, False))
+            out.append(("nbitpack", {"serializer": NBitPack(12), "compressors": None}, True))
+        else:
+            out.append(("vstquant16+zstd", {"filters": [VSTQuant16(**CAM)], "compressors": [{"id": "zstd"}]},
+                        False))
+            out.append(("nbitpack", {"compressors": [NBitPack(12)]}, True))
+    out.append(("hufflossless", {"compressors": [HuffmanLossless()]}, True))
+    return out
+
+
+def cases():
+    for fmt in (3, 2):
+        for dtype in ("uint16", "uint8"):
+            for label, kwargs, lossless in encodings(fmt, dtype):
+                for sharded in ((False, True) if fmt == 3 else (False,)):
+                    for order in ("C", "F"):
+                        yield pytest.param(fmt, dtype, kwargs, lossless, sharded, order,
+                                           id=f"v{fmt}-{dtype}-{label}-{'sharded' if sharded else 'plain'}-{order}")
+
+
+def _data(dtype: str) -> np.ndarray:
+    a = simulate_scmos((3, 70, 90), np.linspace(1, 900, 90)[None, None, :], **CAM, seed=5)
+    return (a % 4096).astype(np.uint16) if dtype == "uint16" else (a % 256).astype(np.uint8)
+
+
+READER = textwrap.dedent("""
+    import json, sys, numpy as np, zarr
+    z = zarr.open_array(sys.argv[1], mode="r")
+    np.save(sys.argv[2], z[:])
+    print(json.dumps({"codecs": [type(c).__module__ for c in z.compressors]}))
+""")
+
+
+@pytest.mark.parametrize(("fmt", "dtype", "kwargs", "lossless", "sharded", "order"), list(cases()))
+def test_write_reopen_in_fresh_process(tmp_path, fmt, dtype, kwargs, lossless, sharded, order):
+    a = _data(dtype)
+    if order == "F":
+        a = np.asfortranarray(a)
+    extra = {"shards": (3, 64, 64)} if sharded else {}
+    if fmt == 2:
+        extra["order"] = order
+    else:
+        extra["config"] = {"order": order}
+    z = zarr.create_array(tmp_path / "a.zarr", shape=a.shape, chunks=(1, 32, 32), dtype=dtype, zarr_format=fmt,
+                          **kwargs, **extra)
+    z[:] = a
+    out = subprocess.run([sys.executable, "-c", READER, str(tmp_path / "a.zarr"), str(tmp_path / "b.npy")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    b = np.load(tmp_path / "b.npy")
+    if lossless:
+        assert np.array_equal(a, b)
+    else:
+        assert BOUND.error_sigmas(a, b).max() <= 1.0
+    assert a.tobytes() == _data(dtype).tobytes()  # our input was not modified
+
+
+def test_user_line_as_written(tmp_path):
+    """The README's line: ``compressors=[HuffmanQuant16(offset=100, gain=2.2)]`` for v3 and v2."""
+    a = simulate_scmos((100, 100), 50.0, offset=100, gain=2.2)
+    for fmt in (3, 2):
+        store = tmp_path / f"v{fmt}.zarr"
+        z = zarr.create_array(store, shape=a.shape, chunks=(50, 50), dtype="uint16", zarr_format=fmt,
+                              compressors=[HuffmanQuant16(offset=100, gain=2.2)])
+        z[:] = a
+        meta = json.loads((store / ("zarr.json" if fmt == 3 else ".zarray")).read_text())
+        if fmt == 3:
+            assert meta["codecs"][-1] == {"name": "huffquant16", "configuration": {
+                "offset": 100.0, "gain": 2.2, "read_noise": 0.0, "step": 1.0, "checksum": True}}
+        else:
+            assert meta["compressor"]["id"] == "huffquant16"
+        back = zarr.open_array(store, mode="r")[:]
+        assert CameraModel(offset=100, gain=2.2).error_sigmas(a, back).max() <= 1.0
+
+
+def test_partial_chunk_writes_are_stable(tmp_path):
+    """zarr decodes, patches and re-encodes whole chunks: untouched pixels must not drift."""
+    a = simulate_scmos((64, 64), 80.0, **CAM)
+    z = zarr.create_array(tmp_path / "p.zarr", shape=a.shape, chunks=(32, 32), dtype="uint16",
+                          compressors=[HuffmanQuant16(**CAM)])
+    z[:] = a
+    first = z[:]
+    for i in range(5):
+        z[i, i] = a[i, i]  # touch one pixel of the same chunk, five times
+    second = z[:]
+    untouched = np.ones(a.shape, bool)
+    untouched[np.arange(5), np.arange(5)] = False
+    assert np.array_equal(first[untouched], second[untouched])
+    assert BOUND.error_sigmas(a, second).max() <= 1.0
+
+
+def test_chunk_from_another_array_refused(tmp_path):
+    z = zarr.create_array(tmp_path / "x.zarr", shape=(64, 64), chunks=(32, 32), dtype="uint16",
+                          compressors=[HuffmanLossless()])
+    z[:] = 7
+    chunk = (tmp_path / "x.zarr" / "c" / "0" / "0").read_bytes()
+    (tmp_path / "x.zarr" / "c" / "0" / "1").write_bytes(chunk[:-1] + bytes([chunk[-1] ^ 1]))
+    from pymecompress import DecodeError
+
+    with pytest.raises(DecodeError):
+        zarr.open_array(tmp_path / "x.zarr", mode="r")[:]
+
+
+def test_wrong_dtype_refused_with_clear_message(tmp_path):
+    with pytest.raises(TypeError, match="uint16"):
+        zarr.create_array(tmp_path / "f.zarr", shape=(8,), chunks=(8,), dtype="float32",
+                          compressors=[HuffmanQuant16()])
+
+
+def test_zarr_entry_points_resolve_in_fresh_interpreter(tmp_path):
+    code = textwrap.dedent("""
+        import zarr.registry as r
+        for name in ("huffquant16", "hufflossless", "vstquant16", "nbitpack"):
+            cls = r.get_codec_class(name)
+            assert cls.codec_id == name and cls.__module__ == "pymecompress.zarr_codecs", cls
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_import_pymecompress_does_not_import_zarr(tmp_path):
+    code = ("import sys, pymecompress, numcodecs; numcodecs.get_codec({'id': 'huffquant16'}); "
+            "print('zarr' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.stdout.strip() == "False", out.stderr
