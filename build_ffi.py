@@ -3,6 +3,7 @@
 ``setup.py`` names this file in ``cffi_modules``; it is not imported at run time.
 """
 
+import os
 from pathlib import Path
 
 from cffi import FFI
@@ -46,6 +47,10 @@ size_t pmc_huf_bound(size_t n);
 int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written);
 int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n);
 uint32_t pmc_crc32c(const uint8_t *data, size_t len, int simd);
+
+size_t pmc_legacy_huf_bound(size_t n);
+int pmc_legacy_huf_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t cap, size_t *written);
+int pmc_legacy_huf_decode(const uint8_t *src, size_t len, uint8_t *dst, size_t nsym, size_t *end_bits);
 """
 
 SOURCES = [
@@ -56,21 +61,31 @@ SOURCES = [
     "quantizer/quant.c",
     "quantizer/predict.c",
     "quantizer/nbit.c",
+    "bcl/legacy.c",
 ]
 
 # Exact IEEE arithmetic (no FMA contraction) keeps the quantizer tables identical
 # on every machine; no -march flag: AVX2 kernels are chosen at run time.
 CFLAGS = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-strict-aliasing", "-Wall", "-Wextra"]
+LINK_ARGS: list[str] = []
+
+# PYMECOMPRESS_SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer build for tests/sanitize.sh (the module
+# then only loads with the sanitizer runtimes preloaded: LD_PRELOAD=libasan.so:libubsan.so).  -O1 comes last.
+if os.environ.get("PYMECOMPRESS_SANITIZE") == "1":
+    SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g", "-O1"]
+    CFLAGS += SANITIZE
+    LINK_ARGS += SANITIZE
 
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
     "pymecompress._core",
     '#include "bcl/stream.h"\n#include "bcl/huffman.h"\n#include "bcl/crc32c.h"\n'
-    '#include "quantizer/quant.h"\n#include "quantizer/nbit.h"\n',
+    '#include "quantizer/quant.h"\n#include "quantizer/nbit.h"\n#include "bcl/legacy.h"\n',
     sources=SOURCES,
     include_dirs=["."],
     extra_compile_args=CFLAGS,
+    extra_link_args=LINK_ARGS,
     libraries=["m"],
 )
 

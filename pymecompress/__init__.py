@@ -11,6 +11,8 @@ Examples
 import importlib.util
 
 from .camera import CameraModel
+from .codecs.legacy_huffman import LegacyHuffman
+from .codecs.legacy_quant16 import LegacyQuant16
 from .errors import DecodeError
 from .registry import list_codecs
 
@@ -41,6 +43,8 @@ __all__ = [
     "DecodeError",
     "HuffmanLossless",
     "HuffmanQuant16",
+    "LegacyHuffman",
+    "LegacyQuant16",
     "NBitPack",
     "VSTQuant16",
     "list_codecs",

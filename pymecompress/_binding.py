@@ -49,7 +49,12 @@ def avx2_available() -> bool:
 
 
 def _ptr(ctype: str, arr: np.ndarray):
-    return ffi.cast(ctype, ffi.from_buffer(arr, require_writable=False))
+    """A C pointer of type ``ctype`` (e.g. ``"uint16_t *"``) into ``arr``'s memory.
+
+    The returned cdata is a typed array over the buffer and keeps ``arr`` alive,
+    so a temporary (such as an aligned copy) survives until the C call returns.
+    """
+    return ffi.from_buffer(ctype.replace("*", "[]"), arr, require_writable=False)
 
 
 def bytes_view(buf) -> np.ndarray:
@@ -98,17 +103,34 @@ def quant_tables(offset: float, gain: float, read_noise: float, step: float) -> 
     return QuantTables(enc, dec, int(ncodes[0]))
 
 
+def _aligned(arr: np.ndarray) -> np.ndarray:
+    """``arr``, or an aligned copy when it sits at an address its C type may not be read from.
+
+    Caller buffers (numpy views at odd byte offsets, ``bytes`` slices) can be
+    misaligned; the C kernels read and write them as ``uint16_t``, which is
+    undefined behaviour at an odd address.
+    """
+    return arr if arr.flags.aligned else arr.copy()
+
+
 def lut_map(values: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
-    """``out[i] = lut[values[i]]`` over flat contiguous uint16 arrays."""
-    lib.pmq_map(_ptr("uint16_t *", values), values.size, _ptr("uint16_t *", lut), _ptr("uint16_t *", out))
+    """``out[i] = lut[values[i]]`` over flat contiguous uint16 arrays (any alignment)."""
+    dest = out if out.flags.aligned else np.empty_like(out)
+    lib.pmq_map(_ptr("uint16_t *", _aligned(values)), values.size, _ptr("uint16_t *", lut),
+                _ptr("uint16_t *", dest))
+    if dest is not out:
+        out[...] = dest
 
 
 def dequantize(codes: np.ndarray, tables: QuantTables, out: np.ndarray) -> None:
-    """Dequantize a flat chunk of codes into ``out``, refusing codes the tables do not define."""
-    rc = lib.pmq_dequant(_ptr("uint16_t *", codes), codes.size, 0, _ptr("uint16_t *", tables.dec),
-                         tables.ncodes, _ptr("uint16_t *", out))
+    """Dequantize a flat chunk of codes into ``out`` (any alignment), refusing codes the tables do not define."""
+    dest = out if out.flags.aligned else np.empty_like(out)
+    rc = lib.pmq_dequant(_ptr("uint16_t *", _aligned(codes)), codes.size, 0, _ptr("uint16_t *", tables.dec),
+                         tables.ncodes, _ptr("uint16_t *", dest))
     if rc:
         raise DecodeError(f"code out of range: these parameters define codes 0..{tables.ncodes - 1}")
+    if dest is not out:
+        out[...] = dest
 
 
 def encode_chunk(data: np.ndarray, nx: int, ny: int, mode: int, params: tuple[float, ...] | None,
@@ -197,7 +219,7 @@ def huffman_segment_encode(z: np.ndarray) -> bytes:
     bound = lib.pmc_huf_bound(z.size)
     dst = np.empty(bound, np.uint8)
     written = ffi.new("size_t *")
-    _raise(lib.pmc_huf_encode(_ptr("uint16_t *", z), z.size, _ptr("uint8_t *", dst), bound, written),
+    _raise(lib.pmc_huf_encode(_ptr("uint16_t *", _aligned(z)), z.size, _ptr("uint8_t *", dst), bound, written),
            "segment encoding failed")
     return dst[: written[0]].tobytes()
 
@@ -215,3 +237,50 @@ def crc32c(buf, simd: int = DEFAULT_SIMD) -> int:
     """CRC-32C of a buffer."""
     src = bytes_view(buf)
     return int(lib.pmc_crc32c(_ptr("uint8_t *", src), src.size, simd))
+
+
+# ---- legacy formats ----
+# The header-less Huffman bit stream of the original pymecompress / BCL (docs/FORMAT.md, "Legacy formats").
+
+
+def legacy_huffman_encode(data: np.ndarray) -> bytes:
+    """Encode a flat contiguous uint8 array as one legacy (BCL) Huffman bit stream (no count, no header)."""
+    n = data.size
+    if n == 0:
+        return b""
+    bound = lib.pmc_legacy_huf_bound(n)
+    dst = np.empty(bound, np.uint8)
+    written = ffi.new("size_t *")
+    rc = lib.pmc_legacy_huf_encode(_ptr("uint8_t *", data), n, _ptr("uint8_t *", dst), bound, written)
+    _raise(rc, "legacy Huffman encoding failed")
+    return dst[: written[0]].tobytes()
+
+
+def legacy_huffman_max_symbols(nbytes: int) -> int:
+    """Most symbols a legacy Huffman stream of ``nbytes`` bytes can hold (a 9-bit tree, then >= 1 bit each)."""
+    return max(0, 8 * nbytes - 9)
+
+
+def legacy_huffman_decode(buf, nsym: int, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Decode the first ``nsym`` symbols of a legacy Huffman bit stream.
+
+    Returns the symbols (``out`` if given: a flat writable uint8 array of ``nsym``
+    elements) and the number of stream bits the tree and those codes occupy (bits
+    after them are ignored).  Raises DecodeError when the stream cannot hold
+    ``nsym`` symbols (checked before allocating), ends early or has an invalid tree.
+    """
+    src = bytes_view(buf)
+    if nsym < 0 or nsym > legacy_huffman_max_symbols(src.size):
+        raise DecodeError(f"legacy Huffman stream: {src.size} bytes cannot hold {nsym} symbols")
+    dest = np.empty(nsym, np.uint8) if out is None else out
+    if nsym == 0:
+        return dest, 0
+    end = ffi.new("size_t *")
+    rc = lib.pmc_legacy_huf_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(dest), nsym, end)
+    if rc == -1:
+        raise DecodeError(f"legacy Huffman stream is truncated: its {src.size} bytes end before {nsym} symbols")
+    if rc == -2:
+        raise DecodeError("legacy Huffman stream is corrupt: invalid code tree (more than 511 nodes or a symbol "
+                          "that appears twice)")
+    _raise(rc, "cannot decode legacy Huffman stream")
+    return dest, int(end[0])

@@ -39,6 +39,26 @@ CODECS: tuple[dict, ...] = (
         "parameters": ("nbits",),
         "purpose": "pack n-bit camera data densely (12-bit data in 1.5 bytes per pixel), very fast",
     },
+    {
+        "id": "pymecompress-huffman",
+        "class": "LegacyHuffman",
+        "kind": "compressor",
+        "lossless": True,
+        "dtypes": ("uint8", "int8", "bool"),
+        "parameters": (),
+        "purpose": "compatibility: the original pymecompress's byte Huffman codec (read old data, write for old "
+                   "readers)",
+    },
+    {
+        "id": "pymecompress-quant16",
+        "class": "LegacyQuant16",
+        "kind": "compressor",
+        "lossless": False,
+        "dtypes": ("uint16",),
+        "parameters": ("offset", "scale", "legacy_decode"),
+        "purpose": "compatibility: the original pymecompress's sqrt quantizer + Huffman (read old data, write for old "
+                   "readers)",
+    },
 )
 
 
@@ -49,6 +69,6 @@ def list_codecs() -> list[dict]:
     --------
     >>> from pymecompress import list_codecs
     >>> [c["id"] for c in list_codecs()]
-    ['huffquant16', 'hufflossless', 'vstquant16', 'nbitpack']
+    ['huffquant16', 'hufflossless', 'vstquant16', 'nbitpack', 'pymecompress-huffman', 'pymecompress-quant16']
     """
     return [dict(c) for c in CODECS]
