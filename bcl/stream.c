@@ -84,7 +84,12 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
      * collects a segment's worth before it is entropy-coded.  The predictor
      * map is only complete at the end, so the segments are written after
      * room for the largest possible map and moved down once it is known. */
-    const int direct = mode == PMC_MODE_LOSSLESS && itemsize == 2; /* codes are the input */
+    /* src is the caller's buffer and may sit at any address (e.g. a numpy view
+     * at an odd offset): uint16 data that is not 2-byte aligned is never read
+     * through a uint16_t pointer (undefined behaviour) but copied band by band
+     * into cbuf with memcpy. */
+    const int aligned = itemsize == 1 || ((uintptr_t)src & 1u) == 0;
+    const int direct = mode == PMC_MODE_LOSSLESS && itemsize == 2 && aligned; /* codes are the input */
     const size_t band_max = th * nx, seg = PMC_SEG_DEFAULT;
     uint16_t *cbuf = NULL, *zbuf = NULL;
     uint8_t *choice = (uint8_t *)malloc(ntiles ? ntiles : 1);
@@ -110,7 +115,11 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
                 if (y0) /* keep the last row of the previous band as the row above */
                     memcpy(cbuf, cbuf + band_max, nx * sizeof(uint16_t));
                 uint16_t *dstc = cbuf + nx;
-                if (mode == PMC_MODE_QUANT)
+                if (!aligned) {
+                    memcpy(dstc, (const uint8_t *)src + first_el * sizeof(uint16_t), nrows * nx * sizeof(uint16_t));
+                    if (mode == PMC_MODE_QUANT) /* in place: element by element */
+                        pmq_map(dstc, nrows * nx, enc_lut, dstc);
+                } else if (mode == PMC_MODE_QUANT)
                     pmq_map((const uint16_t *)src + first_el, nrows * nx, enc_lut, dstc);
                 else
                     for (size_t i = 0; i < nrows * nx; i++)
@@ -268,8 +277,13 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
             o += 2;
         }
     }
-    /* residuals go straight into out when it holds uint16 */
-    z = info.itemsize == 2 ? (uint16_t *)out : (uint16_t *)malloc((n ? n : 1) * sizeof(uint16_t));
+    /* residuals go straight into out when it holds uint16, unless out is not
+     * 2-byte aligned (the caller's buffer may sit at any address; writing
+     * through a misaligned uint16_t pointer is undefined behaviour): then the
+     * chunk is decoded in z and copied to out at the end */
+    const int misaligned = info.itemsize == 2 && ((uintptr_t)out & 1u) != 0;
+    z = info.itemsize == 2 && !misaligned ? (uint16_t *)out
+                                          : (uint16_t *)malloc((n ? n : 1) * sizeof(uint16_t));
     if (!z) {
         rc = PMC_E_NOMEM;
         goto done;
@@ -296,8 +310,10 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
         goto done;
     }
     if (n)
-        rc = pmp_decode(z, &g, choice, base, info.mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes, out,
-                        info.itemsize, simd);
+        rc = pmp_decode(z, &g, choice, base, info.mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes,
+                        misaligned ? (void *)z : out, info.itemsize, simd);
+    if (rc == PMC_OK && misaligned)
+        memcpy(out, z, n * sizeof(uint16_t));
 done:
     if (z && z != (uint16_t *)out)
         free(z);

@@ -1,15 +1,24 @@
 /* nbit.c - n-bit packer (see nbit.h). */
 #include "nbit.h"
 
+#include <string.h>
+
 size_t pmn_packed_size(size_t n, unsigned nbits)
 {
     /* n * nbits / 8 rounded up, without overflowing for huge n */
     return (n / 8) * nbits + ((n % 8) * nbits + 7) / 8;
 }
 
+/* src and dst are the caller's buffers and may sit at any address (e.g. a
+ * numpy view at an odd offset): 16-bit items are moved with memcpy, never
+ * through a possibly misaligned uint16_t pointer (undefined behaviour). */
 static inline uint32_t load_item(const void *src, int itemsize, size_t i)
 {
-    return itemsize == 1 ? ((const uint8_t *)src)[i] : ((const uint16_t *)src)[i];
+    if (itemsize == 1)
+        return ((const uint8_t *)src)[i];
+    uint16_t v;
+    memcpy(&v, (const uint8_t *)src + i * sizeof v, sizeof v);
+    return v;
 }
 
 int pmn_pack(const void *src, size_t n, int itemsize, unsigned nbits, uint8_t *dst, size_t cap)
@@ -72,10 +81,12 @@ int pmn_unpack(const uint8_t *src, size_t len, unsigned nbits, void *dst, size_t
         uint32_t v = (uint32_t)acc & mask;
         acc >>= nbits;
         nacc -= nbits;
-        if (itemsize == 1)
+        if (itemsize == 1) {
             ((uint8_t *)dst)[i] = (uint8_t)v;
-        else
-            ((uint16_t *)dst)[i] = (uint16_t)v;
+        } else {
+            const uint16_t v16 = (uint16_t)v; /* memcpy: dst may be misaligned (see load_item) */
+            memcpy((uint8_t *)dst + i * sizeof v16, &v16, sizeof v16);
+        }
     }
     /* whatever is left in the accumulator and the stream must be zero padding */
     if (acc != 0)

@@ -1,0 +1,54 @@
+/* fuzz_common.h - small helpers shared by the libFuzzer targets in fuzz/.
+ *
+ * Each target checks, beyond "no crash, no sanitizer report, no leak", the
+ * contract the Python binding relies on: a decoder refuses hostile input only
+ * with one of the status codes that pymecompress turns into DecodeError, and
+ * whatever it accepts survives an encode/decode round trip.
+ */
+#ifndef PMC_FUZZ_COMMON_H
+#define PMC_FUZZ_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../bcl/pmc_common.h"
+
+/* Stop the run (libFuzzer reports the input as a crash) when cond is false. */
+#define FUZZ_CHECK(cond, what)                                                                                   \
+    do {                                                                                                         \
+        if (!(cond)) {                                                                                           \
+            fprintf(stderr, "fuzz check failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, (what), #cond);        \
+            abort();                                                                                             \
+        }                                                                                                        \
+    } while (0)
+
+/* The status codes pymecompress._binding maps to DecodeError: what a decoder
+ * may answer to malformed input (anything else would surface as ValueError or
+ * MemoryError, i.e. a caller error, in Python). */
+static inline int fuzz_is_decode_status(int rc)
+{
+    switch (rc) {
+    case PMC_OK:
+    case PMC_E_TRUNCATED:
+    case PMC_E_CORRUPT:
+    case PMC_E_TABLE:
+    case PMC_E_MAGIC:
+    case PMC_E_VERSION:
+    case PMC_E_CHECKSUM:
+    case PMC_E_TRAILING:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* A heap block of exactly `size` bytes (at least 1 allocated), so that
+ * AddressSanitizer flags any access past the end. */
+static inline void *fuzz_alloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    FUZZ_CHECK(p != NULL, "out of memory");
+    return p;
+}
+
+#endif

@@ -1,0 +1,62 @@
+/* fuzz_segment.c - libFuzzer target of pmc_huf_decode, the entropy-coded
+ * segment decoder (docs/FORMAT.md, "Entropy-coded segment").
+ *
+ * Input: a u16 (little-endian) value count n, then the segment: its byte
+ * length is the rest of the input.  The segment is copied into a block of
+ * exactly its size and decoded into a block of exactly n values, so any
+ * read outside the segment or write outside the output is caught.
+ *
+ * Checks besides the sanitizers: every refusal is a DecodeError status; an
+ * accepted segment decodes to the same values whatever the output buffer
+ * held before; the encoder accepts those values and its segment decodes to
+ * them again.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "../bcl/huffman.h"
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    const size_t n = pmc_rd16(data), len = size - 2;
+    uint8_t *seg = (uint8_t *)fuzz_alloc(len);
+    memcpy(seg, data + 2, len);
+    /* n = 0: no output buffer at all, as nothing may be written */
+    uint16_t *z = n ? (uint16_t *)fuzz_alloc(n * sizeof(uint16_t)) : NULL;
+    uint16_t *z2 = n ? (uint16_t *)fuzz_alloc(n * sizeof(uint16_t)) : NULL;
+    if (n) {
+        memset(z, 0x00, n * sizeof(uint16_t));
+        memset(z2, 0xFF, n * sizeof(uint16_t));
+    }
+
+    int rc = pmc_huf_decode(seg, len, z, n);
+    FUZZ_CHECK(rc == PMC_OK || rc == PMC_E_TRUNCATED || rc == PMC_E_CORRUPT || rc == PMC_E_TABLE,
+               "pmc_huf_decode refuses hostile input with a non-DecodeError status");
+    if (rc == PMC_OK) {
+        rc = pmc_huf_decode(seg, len, z2, n);
+        FUZZ_CHECK(rc == PMC_OK, "second decode of an accepted segment fails");
+        FUZZ_CHECK(n == 0 || memcmp(z, z2, n * sizeof(uint16_t)) == 0,
+                   "decoded values depend on what the output buffer held");
+
+        const size_t bound = pmc_huf_bound(n);
+        uint8_t *enc = (uint8_t *)fuzz_alloc(bound);
+        size_t w = 0;
+        rc = pmc_huf_encode(z, n, enc, bound, &w);
+        FUZZ_CHECK(rc == PMC_OK && w >= 1 && w <= bound, "re-encoding decoded values fails");
+        if (n)
+            memset(z2, 0xA5, n * sizeof(uint16_t));
+        rc = pmc_huf_decode(enc, w, z2, n);
+        FUZZ_CHECK(rc == PMC_OK, "a re-encoded segment does not decode");
+        FUZZ_CHECK(n == 0 || memcmp(z, z2, n * sizeof(uint16_t)) == 0, "decode(encode(z)) differs from z");
+        free(enc);
+    }
+    free(seg);
+    free(z);
+    free(z2);
+    return 0;
+}
