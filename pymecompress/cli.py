@@ -1,17 +1,49 @@
-"""The ``pymecompress`` command."""
+"""The ``pymecompress`` command.
+
+Sub-commands: ``demo``, ``codecs``, ``convert``, ``calibrate``, ``info``. Errors are one line on stderr
+(``pymecompress CMD: error: ...``) and exit code 2.
+
+Examples
+--------
+>>> main(["codecs"])  # doctest: +ELLIPSIS
+id ...
+0
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 
 from .registry import list_codecs
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import main
 
-    return main(step=args.step)
+    return main(step=args.step, out_dir=args.out)
 
 
 def _cmd_codecs(args: argparse.Namespace) -> int:
@@ -25,15 +57,129 @@ def _cmd_codecs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .convert import convert, load_calibration
+
+    camera: dict[str, float] = load_calibration(args.calibration) if args.calibration else {}
+    for key in ("offset", "gain", "read_noise"):
+        if getattr(args, key) is not None:
+            camera[key] = getattr(args, key)
+    summary = convert(args.input, args.output, codec=args.codec, camera=camera or None, step=args.step,
+                      chunks=args.chunks, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
+                      axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
+                      progress=not args.quiet and sys.stderr.isatty() or args.progress)
+    print(summary.format())
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate
+
+    cal = calibrate(args.input, dark=args.dark, offset=args.offset, read_noise=args.read_noise,
+                    max_frames=args.max_frames, saturation=args.saturation)
+    for w in cal.warnings:
+        print(f"pymecompress calibrate: warning: {w}", file=sys.stderr)
+    print("\n".join(line for line in cal.format().splitlines() if not line.startswith("warning")))
+    if args.out:
+        tmp = f"{args.out}.partial-{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(cal.to_json(), fh, indent=2)
+                fh.write("\n")
+            os.replace(tmp, args.out)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        print(f"written     : {args.out} (use: pymecompress convert MOVIE OUT.zarr --calibration {args.out})")
+    else:
+        print(f"use         : pymecompress convert MOVIE OUT.zarr --offset {cal.offset:.4g} --gain {cal.gain:.4g} "
+              f"--read-noise {cal.read_noise:.3g}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .info import describe, format_table, group_summary
+
+    rows = describe(args.path)
+    ome = group_summary(args.path)
+    if ome:
+        print(ome)
+    if not rows:
+        print(f"{args.path}: a zarr group without arrays")
+        return 0
+    print(format_table(rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pymecompress",
                                      description="Noise-bounded compression for photon-limited images.")
     sub = parser.add_subparsers(dest="command", required=True)
+
     demo = sub.add_parser("demo", help="compress the bundled real camera sample and report ratio, speed, error")
-    demo.add_argument("--step", type=float, default=1.0, help="quantization step in noise sigmas (default 1)")
+    demo.add_argument("--step", type=_positive_float, default=1.0,
+                      help="quantization step in noise sigmas (default 1)")
+    demo.add_argument("--out", default=".", metavar="DIR",
+                      help="folder for the PNG report pymecompress_demo.png (default: the current folder; needs "
+                           "matplotlib: pip install 'pymecompress[report]')")
     demo.set_defaults(func=_cmd_demo)
+
     codecs = sub.add_parser("codecs", help="list the codecs and what they are for")
     codecs.set_defaults(func=_cmd_codecs)
+
+    conv = sub.add_parser(
+        "convert", help="compress a TIFF / OME-TIFF / folder of frames / .npy stack into zarr or OME-Zarr",
+        description="Stream an image stack into a compressed zarr v3 array (or, with --ome, an OME-Zarr image "
+                    "with a 2x2-binned pyramid), plane block by plane block, in bounded memory.")
+    conv.add_argument("input", help="TIFF/OME-TIFF/BigTIFF file, folder of TIFF frames, quoted glob "
+                                    "('frames/*.tif') or .npy file")
+    conv.add_argument("output", help="the .zarr folder to write")
+    conv.add_argument("--codec", choices=("huffquant16", "hufflossless", "nbitpack"), default="huffquant16",
+                      help="huffquant16 (noise-bounded, uint16, needs the camera; default), hufflossless or "
+                           "nbitpack (lossless)")
+    cam = conv.add_argument_group("camera (huffquant16)")
+    cam.add_argument("--calibration", metavar="FILE", help="JSON written by `pymecompress calibrate --out`")
+    cam.add_argument("--offset", type=float, help="dark level, ADU")
+    cam.add_argument("--gain", type=_positive_float, help="ADU per photo-electron")
+    cam.add_argument("--read-noise", type=float, help="read noise, electrons (default 0, conservative)")
+    cam.add_argument("--step", type=_positive_float, help="quantization step in noise sigmas (default 1)")
+    conv.add_argument("--chunks", help="chunk shape, e.g. 1,512,512 (default: one plane, up to 512x512)")
+    conv.add_argument("--threads", type=_positive_int, default=min(4, os.cpu_count() or 1),
+                      help="threads compressing chunks (default: up to 4)")
+    ome = conv.add_argument_group("OME-Zarr")
+    ome.add_argument("--ome", action="store_true", help="write an OME-Zarr image with a 2x2-binned pyramid")
+    ome.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4",
+                     help="OME-NGFF version: 0.4 (zarr v2 storage, widest reader support; default) or 0.5 (zarr v3)")
+    ome.add_argument("--axes", help="axis names, e.g. tyx, zyx, tczyx (default: from the TIFF, else t..yx)")
+    ome.add_argument("--levels", type=int, help="extra pyramid levels (default: while planes stay >= 64 px, <= 4)")
+    ome.add_argument("--binning", choices=("mean", "sum"), default="mean",
+                     help="how pyramid levels combine 2x2 pixels (default mean; sum clips at the dtype maximum)")
+    conv.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    conv.add_argument("--quiet", action="store_true", help="no progress bar")
+    conv.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a "
+                                                              "terminal")
+    conv.set_defaults(func=_cmd_convert)
+
+    cal = sub.add_parser(
+        "calibrate", help="estimate camera offset, gain and read noise from a movie (photon-transfer fit)",
+        description="Fit var = gain * (mean - offset) + gain^2 read_noise^2 to per-pixel temporal means and "
+                    "frame-difference variances (robust to blinking, motion and drift). One line cannot separate "
+                    "offset and read noise: by default the offset is the fit's x-intercept (read noise 0); pin "
+                    "them with --dark, --offset or --read-noise.")
+    cal.add_argument("input", help="a movie of a mostly static scene: TIFF, folder of frames or .npy")
+    cal.add_argument("--out", metavar="FILE", help="write the result as JSON for `convert --calibration`")
+    pin = cal.add_mutually_exclusive_group()
+    pin.add_argument("--dark", metavar="DARK", help="frames taken without light (pins offset and read noise)")
+    pin.add_argument("--offset", type=float, help="known offset, ADU (the read noise follows from the fit)")
+    pin.add_argument("--read-noise", type=float, help="known read noise, electrons (the offset follows)")
+    cal.add_argument("--max-frames", type=_positive_int, default=1000, help="use at most N frames (default 1000)")
+    cal.add_argument("--saturation", type=float, help="leave out pixels reaching this ADU value (default: the "
+                                                      "dtype's maximum)")
+    cal.set_defaults(func=_cmd_calibrate)
+
+    info = sub.add_parser("info", help="codecs, dtype, shape, chunks, stored bytes and ratio of a zarr store")
+    info.add_argument("path", help="a zarr array or group (e.g. an OME-Zarr image)")
+    info.set_defaults(func=_cmd_info)
     return parser
 
 
@@ -41,9 +187,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, OSError) as err:
-        print(f"pymecompress {args.command}: error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"pymecompress {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except ImportError as err:
+        if err.name not in ("zarr", "tifffile", "tqdm"):
+            raise
+        hint = "pymecompress[zarr]" if err.name == "zarr" else err.name
+        _error(args.command, f"{err}: this command needs it; install it with pip install '{hint}'")
         return 2
+    except (ValueError, TypeError, OSError) as err:
+        _error(args.command, str(err) or type(err).__name__)
+        return 2
+
+
+def _error(command: str, message: str) -> None:
+    print(f"pymecompress {command}: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from .codecs.huffquant16 import HuffmanQuant16
 
 SAMPLE = "smlm_sdt_pMHC_AF647_10x128x128.tif"
 SAMPLE_CAMERA = {"offset": 205.0, "gain": 17.0, "read_noise": 0.0}
+REPORT_NAME = "pymecompress_demo.png"
 
 
 def load_sample() -> np.ndarray:
@@ -41,6 +44,9 @@ class DemoResult:
     mean_error_sigma: float
     bias_photons: float
     step: float
+    frames: np.ndarray | None = field(default=None, repr=False)
+    decoded: np.ndarray | None = field(default=None, repr=False)
+    plane_bytes: list[int] = field(default_factory=list, repr=False)
 
     @property
     def ratio(self) -> float:
@@ -75,7 +81,7 @@ def run_demo(step: float = 1.0, repeats: int = 7) -> DemoResult:
     bias = float(np.mean(decoded.astype(np.float64) - frames)) / codec.gain
     mb = frames.nbytes / 1e6
     return DemoResult(frames.nbytes, sum(len(c) for c in chunks), mb / t_enc, mb / t_dec,
-                      float(err.max()), float(err.mean()), bias, step)
+                      float(err.max()), float(err.mean()), bias, step, frames, decoded, [len(c) for c in chunks])
 
 
 def format_report(r: DemoResult) -> str:
@@ -93,6 +99,32 @@ def format_report(r: DemoResult) -> str:
     ])
 
 
-def main(step: float = 1.0) -> int:
-    print(format_report(run_demo(step=step)))
+def write_png(r: DemoResult, out_dir: str | os.PathLike = ".") -> str | None:
+    """Write the PNG report of a demo run into ``out_dir``; None (and a note on stdout) without matplotlib.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_png(run_demo(repeats=1), tempfile.mkdtemp())  # doctest: +SKIP
+    """
+    from .camera import CameraModel
+    from .report import have_matplotlib, write_report
+
+    if not have_matplotlib():
+        print('report      : skipped (matplotlib is not installed: pip install "pymecompress[report]")')
+        return None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plane = r.frames[0].nbytes
+    ratios = [plane / n for n in r.plane_bytes]
+    path = write_report(out / REPORT_NAME, r.frames, r.decoded, CameraModel(step=r.step, **SAMPLE_CAMERA), ratios,
+                        title=f"pymecompress demo: huffquant16 on {SAMPLE}, ratio {r.ratio:.2f}x")
+    print(f"report      : {path}")
+    return path
+
+
+def main(step: float = 1.0, out_dir: str | os.PathLike = ".") -> int:
+    result = run_demo(step=step)
+    print(format_report(result), flush=True)
+    write_png(result, out_dir)
     return 0
