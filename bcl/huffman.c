@@ -3,8 +3,9 @@
  * Encoder
  *   1. One pass counts the values in a histogram of 4032 indexes: z itself
  *      below 2048, z >> 5 above.  The symbol of a value depends only on its
- *      index, whatever k, so the counts give k, the symbol counts and the
- *      exact number of bits of the segment.
+ *      index, whatever k, so the counts give the symbol counts and the
+ *      exact number of bits of the segment for every k; k is the one giving
+ *      the fewest bits.
  *   2. Huffman code lengths (limited to 11 bits by halving the counts, ties
  *      broken as described at huffman_lengths), then the mode: raw when the
  *      Huffman segment cannot be smaller than 1 + 2n bytes.
@@ -381,6 +382,47 @@ static int write_constant(uint16_t v, uint8_t *dst, size_t *written)
     return PMC_OK;
 }
 
+/* Symbol counts (tk), code lengths (lk) and the size in bits of a segment
+ * coded with a given k: codes, w fields and the code-length table.  P holds
+ * the prefix sums of the histogram (see pmc_huf_encode).  With limit 0 the
+ * lengths are plain Huffman lengths, not limited to 11 bits (a cheaper
+ * estimate of the size, exact when they do not exceed 11 bits). */
+static uint64_t size_for_k(const uint32_t *P, unsigned k, uint64_t *tk, uint8_t *lk, int limit)
+{
+    unsigned used = 0, only = 0;
+    for (unsigned s = 0; s < NSYM; s++) {
+        tk[s] = 0;
+        if (!possible(s, k))
+            continue;
+        const uint32_t lo = base_of(s, k), hi = lo + (1u << extra_bits(s, k)); /* its values: [lo, hi) */
+        tk[s] = P[hi > 65535u ? HSIZE : hist_index(hi)] - P[hist_index(lo)];
+        if (tk[s]) {
+            used++;
+            only = s;
+        }
+    }
+    if (used == 1) {
+        /* one symbol, several values: pair it with the lowest-numbered unused
+         * possible symbol (0, or 1 when 0 is the one used; both are possible
+         * for every k <= 15), both of length 1 */
+        memset(lk, 0, NSYM);
+        lk[only] = 1;
+        lk[only == 0 ? 1 : 0] = 1;
+    } else if (limit) {
+        limited_lengths(tk, lk);
+    } else {
+        huffman_lengths(tk, lk);
+    }
+    uint64_t bits = 0;
+    unsigned nlen = 0;
+    for (unsigned s = 0; s < NSYM; s++)
+        if (lk[s]) {
+            nlen = s + 1;
+            bits += tk[s] * (lk[s] + extra_bits(s, k));
+        }
+    return bits + 8u * ((nlen + 1) / 2);
+}
+
 int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written)
 {
     if (!dst || !written || (n && !z))
@@ -401,8 +443,7 @@ int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t
     memset(H, 0, sizeof H);
     histogram(z, n, H);
 
-    /* index totals: the constant test and the count of each bit length */
-    uint64_t blcnt[17] = {0};
+    /* index totals, and the constant test */
     unsigned nidx = 0, lastidx = 0;
     for (unsigned i = 0; i < HSIZE; i++) {
         const uint32_t c = H[0][i] + H[1][i];
@@ -411,8 +452,6 @@ int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t
             continue;
         nidx++;
         lastidx = i;
-        const unsigned v = hist_value(i);
-        blcnt[v ? msb32(v) + 1 : 0] += c;
     }
     if (nidx == 1) {
         int equal = 1;
@@ -423,40 +462,37 @@ int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t
             return write_constant(z[0], dst, written);
     }
 
-    /* k: smallest k with at most n/32 values z >= 64 << k, i.e. of bit length >= 7 + k */
-    unsigned k = 0;
-    for (;; k++) {
-        uint64_t big = 0;
-        for (unsigned b = 7 + k; b <= 16; b++)
-            big += blcnt[b];
-        if (big * 32 <= (uint64_t)n)
+    /* k: a local minimum of the segment's bits (Huffman codes, w fields and
+     * the code-length table; estimated with lengths not limited to 11 bits),
+     * searched from the smallest k with at most n/32
+     * values z >= 64 << k (k0): down from k0 while the size shrinks, else up
+     * from k0 while it shrinks.  Every symbol's values form a range
+     * [base << k, next base << k) whose ends are multiples of 32 from 2048
+     * up, i.e. histogram index boundaries: prefix sums of the histogram give
+     * its count. */
+    uint32_t *const P = H[1]; /* P[i] = count of indexes < i, i = 0..HSIZE */
+    P[0] = 0;
+    for (unsigned i = 0; i < HSIZE; i++)
+        P[i + 1] = P[i] + H[0][i];
+    unsigned k0 = 0;
+    while (k0 < 10 && (uint64_t)(P[HSIZE] - P[hist_index(64u << k0)]) * 32 > (uint64_t)n)
+        k0++;
+    uint64_t total[NSYM];
+    uint8_t len[NSYM];
+    unsigned k = k0;
+    uint64_t best = size_for_k(P, k0, total, len, 0);
+    for (int dir = -1; dir <= 1; dir += 2) {
+        for (unsigned kk = k0 + (unsigned)dir; kk <= 15; kk += (unsigned)dir) { /* kk = -1 wraps above 15 */
+            const uint64_t b = size_for_k(P, kk, total, len, 0);
+            if (b >= best)
+                break;
+            best = b;
+            k = kk;
+        }
+        if (k != k0)
             break;
     }
-
-    /* symbol counts */
-    uint64_t total[NSYM];
-    memset(total, 0, sizeof total);
-    for (unsigned i = 0; i < HSIZE; i++)
-        if (H[0][i])
-            total[symbol_of(hist_value(i), k)] += H[0][i];
-    unsigned used = 0, only = 0;
-    for (unsigned s = 0; s < NSYM; s++)
-        if (total[s]) {
-            used++;
-            only = s;
-        }
-
-    uint8_t len[NSYM];
-    if (used == 1) {
-        /* one symbol, several values: pair it with the lowest-numbered unused
-         * possible symbol (0, or 1 when 0 is the one used; both are possible
-         * for every k <= 15), both of length 1 */
-        memset(len, 0, sizeof len);
-        len[only] = 1;
-        len[only == 0 ? 1 : 0] = 1;
-    } else {
-        limited_lengths(total, len);
-    }
+    size_for_k(P, k, total, len, 1);
 
     /* Size: the streams take sum(ceil(bits_i / 8)) bytes, between ceil(bits / 8)
      * and that + 3.  When even the smaller figure is not below 1 + 2n the
