@@ -64,7 +64,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     for key in ("offset", "gain", "read_noise"):
         if getattr(args, key) is not None:
             camera[key] = getattr(args, key)
-    summary = convert(args.input, args.output, codec=args.codec, camera=camera or None, step=args.step,
+    inputs = args.input[0] if len(args.input) == 1 else args.input
+    summary = convert(inputs, args.output, codec=args.codec, camera=camera or None, step=args.step,
                       chunks=args.chunks, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
                       axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
                       progress=not args.quiet and sys.stderr.isatty() or args.progress)
@@ -128,12 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     codecs.set_defaults(func=_cmd_codecs)
 
     conv = sub.add_parser(
-        "convert", help="compress a TIFF / OME-TIFF / folder of frames / .npy stack into zarr or OME-Zarr",
+        "convert", help="compress a TIFF / OME-TIFF / .npy stack, or TIFF or PZF frames, into zarr or OME-Zarr",
         description="Stream an image stack into a compressed zarr v3 array (or, with --ome, an OME-Zarr image "
-                    "with a 2x2-binned pyramid), plane block by plane block, in bounded memory.")
-    conv.add_argument("input", help="TIFF/OME-TIFF/BigTIFF file, folder of TIFF frames, quoted glob "
-                                    "('frames/*.tif') or .npy file")
-    conv.add_argument("output", help="the .zarr folder to write")
+                    "with a 2x2-binned pyramid), plane block by plane block, in bounded memory. Frames (a folder, "
+                    "a quoted glob or several files) are stacked along a new first axis in natural order of their "
+                    "paths (frame2 before frame10).")
+    conv.add_argument("input", nargs="+", metavar="INPUT",
+                      help="TIFF/OME-TIFF/BigTIFF file, .npy file, PYME .pzf frame, folder of TIFF or PZF frames, "
+                           "quoted glob ('frames/*.pzf'), or several TIFF or PZF files")
+    conv.add_argument("output", metavar="OUTPUT", help="the .zarr folder to write (always the last argument)")
     conv.add_argument("--codec", choices=("huffquant16", "hufflossless", "nbitpack"), default="huffquant16",
                       help="huffquant16 (noise-bounded, uint16, needs the camera; default), hufflossless or "
                            "nbitpack (lossless)")
@@ -166,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "frame-difference variances (robust to blinking, motion and drift). One line cannot separate "
                     "offset and read noise: by default the offset is the fit's x-intercept (read noise 0); pin "
                     "them with --dark, --offset or --read-noise.")
-    cal.add_argument("input", help="a movie of a mostly static scene: TIFF, folder of frames or .npy")
+    cal.add_argument("input", help="a movie of a mostly static scene: TIFF, folder or glob of TIFF or PZF frames, "
+                                   "or .npy")
     cal.add_argument("--out", metavar="FILE", help="write the result as JSON for `convert --calibration`")
     pin = cal.add_mutually_exclusive_group()
     pin.add_argument("--dark", metavar="DARK", help="frames taken without light (pins offset and read noise)")

@@ -1,4 +1,5 @@
-"""``pymecompress convert``: stream an image stack into a compressed zarr v3 array or an OME-Zarr image.
+"""``pymecompress convert``: stream an image stack (TIFF, ``.npy``, folders, globs or lists of TIFF or PYME PZF
+frames) into a compressed zarr v3 array or an OME-Zarr image.
 
 The input is read one block of planes at a time (one chunk along every leading axis, the whole image plane),
 blocks are compressed in a thread pool (the C core releases the GIL) and at most ``threads + 2`` blocks are
@@ -27,7 +28,7 @@ import os
 import shutil
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +192,19 @@ def _prepare_output(output: Path, overwrite: bool) -> Path:
     return parent / f".{output.name}.partial-{os.getpid()}"
 
 
+def _check_not_an_input(input: str | os.PathLike | Sequence[str | os.PathLike], output: Path) -> None:
+    """Refuse an output that is one of the inputs (``convert *.pzf`` without an output would name the last frame)."""
+    names = [input] if isinstance(input, (str, os.PathLike)) else list(input)
+    target = os.path.abspath(output)
+    for name in names:
+        if os.path.abspath(name) == target:
+            raise ValueError(f"the output {output} is also an input; the last argument must be the .zarr folder "
+                             "to write")
+    if output.suffix.lower() in (".pzf", ".tif", ".tiff", ".npy"):
+        raise ValueError(f"the output {output} looks like an input file; the last argument must be the .zarr "
+                         "folder to write")
+
+
 def _zarr_threads(threads: int):
     """zarr configuration for this conversion: codecs run through ``asyncio.to_thread`` in zarr's executor, sized
     to the requested threads (zarr creates it on first use, so the size sticks for the process)."""
@@ -199,17 +213,18 @@ def _zarr_threads(threads: int):
     return zarr.config.set({"threading.max_workers": max(1, threads), "async.concurrency": max(4, 2 * threads)})
 
 
-def convert(input: str | os.PathLike, output: str | os.PathLike, *, codec: str = "huffquant16",
-            camera: dict[str, float] | CameraModel | None = None, step: float | None = None,
-            chunks: str | tuple[int, ...] | None = None, threads: int = 1, ome_zarr: bool = False,
-            ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
+def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike, *,
+            codec: str = "huffquant16", camera: dict[str, float] | CameraModel | None = None,
+            step: float | None = None, chunks: str | tuple[int, ...] | None = None, threads: int = 1,
+            ome_zarr: bool = False, ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
             binning: str = "mean", overwrite: bool = False, progress: bool = True) -> ConvertSummary:
     """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
 
     Parameters
     ----------
-    input : path
-        TIFF / OME-TIFF / BigTIFF, a folder or glob of TIFF frames, or a ``.npy`` file (see
+    input : path or sequence of paths
+        TIFF / OME-TIFF / BigTIFF, a ``.npy`` file, a PYME ``.pzf`` frame, a folder or glob of TIFF or PZF
+        frames, or several TIFF or PZF files (stacked in natural order; see
         :func:`pymecompress.sources.open_source`).
     output : path
         The ``.zarr`` folder to write (must not exist unless ``overwrite``).
@@ -253,6 +268,7 @@ def convert(input: str | os.PathLike, output: str | os.PathLike, *, codec: str =
         raise ValueError(f"--ngff must be 0.4 or 0.5, got {ngff_version!r}")
     cam = _camera(codec, camera, step)
     output = Path(output)
+    _check_not_an_input(input, output)
     tmp = _prepare_output(output, overwrite)
     t0 = time.perf_counter()
     with open_source(input) as src:

@@ -39,6 +39,7 @@ __all__ = [
     "DATA_QUANT_SQRT",
     "dumps",
     "loads",
+    "loads_header",
 ]
 
 DATA_FMT_UINT8 = 0
@@ -100,6 +101,44 @@ def _check_header(header: dict, size: int) -> None:
     minimum = _HEADER_V3.size if header["Version"] == 3 else _HEADER_V1.size
     if not minimum <= header["DataOffset"] <= size:
         raise DecodeError(f"PZF: DataOffset {header['DataOffset']} lies outside the frame ({minimum}..{size})")
+
+
+def loads_header(data, frame_size: int | None = None) -> dict:
+    """Decode and check only the header of a PZF frame, without touching its payload.
+
+    Enough to learn a frame's shape and dtype from the first 64 bytes of a file, e.g. to check that a
+    folder of frames is consistent before decoding any of them.
+
+    Parameters
+    ----------
+    data : bytes-like
+        The start of the frame: at least its header (48 bytes in versions 1 and 2, 64 in version 3).
+    frame_size : int, optional
+        Size of the whole frame in bytes (default ``len(data)``), to check ``DataOffset`` against it.
+
+    Returns
+    -------
+    dict
+        The header fields, as :func:`loads` returns them.
+
+    Raises
+    ------
+    pymecompress.DecodeError
+        Not a PZF header, or one with unknown or unsupported fields (as :func:`loads`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymecompress import pzf
+    >>> data = pzf.dumps(np.zeros((6, 4), dtype=np.uint16), compression=pzf.DATA_COMP_HUFFCODE)
+    >>> h = pzf.loads_header(data[:64], frame_size=len(data))
+    >>> h["Width"], h["Height"], h["Depth"], h["DataFormat"] == pzf.DATA_FMT_UINT16
+    (6, 4, 1, True)
+    """
+    src = _binding.bytes_view(data)
+    header = _parse_header(src)
+    _check_header(header, src.size if frame_size is None else int(frame_size))
+    return header
 
 
 def loads(data) -> tuple[np.ndarray, dict]:

@@ -1,4 +1,5 @@
-"""Image stacks read plane by plane: TIFF / OME-TIFF / BigTIFF files, folders or globs of TIFF frames, ``.npy``.
+"""Image stacks read plane by plane: TIFF / OME-TIFF / BigTIFF files, folders, globs or lists of TIFF or PYME PZF
+frames, ``.npy``.
 
 Every source has a ``shape`` (the last two axes are the image plane, Y and X), a ``dtype`` and
 :meth:`ImageSource.read_planes`, which returns only the planes asked for, so that converting or calibrating
@@ -32,6 +33,7 @@ import numpy as np
 
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8", ".ome.tif", ".ome.tiff")
+PZF_SUFFIX = ".pzf"
 
 
 class InputError(ValueError):
@@ -39,8 +41,8 @@ class InputError(ValueError):
 
 
 def _natural_key(path: str) -> list:
-    """Sort ``frame2.tif`` before ``frame10.tif``."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", os.path.basename(path))]
+    """Sort ``frame2.tif`` before ``frame10.tif`` (whole paths: files of one folder stay together)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", os.path.normpath(path))]
 
 
 def _check_dtype(dtype: np.dtype, where: str) -> np.dtype:
@@ -65,7 +67,7 @@ class ImageSource:
     path : str
         What the user named.
     kind : str
-        ``"tiff"``, ``"frames"`` or ``"npy"``.
+        ``"tiff"``, ``"frames"`` (TIFF frames), ``"pzf"`` (PZF frames) or ``"npy"``.
     shape : tuple of int
         Full shape; the last two axes are Y, X.
     dtype : numpy.dtype
@@ -284,14 +286,165 @@ class FramesSource(ImageSource):
         return np.stack([self._file_planes(i // self._per_file)[i % self._per_file] for i in indices])
 
 
-def open_source(path: str | os.PathLike) -> ImageSource:
-    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a folder of TIFF frames or a glob of them.
+class PzfSource(ImageSource):
+    """PYME PZF frames (one 2-D frame per file), stacked along a new first axis in the given order.
+
+    Every header is read (its first 64 bytes) when the source opens, so a frame of another shape or dtype is
+    refused before anything is converted; each frame is then read and decoded only when its plane is asked for.
+    Planes are the arrays :func:`pymecompress.pzf.loads` returns with the depth axis dropped, shape
+    ``(Width, Height)``: PYME indexes images ``[x, y]`` and its own ``.h5`` and TIFF exports keep that layout, so
+    do we (no transpose). Square-root quantized frames decode to their dequantized integers (uint8 or uint16).
 
     Parameters
     ----------
-    path : str or path-like
-        A file, a directory (every ``*.tif``/``*.tiff`` in it) or a pattern such as ``"frames/img_*.tif"``
-        (quote it in a shell).
+    path : str
+        What the user named (a folder, a pattern, a file or a description of a list), for messages.
+    files : list of str
+        The frames, in stacking order.
+    stack : bool
+        Stack the frames along a new first axis (default); False for a single file read as one 2-D image.
+
+    Raises
+    ------
+    InputError
+        An unreadable file, a file that is not a PZF frame, float32 frames, 3-D frames (``Depth > 1``), or frames
+        whose shape or dtype differ from the first one's.
+    """
+
+    kind = "pzf"
+
+    def __init__(self, path: str, files: list[str], stack: bool = True) -> None:
+        if not files:
+            raise InputError(f"{path}: no PZF files found (expected *.pzf frames)")
+        if not stack and len(files) != 1:
+            raise ValueError("stack=False needs exactly one file")
+        self._files = files
+        first = self._header(files[0])
+        frame_shape = (first["Width"], first["Height"])
+        dtype = _check_dtype(self._dtype_of(first), files[0])
+        for f in files[1:]:
+            header = self._header(f)
+            self._check_frame(f, (header["Width"], header["Height"]), self._dtype_of(header), frame_shape, dtype)
+        super().__init__(path, _check_shape((len(files), *frame_shape) if stack else frame_shape, path), dtype)
+        self._stack = stack
+
+    @staticmethod
+    def _header(file: str) -> dict:
+        """The checked header of one file (its first 64 bytes), as :func:`pymecompress.pzf.loads_header`."""
+        from . import pzf
+        from .errors import DecodeError
+
+        try:
+            with open(file, "rb") as fh:
+                head = fh.read(64)
+                size = os.fstat(fh.fileno()).st_size
+            header = pzf.loads_header(head, frame_size=size)
+        except OSError as err:
+            raise InputError(f"{file}: cannot read it ({err.strerror or err})") from None
+        except DecodeError as err:
+            raise _pzf_error(file, err) from None
+        if header["Depth"] != 1:
+            raise InputError(f"{file}: a 3-D PZF frame ({header['Width']}x{header['Height']}x{header['Depth']}); "
+                             "only 2-D frames (Depth 1) can be stacked")
+        return header
+
+    @staticmethod
+    def _dtype_of(header: dict) -> np.dtype:
+        """The native-order dtype a header's ``DataFormat`` decodes to."""
+        from . import pzf
+
+        return pzf._DTYPES[header["DataFormat"]].newbyteorder("=")
+
+    def _check_frame(self, file: str, shape: tuple[int, ...], dtype: np.dtype, frame_shape: tuple[int, ...],
+                     frame_dtype: np.dtype) -> None:
+        """Raise :class:`InputError` naming ``file`` unless its frame matches the first one."""
+        if tuple(shape) != tuple(frame_shape) or dtype != frame_dtype:
+            raise InputError(f"{file}: frame of shape {'x'.join(map(str, shape))} {dtype.name} differs from the "
+                             f"first frame {self._files[0]} ({'x'.join(map(str, frame_shape))} {frame_dtype.name}); "
+                             "all frames must have the same shape and dtype")
+
+    def _read(self, indices: list[int]) -> np.ndarray:
+        from . import pzf
+        from .errors import DecodeError
+
+        frame_shape = self.shape[1:] if self._stack else self.shape
+        out = np.empty((len(indices), *frame_shape), dtype=self.dtype)
+        for k, i in enumerate(indices):
+            file = self._files[i]
+            try:
+                with open(file, "rb") as fh:
+                    data = fh.read()
+                array, _ = pzf.loads(data)
+            except OSError as err:
+                raise InputError(f"{file}: cannot read it ({err.strerror or err})") from None
+            except DecodeError as err:
+                raise _pzf_error(file, err, "; the file is truncated or corrupt") from None
+            if array.shape != (*frame_shape, 1) or array.dtype != self.dtype:  # the file changed since it was opened
+                self._check_frame(file, array.shape[:2] if array.shape[2:] == (1,) else array.shape, array.dtype,
+                                  frame_shape, self.dtype)
+            out[k] = array[:, :, 0]
+        return out
+
+
+def _pzf_error(file: str, err: Exception, hint: str = "") -> InputError:
+    """One-line error naming the file, from a :class:`pymecompress.DecodeError`."""
+    reason = str(err).removeprefix("PZF: ")
+    if not reason.startswith("not a PZF"):
+        reason = f"not a readable PZF frame ({reason})"
+    return InputError(f"{file}: {reason}{hint}")
+
+
+def _is_pzf(name: str) -> bool:
+    """Whether the file name ends with ``.pzf`` (any case)."""
+    return name.lower().endswith(PZF_SUFFIX)
+
+
+def _list_label(files: list[str]) -> str:
+    """How a list of files is named in messages and the summary: first .. last (N files)."""
+    return files[0] if len(files) == 1 else f"{files[0]} .. {files[-1]} ({len(files)} files)"
+
+
+def _frames_source(label: str, files: list[str]) -> ImageSource:
+    """PZF or TIFF frames, by file name; a mixture is refused."""
+    pzf_files = [f for f in files if _is_pzf(f)]
+    if pzf_files and len(pzf_files) != len(files):
+        other = next(f for f in files if not _is_pzf(f))
+        raise InputError(f"{label}: mixes PZF frames ({pzf_files[0]}) with other files ({other}); convert one kind "
+                         "at a time")
+    return PzfSource(label, files) if pzf_files else FramesSource(label, files)
+
+
+def _open_list(names: list[str]) -> ImageSource:
+    """Several files given one by one: PZF or TIFF frames, stacked in natural order."""
+    if not names:
+        raise InputError("no input given")
+    for name in names:
+        p = Path(name)
+        if p.is_dir():
+            raise InputError(f"{name}: a folder in a list of files; give either one folder or several files")
+        if not p.exists():
+            raise InputError(f"{name}: no such file")
+        if not p.is_file():
+            raise InputError(f"{name}: not a regular file")
+    files = sorted(names, key=_natural_key)
+    if not all(_is_pzf(f) or f.lower().endswith(TIFF_SUFFIXES) for f in files):
+        other = next(f for f in files if not (_is_pzf(f) or f.lower().endswith(TIFF_SUFFIXES)))
+        raise InputError(f"{other}: several inputs must all be PZF frames (*.pzf) or all TIFF files (*.tif); give "
+                         "a stack (.npy, multi-page TIFF) on its own")
+    return _frames_source(_list_label(files), files)
+
+
+def open_source(path: str | os.PathLike | Sequence[str | os.PathLike]) -> ImageSource:
+    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a PYME PZF frame, or a folder, glob or list of TIFF
+    or PZF frames.
+
+    Parameters
+    ----------
+    path : str, path-like or sequence of them
+        A file, a directory (every ``*.tif``/``*.tiff`` in it, or every ``*.pzf``), a pattern such as
+        ``"frames/img_*.tif"`` (quote it in a shell), or several files (all PZF frames or all TIFF files). Frames
+        are stacked along a new first axis in natural order of their paths (``frame2`` before ``frame10``), also
+        when listed one by one. A single PZF file is one 2-D image, like a single-page TIFF.
 
     Returns
     -------
@@ -301,7 +454,8 @@ def open_source(path: str | os.PathLike) -> ImageSource:
     Raises
     ------
     InputError
-        Missing, unreadable, truncated or unsupported input (only uint8 and uint16 images).
+        Missing, unreadable, truncated or unsupported input (only uint8 and uint16 images), or frames of different
+        shapes or dtypes.
 
     Examples
     --------
@@ -311,17 +465,25 @@ def open_source(path: str | os.PathLike) -> ImageSource:
     ...     print(err)
     no/such/file.tif: no such file or folder
     """
+    if not isinstance(path, (str, os.PathLike)):
+        return _open_list([os.fspath(p) for p in path])
     name = os.fspath(path)
     if any(c in name for c in "*?[") and not os.path.exists(name):
         files = sorted((f for f in glob.glob(name) if os.path.isfile(f)), key=_natural_key)
         if not files:
             raise InputError(f"{name}: the pattern matches no files")
-        return FramesSource(name, files)
+        return _frames_source(name, files)
     p = Path(name)
     if p.is_dir():
-        files = sorted((str(f) for f in p.iterdir() if f.is_file() and f.name.lower().endswith(TIFF_SUFFIXES)
-                        and not f.name.startswith(".")), key=_natural_key)
-        return FramesSource(name, files)
+        files = [str(f) for f in p.iterdir() if f.is_file() and not f.name.startswith(".")]
+        tiffs = sorted((f for f in files if f.lower().endswith(TIFF_SUFFIXES)), key=_natural_key)
+        pzfs = sorted((f for f in files if _is_pzf(f)), key=_natural_key)
+        if tiffs and pzfs:
+            raise InputError(f"{name}: the folder holds both TIFF and PZF frames; convert one kind at a time with a "
+                             f"quoted pattern such as '{os.path.join(name, '*.pzf')}'")
+        if not tiffs and not pzfs:
+            raise InputError(f"{name}: no TIFF or PZF frames found (expected *.tif, *.tiff or *.pzf files)")
+        return PzfSource(name, pzfs) if pzfs else FramesSource(name, tiffs)
     if not p.exists():
         raise InputError(f"{name}: no such file or folder")
     if not p.is_file():
@@ -332,4 +494,6 @@ def open_source(path: str | os.PathLike) -> ImageSource:
         return NpySource(name)
     if p.suffix.lower() == ".npy":
         raise InputError(f"{name}: not a .npy file (bad magic bytes); is it truncated or of another format?")
+    if _is_pzf(name) or (magic[:2] == b"BD" and magic[2:3] in (b"\x01", b"\x02", b"\x03")):
+        return PzfSource(name, [name], stack=False)
     return TiffSource(name)
