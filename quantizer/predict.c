@@ -375,6 +375,95 @@ static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, si
         cur[x] = (uint16_t)(predict_first_row(cur, x, p, base) + pmc_unzigzag(zr[x]));
 }
 
+/* One pixel of row B (below row A) by the general rule, its predictor taken
+ * from its tile. */
+static inline void unpredict_px(uint16_t *cur, const uint16_t *prev, const uint16_t *zr, size_t x, size_t nx,
+                                size_t tw, const uint8_t *choice, const uint16_t *base)
+{
+    const size_t t = x / tw;
+    cur[x] = (uint16_t)(predict_px(cur, prev, x, nx, choice[t], base[t]) + pmc_unzigzag(zr[x]));
+}
+
+/* Inner pixels of a pair of rows with predictor PRED(a, b, c, d): row A at
+ * x (above: P) and row B at x - 1 (above: A), x in [x, xf).  Each row's left
+ * neighbour is carried in a register, and so are the last three pixels of A
+ * that B needs: the two rows are two independent dependency chains, which the
+ * processor overlaps (one row alone is bound by the latency of its chain). */
+#define PRED_NONE(a, b, c, d) ((void)(a), (void)(b), (void)(c), (void)(d), (uint32_t)bs)
+#define PRED_LEFT(a, b, c, d) ((void)(b), (void)(c), (void)(d), (a))
+#define PRED_UP(a, b, c, d) ((void)(a), (void)(c), (void)(d), (uint32_t)(b))
+#define PRED_AVG2(a, b, c, d) ((void)(c), (void)(d), ((a) + (b) + 1) >> 1)
+#define PRED_AVG4(a, b, c, d) (((a) + (b) + (c) + (d) + 2) >> 2)
+#define PRED_MED(a, b, c, d) ((void)(d), (uint32_t)med3((a), (b), (c)))
+
+/* Inner pixels of a pair of rows with predictor PRED(a, b, c, d): row A at
+ * x (above: P) and row B at x - 1 (above: A), for x in [x, xf), 2 <= x,
+ * xf < nx.  Each row's left neighbour is carried in a register, and so are
+ * the last pixels of A that B needs: the two rows are two independent
+ * dependency chains, which the processor overlaps (one row alone is bound by
+ * the latency of its chain).  One small function per predictor keeps the
+ * loop's values in registers. */
+#define PAIR_FN(NAME, PRED)                                                                                      \
+    static void NAME(uint16_t *restrict A, uint16_t *restrict B, const uint16_t *restrict P,                    \
+                     const uint16_t *restrict zA, const uint16_t *restrict zB, size_t x, size_t xf, uint16_t bs) \
+    {                                                                                                            \
+        (void)bs;                                                                                                \
+        uint32_t aA = A[x - 1], aB = B[x - 2], a1 = A[x - 1], a2 = A[x - 2];                                     \
+        for (; x < xf; x++) {                                                                                    \
+            const uint32_t nA = (uint16_t)(PRED(aA, P[x], P[x - 1], P[x + 1]) + pmc_unzigzag(zA[x]));             \
+            A[x] = (uint16_t)nA;                                                                                 \
+            const uint32_t nB = (uint16_t)(PRED(aB, a1, a2, nA) + pmc_unzigzag(zB[x - 1]));                     \
+            B[x - 1] = (uint16_t)nB;                                                                             \
+            aA = nA;                                                                                             \
+            aB = nB;                                                                                             \
+            a2 = a1;                                                                                             \
+            a1 = nA;                                                                                             \
+        }                                                                                                        \
+    }
+
+PAIR_FN(pair_none, PRED_NONE)
+PAIR_FN(pair_left, PRED_LEFT)
+PAIR_FN(pair_up, PRED_UP)
+PAIR_FN(pair_avg2, PRED_AVG2)
+PAIR_FN(pair_avg4, PRED_AVG4)
+PAIR_FN(pair_med, PRED_MED)
+
+typedef void (*pair_fn)(uint16_t *, uint16_t *, const uint16_t *, const uint16_t *, const uint16_t *, size_t, size_t,
+                        uint16_t);
+
+/* Two rows y and y + 1 >= 2 of one band (same tiles, same predictors): A
+ * (row y, above it P) and B (row y + 1, above it A), decoded together, B one
+ * pixel behind A (B's pixel x needs A's pixel x + 1).  Same results as
+ * unpredict_row on A and then on B. */
+static void unpredict_pair(uint16_t *restrict A, uint16_t *restrict B, const uint16_t *restrict P,
+                           const uint16_t *restrict zA, const uint16_t *restrict zB, size_t nx, size_t tw,
+                           const uint8_t *choice, const uint16_t *base)
+{
+    const size_t ntx = (nx + tw - 1) / tw;
+    size_t xb = 0; /* B is done below xb */
+    for (size_t t = 0; t < ntx; t++) {
+        const size_t x0 = t * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
+        const int p = choice[t];
+        const uint16_t bs = base[t];
+        size_t x = x0, xa = x0 + 2 < x1 ? x0 + 2 : x1;
+        for (; x < xa; x++) /* A's first pixels: B's catch-up below needs them */
+            unpredict_px(A, P, zA, x, nx, tw, choice, base);
+        for (const size_t lim = xa < nx ? xa - 1 : nx; xb < lim; xb++)
+            unpredict_px(B, A, zB, xb, nx, tw, choice, base);
+        size_t xf = x1 < nx - 1 ? x1 : nx - 1; /* A's last column has d = b: general rule */
+        if (xf > x && xb == x - 1 && x >= 2) {
+            static const pair_fn fns[PMP_COUNT] = {pair_none, pair_left, pair_up, pair_avg2, pair_avg4, pair_med};
+            fns[p](A, B, P, zA, zB, x, xf, bs);
+            x = xf;
+            xb = x - 1;
+        }
+        for (; x < x1; x++)
+            unpredict_px(A, P, zA, x, nx, tw, choice, base);
+        for (const size_t lim = x1 < nx ? x1 - 1 : nx; xb < lim; xb++)
+            unpredict_px(B, A, zB, xb, nx, tw, choice, base);
+    }
+}
+
 static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_t *lut, uint32_t ncodes, void *out,
                     int itemsize)
 {
@@ -401,35 +490,48 @@ int pmp_decode(const uint16_t *z, const pmp_geometry *g, const uint8_t *choice, 
     if (g->nplanes == 0 || ny == 0 || nx == 0)
         return PMC_OK;
     const size_t nty = (ny + th - 1) / th, ntx = (nx + tw - 1) / tw;
-    uint16_t *rows = (uint16_t *)malloc(2 * nx * sizeof(uint16_t));
+    uint16_t *rows = (uint16_t *)malloc(3 * nx * sizeof(uint16_t));
     if (!rows)
         return PMC_E_NOMEM;
     int rc = PMC_OK;
     size_t t_plane = 0;
     for (size_t pl = 0; pl < g->nplanes && rc == PMC_OK; pl++, t_plane += nty * ntx) {
-        uint16_t *cur = rows, *prev = rows + nx;
-        for (size_t y = 0; y < ny && rc == PMC_OK; y++) {
-            size_t row = pl * ny + y;
+        uint16_t *cur = rows, *prev = rows + nx, *next = rows + 2 * nx;
+        for (size_t y = 0; y < ny && rc == PMC_OK;) {
+            const size_t row = pl * ny + y;
             const uint16_t *zr = z + row * nx;
             const size_t trow = t_plane + (y / th) * ntx;
-            for (size_t tx = 0; tx < ntx; tx++) {
-                size_t x0 = tx * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
-                int p = choice[trow + tx];
-                if (p >= PMP_COUNT) {
+            for (size_t tx = 0; tx < ntx; tx++)
+                if (choice[trow + tx] >= PMP_COUNT)
                     rc = PMC_E_CORRUPT;
-                    break;
-                }
-                if (y == 0)
-                    unpredict_first_row(cur, zr, x0, x1, p, base[trow + tx]);
-                else
-                    unpredict_row(cur, prev, zr, x0, x1, nx, p, base[trow + tx]);
-            }
             if (rc != PMC_OK)
                 break;
+            const int pair = y >= 1 && y + 1 < ny && (y + 1) / th == y / th; /* rows y, y + 1 in one band */
+            if (pair) {
+                unpredict_pair(cur, next, prev, zr, zr + nx, nx, tw, choice + trow, base + trow);
+            } else {
+                for (size_t tx = 0; tx < ntx; tx++) {
+                    const size_t x0 = tx * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
+                    if (y == 0)
+                        unpredict_first_row(cur, zr, x0, x1, choice[trow + tx], base[trow + tx]);
+                    else
+                        unpredict_row(cur, prev, zr, x0, x1, nx, choice[trow + tx], base[trow + tx]);
+                }
+            }
             rc = emit_row(cur, nx, row * nx, lut, ncodes, (char *)out + row * nx * (size_t)itemsize, itemsize);
-            uint16_t *tmp = prev;
-            prev = cur;
-            cur = tmp;
+            if (pair && rc == PMC_OK)
+                rc = emit_row(next, nx, (row + 1) * nx, lut, ncodes, (char *)out + (row + 1) * nx * (size_t)itemsize,
+                              itemsize);
+            /* the last row decoded becomes the row above; the others are free */
+            uint16_t *const old_prev = prev;
+            if (pair) {
+                prev = next;
+                next = cur;
+            } else {
+                prev = cur;
+            }
+            cur = old_prev;
+            y += pair ? 2 : 1;
         }
     }
     free(rows);
