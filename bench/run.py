@@ -10,16 +10,32 @@ Every contender runs on the same data in one process, single-threaded, in chunks
 planes of a stack, or 512 x 512 tiles of a large frame); speeds are the median of repeated runs in MB/s of
 uint16 input. This is not a test: it asserts nothing. The machine it runs on is noisy; compare figures from
 one run only.
+
+The original pymecompress 0.3.6 (same import name as ours) joins the tables when the environment variable
+PYMECOMPRESS_ORIGINAL_SITE names the site-packages directory that holds it (loaded into this process under
+another module name), or PYMECOMPRESS_LEGACY_PYTHON names a Python that has it (run there when its compiled
+module cannot be loaded here); without either it is skipped with a note. It is compared with huffquant16 at its
+own settings, offset=100 scale=1, both in chunks of at most 131,072 values.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.machinery
+import importlib.util
+import inspect
 import json
 import math
+import os
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,9 +82,16 @@ def simulated_scenes():
 
 
 def datasets(min_bytes: int):
+    """(label, stack, camera, planes per copy): the simulated scenes, then the real files repeated to min_bytes.
+
+    A real file repeated ``reps`` times is ``reps`` identical copies: chunks never span two copies (see
+    ``measure``), or a codec with long-range matching (zstd) would find the repetition and report a ratio
+    that the real file does not have.
+    """
     import tifffile
 
-    yield from simulated_scenes()
+    for label, data, cam in simulated_scenes():
+        yield label, data, cam, None
     for name, (label, cam) in REAL.items():
         path = SHARED / name
         if not path.exists():
@@ -78,7 +101,7 @@ def datasets(min_bytes: int):
         if data.ndim == 2:
             data = data[None]
         reps = max(1, -(-min_bytes // data.nbytes))
-        yield f"{label} (x{reps})", np.concatenate([data] * reps), cam
+        yield f"{label} (x{reps})", np.concatenate([data] * reps), cam, data.shape[0]
 
 
 def chunks_of(data: np.ndarray) -> list[np.ndarray]:
@@ -92,6 +115,21 @@ def chunks_of(data: np.ndarray) -> list[np.ndarray]:
     return [np.ascontiguousarray(data[i:i + per]) for i in range(0, data.shape[0], per)]
 
 
+SMALL_CHUNK = 2**17  # values per chunk at most, in the comparison with the original (it crashes on larger ones)
+
+
+def small_chunks_of(data: np.ndarray) -> list[np.ndarray]:
+    """Chunks of at most SMALL_CHUNK values: groups of whole planes, or 256-row tiles of large planes."""
+    stack = data if data.ndim == 3 else data.reshape(-1, *data.shape[-2:])
+    ny, nx = stack.shape[1:]
+    if ny * nx <= SMALL_CHUNK:
+        per = SMALL_CHUNK // (ny * nx)
+        return [np.ascontiguousarray(stack[i:i + per]) for i in range(0, stack.shape[0], per)]
+    rows, cols = 256, SMALL_CHUNK // 256
+    return [np.ascontiguousarray(stack[k, i:i + rows, j:j + cols]) for k in range(stack.shape[0])
+            for i in range(0, ny, rows) for j in range(0, nx, cols)]
+
+
 # ---------------------------------------------------------------------------------------- contenders
 
 @dataclass
@@ -100,6 +138,12 @@ class Contender:
     encode: object
     decode: object
     lossy_step: float | None = None  # quantization step in noise sigmas, None for lossless
+    chunking: Callable = chunks_of
+    # (chunks, repeats) -> (encode seconds, decode seconds, encoded bytes, decoded chunks): runs elsewhere
+    run: Callable | None = None
+    quiet: Callable = contextlib.nullcontext  # context manager around the timed runs
+    note: str = ""  # footnote under the table
+    optional: bool = False  # if it fails, say so and go on without it
 
 
 def _planes(fn):
@@ -112,7 +156,7 @@ def _planes(fn):
     return enc, dec
 
 
-def contenders(cam) -> list[Contender]:
+def contenders(cam, original=None) -> list[Contender]:
     offset, gain, rn = cam
     out = []
     for step in (1.0, 2.0):
@@ -153,6 +197,225 @@ def contenders(cam) -> list[Contender]:
         print("(pcodec not installed)", file=sys.stderr)
     nb = numcodecs.get_codec({"id": "nbitpack"})
     out.append(Contender("nbitpack (auto width)", nb.encode, nb.decode))
+    out.extend(pyme_settings(cam, original))
+    return out
+
+
+# --------------------------------------------------------------------------- the original pymecompress 0.3.6
+
+PYME = {"offset": 100, "scale": 1}  # the original's settings (PYME's defaults), for both sides of the comparison
+ENABLE_ORIGINAL = ("set PYMECOMPRESS_ORIGINAL_SITE to the site-packages directory that holds the original "
+                   "pymecompress 0.3.6, or PYMECOMPRESS_LEGACY_PYTHON to a Python that has it (README.md, Benchmark)")
+
+
+def padded(chunk):
+    """``chunk`` copied to the start of a zeroed buffer twice its size; returns the view of that start.
+
+    The original's quant16 encoder takes the chunk's byte count for its pixel count: it reads twice as many
+    values as the chunk holds and codes them all (its decoder returns the first half). Past the end of a large
+    array that read leaves mapped memory and crashes; here it reads zeros, which cost it the least they can.
+    """
+    buf = np.zeros(2 * chunk.size, chunk.dtype)
+    buf[:chunk.size] = chunk.reshape(-1)
+    return buf[:chunk.size].reshape(chunk.shape)
+
+
+@contextlib.contextmanager
+def quiet_c_stdout():
+    """Send file descriptor 1 to /dev/null: the original prints "Using AVX optimsed code" at every encode."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:  # no C library handle (Windows): leave the output alone
+        yield
+        return
+    sys.stdout.flush()
+    libc.fflush(None)
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        libc.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _original_version(pkg: Path) -> str:
+    if not pkg.is_dir():
+        raise ImportError(f"no directory {pkg}")
+    text = (pkg / "version.py").read_text() if (pkg / "version.py").exists() else ""
+    found = re.search(r"version\s*=\s*['\"]([^'\"]+)['\"]", text)
+    if not found:
+        raise ImportError(f"{pkg} is not the original pymecompress (no version.py)")
+    return found.group(1)
+
+
+def _load_module(name: str, path: Path) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class OriginalInProcess:
+    """The original's compiled module and numcodecs codecs, loaded from its package directory in this process as
+    ``pymecompress_original`` (ours keeps the name ``pymecompress``)."""
+
+    NAME = "pymecompress_original"
+
+    def __init__(self, pkg: Path):
+        self.version = _original_version(pkg)
+        found = [pkg / f"bcl{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES
+                 if (pkg / f"bcl{suffix}").exists()]
+        if not found:
+            raise ImportError(f"no compiled module bcl for this Python in {pkg}")
+        self.where = found[0]
+        parent = types.ModuleType(self.NAME)
+        parent.__path__ = []  # nothing else gets imported from there
+        sys.modules[self.NAME] = parent
+        saved = dict(numcodecs.registry.codec_registry)
+        try:
+            # Cython names a module's init function after the last part of its name (PyInit_bcl), so the
+            # compiled module loads under another package name; codecs.py does "from . import bcl"
+            parent.bcl = _load_module(f"{self.NAME}.bcl", self.where)
+            parent.codecs = _load_module(f"{self.NAME}.codecs", pkg / "codecs.py")
+        except BaseException:
+            for name in (f"{self.NAME}.codecs", f"{self.NAME}.bcl", self.NAME):
+                sys.modules.pop(name, None)
+            raise
+        finally:
+            # its codecs register the ids of our legacy codecs (pymecompress-huffman, -quant16): keep ours
+            numcodecs.registry.codec_registry.clear()
+            numcodecs.registry.codec_registry.update(saved)
+        if Path(parent.bcl.__file__).resolve() != self.where.resolve():
+            raise ImportError(f"{self.NAME}.bcl came from {parent.bcl.__file__}, not {self.where}")
+        self.codec = parent.codecs.HuffmanQuant16(**PYME)
+        self._check()
+
+    def _check(self) -> None:
+        """What it writes is the original's format: our reader of that format decodes it as it does."""
+        from pymecompress import LegacyQuant16
+
+        x = padded(np.arange(0, 60000, 7, dtype=np.uint16))
+        with quiet_c_stdout():
+            encoded = self.codec.encode(x)
+            theirs = np.asarray(self.codec.decode(encoded)).reshape(-1)
+        if not np.array_equal(theirs, LegacyQuant16(**PYME).decode(encoded)):
+            raise ImportError(f"{self.where} does not write the pymecompress-quant16 format")
+
+    def contender(self, name: str, step: float, note: str) -> Contender:
+        return Contender(name, self.codec.encode, self.codec.decode, step, lambda d: [padded(c) for c in
+                                                                                      small_chunks_of(d)],
+                         quiet=quiet_c_stdout, note=note, optional=True)
+
+
+def _original_worker_script() -> str:
+    """The original's encode and decode of the chunks in a job directory, timed as here (median of repeats)."""
+    return "\n".join([
+        "import json, statistics, sys, time",
+        "import numpy as np",
+        "import pymecompress.codecs as original  # run from /, so not ours",
+        inspect.getsource(timed), inspect.getsource(padded),
+        "job = sys.argv[1]",
+        "with open(job + '/job.json') as f:",
+        "    cfg = json.load(f)",
+        "codec = original.HuffmanQuant16(**cfg['settings'])",
+        "chunks = [padded(np.load(f'{job}/in{i}.npy')) for i in range(cfg['chunks'])]",
+        "t_enc, encoded = timed(lambda: [codec.encode(c) for c in chunks], cfg['repeats'])",
+        "t_dec, decoded = timed(lambda: [codec.decode(e) for e in encoded], cfg['repeats'])",
+        "np.savez(job + '/out.npz', *[np.asarray(d) for d in decoded])",
+        "with open(job + '/out.json', 'w') as f:",
+        "    json.dump({'encode_s': t_enc, 'decode_s': t_dec, 'bytes': sum(len(e) for e in encoded)}, f)",
+    ])
+
+
+def _ask_python(python: str) -> tuple[Path, str]:
+    """Where the original's package is in another Python's environment, and its version."""
+    code = ("import os, pymecompress.bcl, pymecompress.version as v\n"
+            "print(os.path.dirname(os.path.abspath(pymecompress.bcl.__file__)))\nprint(v.version)")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd="/", timeout=300)
+    if out.returncode:
+        last = (out.stderr.strip().splitlines() or ["?"])[-1]
+        raise RuntimeError(f"{python} has no original pymecompress ({last})")
+    pkg, version = out.stdout.strip().splitlines()[-2:]
+    return Path(pkg), version
+
+
+class OriginalWorker:
+    """The original run by another Python (PYMECOMPRESS_LEGACY_PYTHON), given the chunks as .npy files."""
+
+    def __init__(self, python: str, pkg: Path, version: str):
+        self.python, self.where, self.version = python, pkg, version
+
+    def run(self, chunks: list[np.ndarray], repeats: int):
+        with tempfile.TemporaryDirectory(prefix="pymecompress-original-") as job:
+            for i, chunk in enumerate(chunks):
+                np.save(f"{job}/in{i}.npy", chunk)
+            Path(job, "job.json").write_text(json.dumps({"settings": PYME, "chunks": len(chunks),
+                                                         "repeats": repeats}))
+            out = subprocess.run([self.python, "-c", _original_worker_script(), job], cwd="/",
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if out.returncode:
+                raise RuntimeError(f"the original's worker failed (exit {out.returncode}): {out.stderr[-1000:]}")
+            res = json.loads(Path(job, "out.json").read_text())
+            with np.load(f"{job}/out.npz") as npz:
+                decoded = [npz[f"arr_{i}"] for i in range(len(chunks))]
+        return res["encode_s"], res["decode_s"], res["bytes"], decoded
+
+    def contender(self, name: str, step: float, note: str) -> Contender:
+        return Contender(name, None, None, step, small_chunks_of, run=self.run, note=note, optional=True)
+
+
+def find_original(in_subprocess: bool = False):
+    """``(original, why)``: the original to compare with (None if there is none) and a note on how it runs."""
+    site = os.environ.get("PYMECOMPRESS_ORIGINAL_SITE")
+    python = os.environ.get("PYMECOMPRESS_LEGACY_PYTHON")
+    if not (site or python):
+        return None, f"the original pymecompress is not in this run: {ENABLE_ORIGINAL}"
+    problems, pkg, version = [], Path(site) / "pymecompress" if site else None, None
+    if python:
+        try:
+            where, version = _ask_python(python)
+        except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+            problems.append(str(e))
+            python = None
+        else:
+            pkg = pkg or where
+    if pkg is not None and not in_subprocess:
+        try:
+            original = OriginalInProcess(pkg)
+            return original, f"the original pymecompress {original.version}: {original.where}, in this process"
+        except Exception as e:  # ImportError, or what a module built for another numpy raises
+            problems.append(f"cannot load it in this process: {e}")
+    if python:
+        return OriginalWorker(python, where, version), (f"the original pymecompress {version}: {where}, "
+                                                        f"run by {python}")
+    if in_subprocess and not problems:
+        problems.append("--original-in-subprocess needs PYMECOMPRESS_LEGACY_PYTHON")
+    return None, f"the original pymecompress is not in this run: {'; '.join(problems)} ({ENABLE_ORIGINAL})"
+
+
+def pyme_settings(cam, original) -> list[Contender]:
+    """huffquant16 and the original's quant16 codec at the original's settings, in chunks it survives."""
+    step = CameraModel.from_scale(PYME["offset"], PYME["scale"], gain=cam[1]).step  # in this camera's sigmas
+    note = (f"at the original's settings offset={PYME['offset']} scale={PYME['scale']} (whatever the camera), both "
+            f"in chunks of at most {SMALL_CHUNK:,} values. The original's quant16 encoder reads and codes twice the "
+            "values a chunk holds (it crashed here on a chunk of 200,000 values); it gets each chunk at the start of "
+            "a zeroed buffer twice as long, its cheapest case.")
+    if original is None:
+        note += f" The original is not in this run: {ENABLE_ORIGINAL}."
+    ours = numcodecs.get_codec({"id": "huffquant16", **PYME})
+    out = [Contender(f"huffquant16 at offset={PYME['offset']} scale={PYME['scale']}", ours.encode, ours.decode,
+                     step, small_chunks_of, note=note)]
+    if original is not None:
+        out.append(original.contender(f"pymecompress {original.version} (original) quant offset={PYME['offset']} "
+                                      f"scale={PYME['scale']}", step, note))
     return out
 
 
@@ -180,13 +443,20 @@ def _size(encoded) -> int:
     return len(encoded)
 
 
-def measure(c: Contender, data: np.ndarray, cam, repeats: int) -> dict:
-    chunks = chunks_of(data)
-    t_enc, encoded = timed(lambda: [c.encode(ch) for ch in chunks], repeats)
-    t_dec, decoded = timed(lambda: [c.decode(e) for e in encoded], repeats)
+def measure(c: Contender, data: np.ndarray, cam, repeats: int, period: int | None = None) -> dict:
+    """Ratio, speeds and errors of one contender; chunks are cut within each copy of ``period`` planes."""
+    parts = [data] if period is None else [data[i:i + period] for i in range(0, data.shape[0], period)]
+    chunks = [ch for part in parts for ch in c.chunking(part)]
+    with c.quiet():
+        if c.run is None:
+            t_enc, encoded = timed(lambda: [c.encode(ch) for ch in chunks], repeats)
+            t_dec, decoded = timed(lambda: [c.decode(e) for e in encoded], repeats)
+            nbytes = sum(_size(e) for e in encoded)
+        else:
+            t_enc, t_dec, nbytes, decoded = c.run(chunks, repeats)
     mb = data.nbytes / 1e6
-    row = {"codec": c.name, "ratio": data.nbytes / sum(_size(e) for e in encoded),
-           "encode_mbps": mb / t_enc, "decode_mbps": mb / t_dec}
+    row = {"codec": c.name, "ratio": data.nbytes / nbytes, "encode_mbps": mb / t_enc, "decode_mbps": mb / t_dec,
+           "chunk_values": max(ch.size for ch in chunks), "note": c.note}
     back = np.concatenate([_as_uint16(d) for d in decoded])
     orig = np.concatenate([ch.reshape(-1) for ch in chunks])
     model = CameraModel(*cam)
@@ -207,13 +477,22 @@ def markdown(label: str, data: np.ndarray, cam, rows: list[dict]) -> str:
              f"(offset {cam[0]:g}, gain {cam[1]:g}, read noise {cam[2]:g})\n",
              "| codec | ratio | encode MB/s | decode MB/s | max error (sigma) | noise inflation | bias (photons) |",
              "|---|---|---|---|---|---|---|"]
+    notes: list[str] = []
     for r in rows:
         lossy = r["noise_inflation"] > 0
-        lines.append(f"| {r['codec']} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | "
+        name = r["codec"]
+        if r.get("note"):
+            if r["note"] not in notes:
+                notes.append(r["note"])
+            name += " " + "*" * (notes.index(r["note"]) + 1)
+        lines.append(f"| {name} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | "
                      f"{r['max_error_sigma']:.2f} | {100 * r['noise_inflation']:.1f} % | "
                      f"{r['bias_photons']:+.3f} |" if lossy else
-                     f"| {r['codec']} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | "
+                     f"| {name} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | "
                      "0 (lossless) | 0 | 0 |")
+    if notes:
+        lines.append("")
+        lines.extend(f"{'*' * (i + 1)} {note}" for i, note in enumerate(notes))
     return "\n".join(lines)
 
 
@@ -275,14 +554,25 @@ def main(argv=None) -> int:
     parser.add_argument("--min-mb", type=float, default=8.0, help="tile small real files to at least this")
     parser.add_argument("--threads-only", action="store_true", help="only the 1- vs 2-thread measurement")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.png and results.json go")
+    parser.add_argument("--original-in-subprocess", action="store_true",
+                        help="run the original pymecompress by PYMECOMPRESS_LEGACY_PYTHON even if it loads here")
     args = parser.parse_args(argv)
     repeats, min_mb = (3, 4.0) if args.quick else (args.repeats, args.min_mb)
     if args.threads_only:
         thread_scaling(repeats)
         return 0
+    original, why = find_original(args.original_in_subprocess)
+    print(f"({why})", file=sys.stderr)
     results = {}
-    for label, data, cam in datasets(int(min_mb * 1e6)):
-        rows = [measure(c, data, cam, repeats) for c in contenders(cam)]
+    for label, data, cam, period in datasets(int(min_mb * 1e6)):
+        rows = []
+        for c in contenders(cam, original):
+            try:
+                rows.append(measure(c, data, cam, repeats, period))
+            except Exception as e:  # the original may fail; the rest of the run goes on
+                if not c.optional:
+                    raise
+                print(f"({c.name} failed: {e!r})", file=sys.stderr)
         results[label] = rows
         print(markdown(label, data, cam, rows), flush=True)
     thread_scaling(repeats)

@@ -577,8 +577,8 @@ def test_original_decodes_our_output():
     """Set PYMECOMPRESS_LEGACY_PYTHON to a Python with the original pymecompress 0.3.x (and numcodecs) installed."""
     python = os.environ.get("PYMECOMPRESS_LEGACY_PYTHON")
     if not python:
-        pytest.skip("the original pymecompress is not installable here (it needs a Cython build and shares our "
-                    "package name); set PYMECOMPRESS_LEGACY_PYTHON to a Python that has it")
+        pytest.skip("the original pymecompress shares our package name, so it lives in a virtualenv of its own: "
+                    "set PYMECOMPRESS_LEGACY_PYTHON to a Python that has it (README.md, Benchmark, builds one)")
     data = np.random.default_rng(9).poisson(200, (64, 64)).astype(np.uint16) + 100
     chunks = {
         "quant": (LegacyQuant16(offset=100, scale=1).encode(data), {"id": "pymecompress-quant16", "offset": 100,
