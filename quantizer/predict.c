@@ -323,6 +323,16 @@ void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, s
 
 /* ---- decoder ---- */
 
+/* The decoder's predictors as expressions of the neighbours a, b, c, d of an
+ * inner pixel (1 <= x < nx - 1; see the top of this file); PRED_NONE reads
+ * the tile's base from bs. */
+#define PRED_NONE(a, b, c, d) ((void)(a), (void)(b), (void)(c), (void)(d), (uint32_t)bs)
+#define PRED_LEFT(a, b, c, d) ((void)(b), (void)(c), (void)(d), (a))
+#define PRED_UP(a, b, c, d) ((void)(a), (void)(c), (void)(d), (uint32_t)(b))
+#define PRED_AVG2(a, b, c, d) ((void)(c), (void)(d), ((a) + (b) + 1) >> 1)
+#define PRED_AVG4(a, b, c, d) (((a) + (b) + (c) + (d) + 2) >> 2)
+#define PRED_MED(a, b, c, d) ((void)(d), (uint32_t)med3((a), (b), (c)))
+
 /* Rebuild codes cur[x0..x1) of a row y >= 1 from residuals zr.  The left
  * neighbour is carried in a register: reloading it from cur would put a
  * store-to-load round trip on the critical path of every pixel. */
@@ -338,33 +348,19 @@ static void unpredict_row(uint16_t *restrict cur, const uint16_t *restrict prev,
     if (xe < x)
         xe = x;
     uint32_t a = x ? cur[x - 1] : 0;
+    const uint16_t bs = base;
+#define ROW_LOOP(PRED)                                                                                           \
+    for (; x < xe; x++)                                                                                          \
+        cur[x] = (uint16_t)(a = (uint16_t)(PRED(a, prev[x], prev[x - 1], prev[x + 1]) + pmc_unzigzag(zr[x])))
     switch (p) {
-    case PMP_NONE:
-        for (; x < xe; x++)
-            cur[x] = (uint16_t)(base + pmc_unzigzag(zr[x]));
-        break;
-    case PMP_LEFT:
-        for (; x < xe; x++)
-            cur[x] = (uint16_t)(a = (uint16_t)(a + pmc_unzigzag(zr[x])));
-        break;
-    case PMP_UP:
-        for (; x < xe; x++)
-            cur[x] = (uint16_t)(prev[x] + pmc_unzigzag(zr[x]));
-        break;
-    case PMP_AVG2:
-        for (; x < xe; x++)
-            cur[x] = (uint16_t)(a = (uint16_t)(((a + prev[x] + 1) >> 1) + pmc_unzigzag(zr[x])));
-        break;
-    case PMP_AVG4:
-        for (; x < xe; x++)
-            cur[x] = (uint16_t)(a = (uint16_t)(((a + prev[x] + prev[x - 1] + prev[x + 1] + 2) >> 2) +
-                                               pmc_unzigzag(zr[x])));
-        break;
-    default:
-        for (; x < xe; x++)
-            cur[x] = (uint16_t)(a = (uint16_t)(med3(a, prev[x], prev[x - 1]) + pmc_unzigzag(zr[x])));
-        break;
+    case PMP_NONE: ROW_LOOP(PRED_NONE); break;
+    case PMP_LEFT: ROW_LOOP(PRED_LEFT); break;
+    case PMP_UP: ROW_LOOP(PRED_UP); break;
+    case PMP_AVG2: ROW_LOOP(PRED_AVG2); break;
+    case PMP_AVG4: ROW_LOOP(PRED_AVG4); break;
+    default: ROW_LOOP(PRED_MED); break;
     }
+#undef ROW_LOOP
     for (; x < x1; x++)
         cur[x] = (uint16_t)(predict_px(cur, prev, x, nx, p, base) + pmc_unzigzag(zr[x]));
 }
@@ -383,18 +379,6 @@ static inline void unpredict_px(uint16_t *cur, const uint16_t *prev, const uint1
     const size_t t = x / tw;
     cur[x] = (uint16_t)(predict_px(cur, prev, x, nx, choice[t], base[t]) + pmc_unzigzag(zr[x]));
 }
-
-/* Inner pixels of a pair of rows with predictor PRED(a, b, c, d): row A at
- * x (above: P) and row B at x - 1 (above: A), x in [x, xf).  Each row's left
- * neighbour is carried in a register, and so are the last three pixels of A
- * that B needs: the two rows are two independent dependency chains, which the
- * processor overlaps (one row alone is bound by the latency of its chain). */
-#define PRED_NONE(a, b, c, d) ((void)(a), (void)(b), (void)(c), (void)(d), (uint32_t)bs)
-#define PRED_LEFT(a, b, c, d) ((void)(b), (void)(c), (void)(d), (a))
-#define PRED_UP(a, b, c, d) ((void)(a), (void)(c), (void)(d), (uint32_t)(b))
-#define PRED_AVG2(a, b, c, d) ((void)(c), (void)(d), ((a) + (b) + 1) >> 1)
-#define PRED_AVG4(a, b, c, d) (((a) + (b) + (c) + (d) + 2) >> 2)
-#define PRED_MED(a, b, c, d) ((void)(d), (uint32_t)med3((a), (b), (c)))
 
 /* Inner pixels of a pair of rows with predictor PRED(a, b, c, d): row A at
  * x (above: P) and row B at x - 1 (above: A), for x in [x, xf), 2 <= x,
@@ -490,6 +474,10 @@ int pmp_decode(const uint16_t *z, const pmp_geometry *g, const uint8_t *choice, 
     if (g->nplanes == 0 || ny == 0 || nx == 0)
         return PMC_OK;
     const size_t nty = (ny + th - 1) / th, ntx = (nx + tw - 1) / tw;
+    const size_t ntiles = g->nplanes * nty * ntx;
+    for (size_t t = 0; t < ntiles; t++) /* every predictor number is checked before any is used */
+        if (choice[t] >= PMP_COUNT)
+            return PMC_E_CORRUPT;
     uint16_t *rows = (uint16_t *)malloc(3 * nx * sizeof(uint16_t));
     if (!rows)
         return PMC_E_NOMEM;
@@ -501,11 +489,6 @@ int pmp_decode(const uint16_t *z, const pmp_geometry *g, const uint8_t *choice, 
             const size_t row = pl * ny + y;
             const uint16_t *zr = z + row * nx;
             const size_t trow = t_plane + (y / th) * ntx;
-            for (size_t tx = 0; tx < ntx; tx++)
-                if (choice[trow + tx] >= PMP_COUNT)
-                    rc = PMC_E_CORRUPT;
-            if (rc != PMC_OK)
-                break;
             const int pair = y >= 1 && y + 1 < ny && (y + 1) / th == y / th; /* rows y, y + 1 in one band */
             if (pair) {
                 unpredict_pair(cur, next, prev, zr, zr + nx, nx, tw, choice + trow, base + trow);
