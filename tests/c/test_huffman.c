@@ -308,17 +308,12 @@ static void bw_put(bitw_t *b, unsigned bit)
     b->nbits++;
 }
 
-/* FORMAT.md's size estimate of a segment coded with k: counts taken value by
- * value, Huffman lengths without the 11-bit limit */
-static uint64_t ref_size_for_k(const uint16_t *z, size_t n, unsigned k)
+/* FORMAT.md's code lengths for symbol counts cnt with k: a single present
+ * symbol paired with the lowest-numbered other possible one (both length 1),
+ * else Huffman's algorithm, with the 11-bit limit (count halving) when limit */
+static void ref_lengths(const uint64_t *cnt, unsigned k, int limit, uint8_t *len)
 {
-    uint64_t cnt[NSYM] = {0}, bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned ne, ex;
-        cnt[ref_symbol(z[i], k, &ne, &ex)]++;
-    }
-    uint8_t len[NSYM];
-    unsigned used = 0, only = 0, nlen = 0;
+    unsigned used = 0, only = 0;
     for (unsigned s = 0; s < NSYM; s++)
         if (cnt[s]) {
             used++;
@@ -332,9 +327,28 @@ static uint64_t ref_size_for_k(const uint16_t *z, size_t n, unsigned k)
                 len[s] = 1;
                 break;
             }
-    } else {
-        ref_huffman(cnt, len);
+        return;
     }
+    uint64_t c[NSYM];
+    memcpy(c, cnt, sizeof c);
+    while (ref_huffman(c, len) > 11 && limit)
+        for (unsigned s = 0; s < NSYM; s++)
+            if (c[s])
+                c[s] = (c[s] >> 1) | 1;
+}
+
+/* FORMAT.md's size estimate of a segment coded with k: counts taken value by
+ * value, Huffman lengths without the 11-bit limit */
+static uint64_t ref_size_for_k(const uint16_t *z, size_t n, unsigned k)
+{
+    uint64_t cnt[NSYM] = {0}, bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned ne, ex;
+        cnt[ref_symbol(z[i], k, &ne, &ex)]++;
+    }
+    uint8_t len[NSYM];
+    unsigned nlen = 0;
+    ref_lengths(cnt, k, 0, len);
     for (unsigned s = 0; s < NSYM; s++)
         if (len[s]) {
             nlen = s + 1;
@@ -404,30 +418,10 @@ static size_t ref_encode(const uint16_t *z, size_t n, const refopt *opt, uint8_t
         cnt[ref_symbol(z[i], k, &ne, &ex)]++;
     }
     uint8_t len[NSYM];
-    unsigned used = 0, only = 0;
-    for (unsigned s = 0; s < NSYM; s++)
-        if (cnt[s]) {
-            used++;
-            only = s;
-        }
-    if (opt->fix_len) {
+    if (opt->fix_len)
         memcpy(len, opt->len, NSYM);
-    } else if (used == 1) {
-        memset(len, 0, NSYM);
-        len[only] = 1;
-        for (unsigned s = 0; s < NSYM; s++)
-            if (s != only && ref_possible(s, k)) {
-                len[s] = 1;
-                break;
-            }
-    } else {
-        uint64_t c[NSYM];
-        memcpy(c, cnt, sizeof c);
-        while (ref_huffman(c, len) > 11)
-            for (unsigned s = 0; s < NSYM; s++)
-                if (c[s])
-                    c[s] = (c[s] >> 1) | 1;
-    }
+    else
+        ref_lengths(cnt, k, 1, len);
     uint32_t code[NSYM];
     ref_codes(len, code);
     unsigned nlen = 0;
