@@ -42,6 +42,7 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
 int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info);
 int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const uint16_t *dec_lut,
                uint32_t ncodes, int simd);
+int pmc_residuals(const uint8_t *src, size_t len, uint16_t *z, size_t n);
 
 size_t pmc_huf_bound(size_t n);
 int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written);

@@ -20,15 +20,19 @@
  * Decoder
  *   A 2^11-entry table indexed by the next 11 stream bits gives, for the
  *   value they start, {base << k, mask of the w field, code length, total
- *   bits}: z = basek + ((bits >> len) & mask), without branches.  The four
- *   streams are decoded interleaved, M values per stream per 8-byte refill
- *   (M = 57 / max(11, longest literal)), while every load stays inside the
- *   segment; a group that turns out to have needed more bits than a refill
- *   holds (escapes) is decoded again value by value.  The rest is decoded by
- *   a careful path that reads a stream's own bytes only.
+ *   bits}: z = basek + ((bits >> len) & mask), without branches.  Segments
+ *   of 8192 values or more also get a multi-value table: every whole value
+ *   (up to three) the next 11 bits hold, stored with one 8-byte write per
+ *   lookup, so the short codes of quantized data come two or three per
+ *   lookup.  The four streams are decoded interleaved, 5 multi-value lookups
+ *   (or, for short segments, M values, M = 57 / max(11, longest literal))
+ *   per stream per 8-byte refill, while every load stays inside the
+ *   segment; a group that met a value longer than a lookup can take
+ *   (escapes) is decoded again value by value.  The rest is decoded by a
+ *   careful path that reads a stream's own bytes only.
  *
  * Re-entrant: no mutable static state, no allocation.  Stack: about 33 KB in
- * the encoder (histogram), 17 KB in the decoder (table).
+ * the encoder (histogram), 33 KB in the decoder (two tables).
  */
 #include "huffman.h"
 
@@ -695,6 +699,126 @@ DEFINE_DEC4(3)
 DEFINE_DEC4(4)
 DEFINE_DEC4(5)
 
+/* Multi-value table: for the next 11 stream bits, every whole value they
+ * hold, up to three: n values v[0..n), `bits` bits in all (at most 11).
+ * When the first value does not fit 11 bits, n = 0 and bits = 64: a
+ * shift by `bits & 63` leaves the buffer as it is, and the 64 added to the
+ * group's bit count marks the group for decoding again value by value. */
+typedef struct {
+    uint16_t v[3];
+    uint8_t n;
+    uint8_t bits;
+} mentry;
+
+#define MULTI_MAX 3
+#define MULTI_MIN 8192 /* values in a segment that repay building the table */
+#define MULTI_LOOKUPS 5 /* 5 lookups of at most 11 bits peek within the 57 valid bits of a refill */
+#define MULTI_ROOM (MULTI_LOOKUPS * MULTI_MAX + 1) /* + 1: each lookup stores 4 values */
+
+static void build_multi(const dentry *T, mentry *M)
+{
+    for (uint32_t i = 0; i < TSIZE; i++) {
+        mentry m = {{0, 0, 0}, 0, 0};
+        unsigned bits = 0;
+        while (m.n < MULTI_MAX) {
+            const dentry *e = &T[(i >> bits) & (TSIZE - 1)];
+            if (e->total > TBITS - bits)
+                break;
+            m.v[m.n++] = (uint16_t)(e->basek + ((i >> (bits + e->len)) & e->mask));
+            bits += e->total;
+        }
+        m.bits = (uint8_t)(m.n ? bits : 64);
+        M[i] = m;
+    }
+}
+
+/* one lookup of stream i: stores 4 values (the 4th is scratch, overwritten
+ * later or inside the room checked for), keeps n of them */
+#define MLOOK(i)                                                                                                 \
+    do {                                                                                                         \
+        const mentry *m_ = &M[x##i & (TSIZE - 1)];                                                               \
+        memcpy(o##i, m_, sizeof *m_);                                                                            \
+        o##i += m_->n;                                                                                           \
+        x##i >>= m_->bits & 63u;                                                                                 \
+        u##i += m_->bits;                                                                                        \
+    } while (0)
+
+#define MROUND()                                                                                                 \
+    do {                                                                                                         \
+        MLOOK(0);                                                                                                \
+        MLOOK(1);                                                                                                \
+        MLOOK(2);                                                                                                \
+        MLOOK(3);                                                                                                \
+    } while (0)
+
+/* a group of stream i that met a value longer than the table's 11 bits:
+ * MULTI_LOOKUPS values again from the group's start, one refill each; if a
+ * load would leave the segment, the group is undone and the loop stops */
+#define MREDO(i)                                                                                                 \
+    if (u##i > MULTI_LOOKUPS * TBITS) {                                                                          \
+        size_t w_;                                                                                               \
+        o##i = s##i;                                                                                             \
+        if (dec_group_slow(T, b##i, p##i, l##i, o##i, MULTI_LOOKUPS, &w_)) {                                     \
+            o##i += MULTI_LOOKUPS;                                                                               \
+            u##i = w_;                                                                                           \
+        } else {                                                                                                 \
+            u##i = 0;                                                                                            \
+            stop = 1;                                                                                            \
+        }                                                                                                        \
+    }
+
+/* Four streams interleaved, MULTI_LOOKUPS table lookups per stream per
+ * refill, while all four loads stay inside the segment and every stream
+ * has room for the most values a group can give. */
+static void dec4_multi(const dentry *T, const mentry *M, bitstream *S)
+{
+    const uint8_t *b0 = S[0].p, *b1 = S[1].p, *b2 = S[2].p, *b3 = S[3].p;
+    uint16_t *o0 = S[0].out + S[0].done, *o1 = S[1].out + S[1].done, *o2 = S[2].out + S[2].done,
+             *o3 = S[3].out + S[3].done;
+    const uint16_t *e0 = S[0].out + S[0].cnt, *e1 = S[1].out + S[1].cnt, *e2 = S[2].out + S[2].cnt,
+                   *e3 = S[3].out + S[3].cnt;
+    const size_t l0 = S[0].lim, l1 = S[1].lim, l2 = S[2].lim, l3 = S[3].lim;
+    size_t p0 = S[0].pos, p1 = S[1].pos, p2 = S[2].pos, p3 = S[3].pos;
+    int stop = 0;
+    while (!stop) {
+        if (((size_t)(e0 - o0) < MULTI_ROOM) | ((size_t)(e1 - o1) < MULTI_ROOM) | ((size_t)(e2 - o2) < MULTI_ROOM) |
+            ((size_t)(e3 - o3) < MULTI_ROOM))
+            break;
+        if (((p0 >> 3) > l0) | ((p1 >> 3) > l1) | ((p2 >> 3) > l2) | ((p3 >> 3) > l3))
+            break;
+        uint64_t x0 = ld64le(b0 + (p0 >> 3)) >> (p0 & 7);
+        uint64_t x1 = ld64le(b1 + (p1 >> 3)) >> (p1 & 7);
+        uint64_t x2 = ld64le(b2 + (p2 >> 3)) >> (p2 & 7);
+        uint64_t x3 = ld64le(b3 + (p3 >> 3)) >> (p3 & 7);
+        uint16_t *const s0 = o0, *const s1 = o1, *const s2 = o2, *const s3 = o3;
+        size_t u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+        MROUND();
+        MROUND();
+        MROUND();
+        MROUND();
+        MROUND();
+        if ((u0 > MULTI_LOOKUPS * TBITS) | (u1 > MULTI_LOOKUPS * TBITS) | (u2 > MULTI_LOOKUPS * TBITS) |
+            (u3 > MULTI_LOOKUPS * TBITS)) {
+            MREDO(0);
+            MREDO(1);
+            MREDO(2);
+            MREDO(3);
+        }
+        p0 += u0;
+        p1 += u1;
+        p2 += u2;
+        p3 += u3;
+    }
+    S[0].pos = p0;
+    S[1].pos = p1;
+    S[2].pos = p2;
+    S[3].pos = p3;
+    S[0].done = (size_t)(o0 - S[0].out);
+    S[1].done = (size_t)(o1 - S[1].out);
+    S[2].done = (size_t)(o2 - S[2].out);
+    S[3].done = (size_t)(o3 - S[3].out);
+}
+
 /* The rest of one stream: two values per load while the load stays inside
  * the segment, then one value at a time from the stream's own bytes only. */
 static int dec_finish(const dentry *T, bitstream *s)
@@ -834,7 +958,11 @@ static int decode_huffman(const uint8_t *src, size_t len, uint16_t *z, size_t n)
         S[i].cnt = stream_count(n, q, i);
         S[i].done = 0;
     }
-    if (allfast && S[3].cnt) {
+    if (allfast && n >= MULTI_MIN) {
+        mentry M[TSIZE];
+        build_multi(T, M);
+        dec4_multi(T, M, S);
+    } else if (allfast && S[3].cnt) {
         const unsigned m = 57 / (maxlit > MAXLEN ? maxlit : MAXLEN);
         if (m >= 5)
             dec4_5(T, S, S[3].cnt);

@@ -217,107 +217,154 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
     return PMC_OK;
 }
 
-int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const uint16_t *dec_lut,
-               uint32_t ncodes, int simd)
-{
+/* The stages of decoding shared by pmc_decode and pmc_residuals: checks the
+ * trailer, reads the predictor map into choice/base (allocated here, freed
+ * by the caller) and decodes every entropy segment into z (n values). */
+typedef struct {
     pmc_info info;
-    int rc = pmc_stream_info(src, len, &info);
+    size_t end;      /* end of the segments (before the trailer) */
+    size_t ntiles;
+    uint8_t *choice; /* ntiles predictor numbers */
+    uint16_t *base;  /* ntiles bases (0 unless NONE) */
+} parsed;
+
+static int parse_map(const uint8_t *src, size_t len, parsed *P, size_t *pos, int simd)
+{
+    P->choice = NULL;
+    P->base = NULL;
+    int rc = pmc_stream_info(src, len, &P->info);
     if (rc != PMC_OK)
         return rc;
-    if (info.n > SIZE_MAX / 2 || out_bytes != (size_t)info.n * (size_t)info.itemsize)
+    const pmc_info *info = &P->info;
+    if (info->n > SIZE_MAX / 2)
         return PMC_E_OUTPUT;
-    if (info.mode == PMC_MODE_QUANT && (!dec_lut || ncodes == 0 || ncodes > 65536))
-        return PMC_E_PARAM;
     size_t end = len;
-    if (info.flags & PMC_FLAG_CRC) {
-        if (len < info.header_size + 4)
+    if (info->flags & PMC_FLAG_CRC) {
+        if (len < info->header_size + 4)
             return PMC_E_TRUNCATED;
         end = len - 4;
         if (pmc_crc32c(src, end, simd) != pmc_rd32(src + end))
             return PMC_E_CHECKSUM;
     }
-    const size_t n = (size_t)info.n;
-    pmp_geometry g = {n / ((size_t)info.nx * info.ny), info.ny, info.nx, info.th, info.tw};
-    size_t ntiles = pmp_tile_count(&g);
-    size_t o = info.header_size;
-    size_t mapbytes = (ntiles + 1) / 2;
+    P->end = end;
+    const size_t n = (size_t)info->n;
+    pmp_geometry g = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
+    const size_t ntiles = pmp_tile_count(&g);
+    P->ntiles = ntiles;
+    size_t o = info->header_size;
+    const size_t mapbytes = (ntiles + 1) / 2;
     if (end - o < mapbytes)
         return PMC_E_TRUNCATED;
-    uint8_t *choice = (uint8_t *)malloc(ntiles ? ntiles : 1);
-    uint16_t *base = (uint16_t *)malloc((ntiles ? ntiles : 1) * sizeof(uint16_t));
-    uint16_t *z = NULL;
-    rc = PMC_OK;
-    if (!choice || !base) {
-        rc = PMC_E_NOMEM;
-        goto done;
-    }
+    P->choice = (uint8_t *)malloc(ntiles ? ntiles : 1);
+    P->base = (uint16_t *)malloc((ntiles ? ntiles : 1) * sizeof(uint16_t));
+    if (!P->choice || !P->base)
+        return PMC_E_NOMEM;
     size_t nnone = 0;
     for (size_t t = 0; t < ntiles; t++) {
-        uint8_t v = src[o + t / 2];
-        choice[t] = (t & 1) ? (uint8_t)(v >> 4) : (uint8_t)(v & 15);
-        if (choice[t] >= PMP_COUNT) {
-            rc = PMC_E_CORRUPT;
-            goto done;
-        }
-        nnone += choice[t] == PMP_NONE;
+        const uint8_t v = src[o + t / 2];
+        P->choice[t] = (t & 1) ? (uint8_t)(v >> 4) : (uint8_t)(v & 15);
+        if (P->choice[t] >= PMP_COUNT)
+            return PMC_E_CORRUPT;
+        nnone += P->choice[t] == PMP_NONE;
     }
-    if ((ntiles & 1) && (src[o + ntiles / 2] >> 4) != 0) {
-        rc = PMC_E_CORRUPT;
-        goto done;
-    }
+    if ((ntiles & 1) && (src[o + ntiles / 2] >> 4) != 0)
+        return PMC_E_CORRUPT;
     o += mapbytes;
-    if ((end - o) / 2 < nnone) {
-        rc = PMC_E_TRUNCATED;
-        goto done;
-    }
+    if ((end - o) / 2 < nnone)
+        return PMC_E_TRUNCATED;
     for (size_t t = 0; t < ntiles; t++) {
-        base[t] = 0;
-        if (choice[t] == PMP_NONE) {
-            base[t] = pmc_rd16(src + o);
+        P->base[t] = 0;
+        if (P->choice[t] == PMP_NONE) {
+            P->base[t] = pmc_rd16(src + o);
             o += 2;
         }
+    }
+    *pos = o;
+    return PMC_OK;
+}
+
+/* Every entropy segment from src + o to P->end into z. */
+static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16_t *z)
+{
+    const size_t n = (size_t)P->info.n, end = P->end;
+    for (size_t s = 0; s < n; s += P->info.seg) {
+        const size_t m = n - s < P->info.seg ? n - s : P->info.seg;
+        if (end - o < 4)
+            return PMC_E_TRUNCATED;
+        const size_t w = pmc_rd32(src + o);
+        o += 4;
+        if (end - o < w)
+            return PMC_E_TRUNCATED;
+        const int rc = pmc_huf_decode(src + o, w, z + s, m);
+        if (rc != PMC_OK)
+            return rc;
+        o += w;
+    }
+    return o != end ? PMC_E_TRAILING : PMC_OK;
+}
+
+static void release(parsed *P)
+{
+    free(P->choice);
+    free(P->base);
+}
+
+int pmc_residuals(const uint8_t *src, size_t len, uint16_t *z, size_t n)
+{
+    if ((len && !src) || (n && !z))
+        return PMC_E_PARAM;
+    parsed P;
+    size_t o = 0;
+    int rc = parse_map(src, len, &P, &o, PMC_SIMD_AUTO);
+    if (rc == PMC_OK && (P.info.n != n))
+        rc = PMC_E_OUTPUT;
+    if (rc == PMC_OK)
+        rc = decode_segments(src, &P, o, z);
+    release(&P);
+    return rc;
+}
+
+int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const uint16_t *dec_lut,
+               uint32_t ncodes, int simd)
+{
+    parsed P;
+    size_t o = 0;
+    uint16_t *z = NULL;
+    int misaligned = 0;
+    int rc = parse_map(src, len, &P, &o, simd);
+    if (rc != PMC_OK)
+        goto done;
+    const pmc_info *info = &P.info;
+    const size_t n = (size_t)info->n;
+    if (out_bytes != n * (size_t)info->itemsize) {
+        rc = PMC_E_OUTPUT;
+        goto done;
+    }
+    if (info->mode == PMC_MODE_QUANT && (!dec_lut || ncodes == 0 || ncodes > 65536)) {
+        rc = PMC_E_PARAM;
+        goto done;
     }
     /* residuals go straight into out when it holds uint16, unless out is not
      * 2-byte aligned (the caller's buffer may sit at any address; writing
      * through a misaligned uint16_t pointer is undefined behaviour): then the
      * chunk is decoded in z and copied to out at the end */
-    const int misaligned = info.itemsize == 2 && ((uintptr_t)out & 1u) != 0;
-    z = info.itemsize == 2 && !misaligned ? (uint16_t *)out
-                                          : (uint16_t *)malloc((n ? n : 1) * sizeof(uint16_t));
+    misaligned = info->itemsize == 2 && ((uintptr_t)out & 1u) != 0;
+    z = info->itemsize == 2 && !misaligned ? (uint16_t *)out : (uint16_t *)malloc((n ? n : 1) * sizeof(uint16_t));
     if (!z) {
         rc = PMC_E_NOMEM;
         goto done;
     }
-    for (size_t s = 0; s < n; s += info.seg) {
-        size_t m = n - s < info.seg ? n - s : info.seg;
-        if (end - o < 4) {
-            rc = PMC_E_TRUNCATED;
-            goto done;
-        }
-        size_t w = pmc_rd32(src + o);
-        o += 4;
-        if (end - o < w) {
-            rc = PMC_E_TRUNCATED;
-            goto done;
-        }
-        rc = pmc_huf_decode(src + o, w, z + s, m);
-        if (rc != PMC_OK)
-            goto done;
-        o += w;
+    rc = decode_segments(src, &P, o, z);
+    if (rc == PMC_OK && n) {
+        pmp_geometry g = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
+        rc = pmp_decode(z, &g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes,
+                        misaligned ? (void *)z : out, info->itemsize, simd);
     }
-    if (o != end) {
-        rc = PMC_E_TRAILING;
-        goto done;
-    }
-    if (n)
-        rc = pmp_decode(z, &g, choice, base, info.mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes,
-                        misaligned ? (void *)z : out, info.itemsize, simd);
     if (rc == PMC_OK && misaligned)
         memcpy(out, z, n * sizeof(uint16_t));
 done:
     if (z && z != (uint16_t *)out)
         free(z);
-    free(choice);
-    free(base);
+    release(&P);
     return rc;
 }

@@ -41,4 +41,9 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info);
 int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const uint16_t *dec_lut,
                uint32_t ncodes, int simd);
 
+/* Only the entropy stage: the n prediction residuals (zigzagged, memory
+ * order) the chunk's segments hold, after every check pmc_decode makes on
+ * them.  For analysis (their entropy); pmc_decode is the way to decode. */
+int pmc_residuals(const uint8_t *src, size_t len, uint16_t *z, size_t n);
+
 #endif

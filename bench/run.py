@@ -8,8 +8,11 @@ Run (after ``pip install ".[bench]"``)::
 
 Every contender runs on the same data in one process, single-threaded, in chunks of about 1 MB (whole
 planes of a stack, or 512 x 512 tiles of a large frame); speeds are the median of repeated runs in MB/s of
-uint16 input. This is not a test: it asserts nothing. The machine it runs on is noisy; compare figures from
-one run only.
+uint16 input. "decode MB/s" decodes into new arrays, as ``codec.decode(buf)`` does (on this virtual machine
+the page faults of fresh memory cost about 1.8 us per 4 KB page, a large share of a fast decoder's time);
+"decode into reused out" passes ``out=`` buffers allocated once (pymecompress's codecs only). "order-0
+efficiency" is the order-0 entropy of each chunk's own residuals over its stored size (pymecompress.entropy).
+This is not a test: it asserts nothing. The machine it runs on is noisy; compare figures from one run only.
 
 The original pymecompress 0.3.6 (same import name as ours) joins the tables when the environment variable
 PYMECOMPRESS_ORIGINAL_SITE names the site-packages directory that holds it (loaded into this process under
@@ -39,10 +42,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numcodecs
-import numpy as np
+# single-threaded means single-threaded: idle OpenBLAS worker threads spin and take a core from the timed codec
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from pymecompress import CameraModel
+import numcodecs  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pymecompress import CameraModel  # noqa: E402
+from pymecompress.entropy import residual_entropy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
@@ -144,6 +152,7 @@ class Contender:
     quiet: Callable = contextlib.nullcontext  # context manager around the timed runs
     note: str = ""  # footnote under the table
     optional: bool = False  # if it fails, say so and go on without it
+    decode_into: Callable | None = None  # (encoded, out) -> out: decoding into a caller's reused buffer
 
 
 def _planes(fn):
@@ -162,9 +171,9 @@ def contenders(cam, original=None) -> list[Contender]:
     for step in (1.0, 2.0):
         c = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn,
                                  "step": step})
-        out.append(Contender(f"huffquant16 step {step:g}", c.encode, c.decode, step))
+        out.append(Contender(f"huffquant16 step {step:g}", c.encode, c.decode, step, decode_into=c.decode))
     lossless = numcodecs.get_codec({"id": "hufflossless"})
-    out.append(Contender("hufflossless", lossless.encode, lossless.decode))
+    out.append(Contender("hufflossless", lossless.encode, lossless.decode, decode_into=lossless.decode))
     vq = numcodecs.get_codec({"id": "vstquant16", "offset": offset, "gain": gain, "read_noise": rn})
     zstd5 = numcodecs.Zstd(level=5)
     out.append(Contender("sqrt codes + zstd 5", lambda c: zstd5.encode(vq.encode(c)),
@@ -452,11 +461,19 @@ def measure(c: Contender, data: np.ndarray, cam, repeats: int, period: int | Non
             t_enc, encoded = timed(lambda: [c.encode(ch) for ch in chunks], repeats)
             t_dec, decoded = timed(lambda: [c.decode(e) for e in encoded], repeats)
             nbytes = sum(_size(e) for e in encoded)
+            if c.decode_into is not None:
+                outs = [np.empty_like(ch) for ch in chunks]
+                t_into, _ = timed(lambda: [c.decode_into(e, o) for e, o in zip(encoded, outs, strict=True)], repeats)
         else:
             t_enc, t_dec, nbytes, decoded = c.run(chunks, repeats)
     mb = data.nbytes / 1e6
     row = {"codec": c.name, "ratio": data.nbytes / nbytes, "encode_mbps": mb / t_enc, "decode_mbps": mb / t_dec,
            "chunk_values": max(ch.size for ch in chunks), "note": c.note}
+    if c.run is None and c.decode_into is not None:
+        row["decode_into_mbps"] = mb / t_into
+    if c.run is None and all(isinstance(e, bytes) and e[:4] == b"PMCS" for e in encoded):
+        parts = [residual_entropy(e) for e in encoded]
+        row["entropy_efficiency"] = sum(p.entropy_bits for p in parts) / 8 / nbytes
     back = np.concatenate([_as_uint16(d) for d in decoded])
     orig = np.concatenate([ch.reshape(-1) for ch in chunks])
     model = CameraModel(*cam)
@@ -475,8 +492,9 @@ def measure(c: Contender, data: np.ndarray, cam, repeats: int, period: int | Non
 def markdown(label: str, data: np.ndarray, cam, rows: list[dict]) -> str:
     lines = [f"\n### {label}: {data.shape} uint16, {data.nbytes / 1e6:.1f} MB "
              f"(offset {cam[0]:g}, gain {cam[1]:g}, read noise {cam[2]:g})\n",
-             "| codec | ratio | encode MB/s | decode MB/s | max error (sigma) | noise inflation | bias (photons) |",
-             "|---|---|---|---|---|---|---|"]
+             "| codec | ratio | encode MB/s | decode MB/s | decode into reused out, MB/s | max error (sigma) | "
+             "noise inflation | bias (photons) | order-0 efficiency |",
+             "|---|---|---|---|---|---|---|---|---|"]
     notes: list[str] = []
     for r in rows:
         lossy = r["noise_inflation"] > 0
@@ -485,11 +503,11 @@ def markdown(label: str, data: np.ndarray, cam, rows: list[dict]) -> str:
             if r["note"] not in notes:
                 notes.append(r["note"])
             name += " " + "*" * (notes.index(r["note"]) + 1)
-        lines.append(f"| {name} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | "
-                     f"{r['max_error_sigma']:.2f} | {100 * r['noise_inflation']:.1f} % | "
-                     f"{r['bias_photons']:+.3f} |" if lossy else
-                     f"| {name} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | "
-                     "0 (lossless) | 0 | 0 |")
+        into = f"{r['decode_into_mbps']:.0f}" if "decode_into_mbps" in r else ""
+        eff = f"{100 * r['entropy_efficiency']:.1f} %" if "entropy_efficiency" in r else ""
+        speeds = f"| {name} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | {into} | "
+        lines.append(speeds + (f"{r['max_error_sigma']:.2f} | {100 * r['noise_inflation']:.1f} % | "
+                               f"{r['bias_photons']:+.3f} | {eff} |" if lossy else f"0 (lossless) | 0 | 0 | {eff} |"))
     if notes:
         lines.append("")
         lines.extend(f"{'*' * (i + 1)} {note}" for i, note in enumerate(notes))

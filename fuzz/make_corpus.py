@@ -60,6 +60,9 @@ def segment_seeds(rng: np.random.Generator) -> Iterator[bytes]:
         rng.integers(0, 65536, 40, dtype=np.uint16),
         np.arange(3, dtype=np.uint16),
         rng.integers(0, 3, 4000).astype(np.uint16),
+        # 8192 values and more take the decoder's multi-value table (a few KiB: mostly 1-3 bit codes)
+        rng.geometric(0.7, 9000).astype(np.uint16) - 1,
+        np.where(rng.random(12000) < 0.01, rng.integers(0, 65536, 12000), rng.integers(0, 2, 12000)).astype(np.uint16),
     ]
     for z in arrays:
         yield struct.pack("<H", z.size) + _binding.huffman_segment_encode(z)

@@ -194,6 +194,15 @@ def decode_chunk(buf, out: np.ndarray, info: StreamInfo, simd: int = DEFAULT_SIM
     _raise(rc, "cannot decode")
 
 
+def residuals(buf) -> np.ndarray:
+    """The zigzagged prediction residuals a PMCS stream's entropy segments hold (uint16, memory order)."""
+    src = bytes_view(buf)
+    info = stream_info(src)
+    z = np.empty(info.n, np.uint16)
+    _raise(lib.pmc_residuals(_ptr("uint8_t *", src), src.size, _ptr("uint16_t *", z), info.n), "cannot decode")
+    return z
+
+
 def nbit_pack(data: np.ndarray, nbits: int) -> bytes:
     """Pack a flat contiguous uint8/uint16 array into ``nbits`` bits per value."""
     size = lib.pmn_packed_size(data.size, nbits)

@@ -10,7 +10,7 @@ Examples
 >>> z[:] = 7
 >>> row = describe(path)[0]
 >>> row.codecs, row.shape, row.ratio > 10
-('hufflossless', (4, 64, 64), True)
+('bytes -> hufflossless', (4, 64, 64), True)
 """
 
 from __future__ import annotations

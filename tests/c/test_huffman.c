@@ -674,7 +674,8 @@ static void roundtrip_one(const uint16_t *z, size_t n, const char *what)
 static void test_roundtrips(void)
 {
     static const size_t sizes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 31, 32, 33,
-                                   63, 64, 65, 100, 127, 128, 129, 255, 256, 1000, 1023, 4097, 262144};
+                                   63, 64, 65, 100, 127, 128, 129, 255, 256, 1000, 1023, 4097, 8191,
+                                   8192, 8193, 9001, 20011, 262144};
     const size_t nsizes = sizeof sizes / sizeof sizes[0];
     uint16_t *z = (uint16_t *)xmalloc(262144 * sizeof(uint16_t));
     char what[64];
@@ -695,6 +696,14 @@ static void test_roundtrips(void)
         int d = (int)rbelow(&r, D_COUNT), p = (int)rbelow(&r, 11);
         gen(d, p, z, n, rnext(&r));
         snprintf(what, sizeof what, "rand %s(%d)", dist_name[d], p);
+        roundtrip_one(z, n, what);
+    }
+    /* random sizes from 8192 (the decoder's multi-value table) to 40000 */
+    for (int t = 0; t < 60; t++) {
+        size_t n = 8192 + rbelow(&r, 32000);
+        int d = (int)rbelow(&r, D_COUNT), p = (int)rbelow(&r, 11);
+        gen(d, p, z, n, rnext(&r));
+        snprintf(what, sizeof what, "rand large %s(%d)", dist_name[d], p);
         roundtrip_one(z, n, what);
     }
     /* n = 0 */
@@ -978,11 +987,11 @@ static size_t make_samples(sample_t *out, size_t max)
 {
     size_t m = 0;
     rng_t r = {99};
-    static const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 40, 100, 333, 4097};
+    static const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 40, 100, 333, 4097, 9000};
     for (size_t i = 0; i < sizeof ns / sizeof ns[0] && m < max; i++)
         for (int variant = 0; variant < 4 && m < max; variant++) {
             size_t n = ns[i];
-            if (n >= 4097 && variant > 1)
+            if ((n == 4097 && variant > 1) || (n > 4097 && (variant & 1))) /* 9000: gauss15 and spikes */
                 continue;
             uint16_t *z = (uint16_t *)xmalloc(n * sizeof(uint16_t));
             static const int dd[4] = {D_GAUSS15, D_GAUSS30, D_SPIKES, D_GEO};
