@@ -585,14 +585,18 @@ typedef struct {
     uint16_t mask;  /* mask of the w field: 2^(nextra + k) - 1 */
     uint8_t len;    /* code length */
     uint8_t total;  /* code length + nextra + k */
-    uint8_t pad[2];
+    uint8_t unz;    /* 1: the decoder outputs unzigzag(z), 0: z (same in every entry) */
+    uint8_t pad;
 } dentry;
+
+/* z, or unzigzag(z) when u = 1, without a branch */
+static inline uint16_t unz_apply(uint32_t v, unsigned u) { return (uint16_t)((v >> u) ^ (0u - (v & u))); }
 
 /* one value from the bit buffer `buf` (needs max(11, total) valid bits) */
 #define DEC1(buf, used, dst)                                                                                     \
     do {                                                                                                         \
         const dentry *e_ = &T[(buf) & (TSIZE - 1)];                                                              \
-        (dst) = (uint16_t)(e_->basek + (((buf) >> e_->len) & e_->mask));                                         \
+        (dst) = unz_apply(e_->basek + (((buf) >> e_->len) & e_->mask), e_->unz);                                  \
         (buf) >>= e_->total;                                                                                     \
         (used) += e_->total;                                                                                     \
     } while (0)
@@ -724,7 +728,7 @@ static void build_multi(const dentry *T, mentry *M)
             const dentry *e = &T[(i >> bits) & (TSIZE - 1)];
             if (e->total > TBITS - bits)
                 break;
-            m.v[m.n++] = (uint16_t)(e->basek + ((i >> (bits + e->len)) & e->mask));
+            m.v[m.n++] = unz_apply(e->basek + ((i >> (bits + e->len)) & e->mask), e->unz);
             bits += e->total;
         }
         m.bits = (uint8_t)(m.n ? bits : 64);
@@ -848,7 +852,7 @@ static int dec_finish(const dentry *T, bitstream *s)
         const dentry *e = &T[x & (TSIZE - 1)];
         if (e->total > left)
             return PMC_E_TRUNCATED;
-        o[j] = (uint16_t)(e->basek + ((x >> e->len) & e->mask));
+        o[j] = unz_apply(e->basek + ((x >> e->len) & e->mask), e->unz);
         pos += e->total;
     }
     s->pos = pos;
@@ -866,7 +870,7 @@ static int dec_finish(const dentry *T, bitstream *s)
     return PMC_OK;
 }
 
-static int decode_huffman(const uint8_t *src, size_t len, uint16_t *z, size_t n)
+static int decode_huffman(const uint8_t *src, size_t len, uint16_t *z, size_t n, unsigned unz)
 {
     if (len < 2)
         return PMC_E_TRUNCATED;
@@ -939,7 +943,8 @@ static int decode_huffman(const uint8_t *src, size_t len, uint16_t *z, size_t n)
         e.mask = (uint16_t)((1u << xb) - 1u);
         e.len = cl[s];
         e.total = (uint8_t)(cl[s] + xb);
-        e.pad[0] = e.pad[1] = 0;
+        e.unz = (uint8_t)unz;
+        e.pad = 0;
         for (uint32_t i = bitrev(code[s], cl[s]); i < TSIZE; i += 1u << cl[s])
             T[i] = e;
     }
@@ -981,7 +986,7 @@ static int decode_huffman(const uint8_t *src, size_t len, uint16_t *z, size_t n)
     return PMC_OK;
 }
 
-int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n)
+static int huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n, unsigned unz)
 {
     if ((len && !src) || (n && !z))
         return PMC_E_PARAM;
@@ -996,7 +1001,7 @@ int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n)
             return PMC_E_TRUNCATED;
         if (len > 3)
             return PMC_E_CORRUPT;
-        const uint16_t v = pmc_rd16(src + 1);
+        const uint16_t v = unz_apply(pmc_rd16(src + 1), unz);
         for (size_t i = 0; i < n; i++)
             z[i] = v;
         return PMC_OK;
@@ -1017,7 +1022,17 @@ int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n)
         for (size_t i = 0; i < n; i++)
             z[i] = pmc_rd16(src + 1 + 2 * i);
 #endif
+        if (unz)
+            for (size_t i = 0; i < n; i++)
+                z[i] = pmc_unzigzag(z[i]);
         return PMC_OK;
     }
-    return decode_huffman(src, len, z, n);
+    return decode_huffman(src, len, z, n, unz);
+}
+
+int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n) { return huf_decode(src, len, z, n, 0); }
+
+int pmc_huf_decode_deltas(const uint8_t *src, size_t len, uint16_t *d, size_t n)
+{
+    return huf_decode(src, len, d, n, 1);
 }

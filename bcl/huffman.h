@@ -26,4 +26,9 @@ int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t
  * src[0..len) nor writes outside z[0..n). */
 int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n);
 
+/* Same checks, but stores the signed differences the values stand for,
+ * unzigzag(z) (as uint16, mod 2^16), which is what the chunk decoder's
+ * unprediction adds: done here it is free in the table lookups. */
+int pmc_huf_decode_deltas(const uint8_t *src, size_t len, uint16_t *d, size_t n);
+
 #endif

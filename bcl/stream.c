@@ -283,8 +283,9 @@ static int parse_map(const uint8_t *src, size_t len, parsed *P, size_t *pos, int
     return PMC_OK;
 }
 
-/* Every entropy segment from src + o to P->end into z. */
-static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16_t *z)
+/* Every entropy segment from src + o to P->end into z: the residuals as
+ * stored (zigzagged) or, with deltas, the differences they stand for. */
+static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16_t *z, int deltas)
 {
     const size_t n = (size_t)P->info.n, end = P->end;
     for (size_t s = 0; s < n; s += P->info.seg) {
@@ -295,7 +296,7 @@ static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16
         o += 4;
         if (end - o < w)
             return PMC_E_TRUNCATED;
-        const int rc = pmc_huf_decode(src + o, w, z + s, m);
+        const int rc = deltas ? pmc_huf_decode_deltas(src + o, w, z + s, m) : pmc_huf_decode(src + o, w, z + s, m);
         if (rc != PMC_OK)
             return rc;
         o += w;
@@ -319,7 +320,7 @@ int pmc_residuals(const uint8_t *src, size_t len, uint16_t *z, size_t n)
     if (rc == PMC_OK && (P.info.n != n))
         rc = PMC_E_OUTPUT;
     if (rc == PMC_OK)
-        rc = decode_segments(src, &P, o, z);
+        rc = decode_segments(src, &P, o, z, 0);
     release(&P);
     return rc;
 }
@@ -354,7 +355,7 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
         rc = PMC_E_NOMEM;
         goto done;
     }
-    rc = decode_segments(src, &P, o, z);
+    rc = decode_segments(src, &P, o, z, 1);
     if (rc == PMC_OK && n) {
         pmp_geometry g = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
         rc = pmp_decode(z, &g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes,

@@ -8,7 +8,7 @@
  *
  * Checks besides the sanitizers: every refusal is a DecodeError status; an
  * accepted segment decodes to the same values whatever the output buffer
- * held before; the encoder accepts those values and its segment decodes to
+ * held before; pmc_huf_decode_deltas agrees (status, unzigzag of the values); the encoder accepts those values and its segment decodes to
  * them again.
  */
 #include <stdint.h>
@@ -37,7 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = pmc_huf_decode(seg, len, z, n);
     FUZZ_CHECK(rc == PMC_OK || rc == PMC_E_TRUNCATED || rc == PMC_E_CORRUPT || rc == PMC_E_TABLE,
                "pmc_huf_decode refuses hostile input with a non-DecodeError status");
+    /* the chunk decoder's variant: same status, unzigzag of the same values */
+    const int rd = pmc_huf_decode_deltas(seg, len, z2, n);
+    FUZZ_CHECK(rd == rc, "pmc_huf_decode_deltas and pmc_huf_decode disagree on the status");
+    if (rc == PMC_OK)
+        for (size_t i = 0; i < n; i++)
+            FUZZ_CHECK(z2[i] == (uint16_t)((z[i] >> 1) ^ (uint16_t)(-(z[i] & 1))),
+                       "pmc_huf_decode_deltas gives other values than unzigzag(pmc_huf_decode)");
     if (rc == PMC_OK) {
+        if (n)
+            memset(z2, 0xFF, n * sizeof(uint16_t));
         rc = pmc_huf_decode(seg, len, z2, n);
         FUZZ_CHECK(rc == PMC_OK, "second decode of an accepted segment fails");
         FUZZ_CHECK(n == 0 || memcmp(z, z2, n * sizeof(uint16_t)) == 0,

@@ -25,12 +25,12 @@ size_t pmp_tile_count(const pmp_geometry *g);
 void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, size_t tw, uint8_t *choice,
                      uint16_t *base, uint16_t *z, int simd);
 
-/* Decoder: rebuild the codes from z and the per-tile choice/base, one row at
- * a time, and hand each row to the output stage: out[i] = codes when lut is
+/* Decoder: rebuild the codes from the deltas d = unzigzag(z) (see
+ * pmc_huf_decode_deltas) and the per-tile choice/base, one row at a time, and hand each row to the output stage: out[i] = codes when lut is
  * NULL (itemsize 2) or codes checked <= 255 (itemsize 1), or the codes
- * dequantized with the 4-entry-per-code table lut (see pmq_dequant).  z may alias out when itemsize is 2.
+ * dequantized with the 4-entry-per-code table lut (see pmq_dequant).  d may alias out when itemsize is 2.
  * Returns PMC_E_CORRUPT on an unknown predictor or an out-of-range code. */
-int pmp_decode(const uint16_t *z, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
+int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
                const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, int simd);
 
 #endif

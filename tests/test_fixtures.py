@@ -43,7 +43,10 @@ def test_streams_of_earlier_encoders_still_decode(name):
     assert np.array_equal(codec.decode(encoded), stored["decoded"])
     values, _ = decode_pmcs(encoded)
     assert np.array_equal(values.view(np.uint8), stored["decoded"].view(np.uint8))
-    assert len(codec.encode(stored["input"])) <= len(encoded), "the current encoder writes a larger stream"
+    # Encoder 3 prices predictors on every other row of a tile: about 15 % faster encoding for streams at most
+    # 0.03 % larger on the benchmark's data, and up to 0.7 % larger on these small fixtures (8 bytes of 1187).
+    # Any other growth is a regression.
+    assert len(codec.encode(stored["input"])) <= len(encoded) * 1.01, "the current encoder writes a larger stream"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in cases() if not n.startswith("nbitpack")))

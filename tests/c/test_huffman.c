@@ -601,6 +601,17 @@ static int lib_decode(const uint8_t *seg, size_t len, uint16_t *out, size_t n)
     if (len)
         memcpy(copy, seg, len);
     int rc = pmc_huf_decode(len ? copy : NULL, len, out, n);
+    /* the chunk decoder's variant: same status, unzigzag of the same values */
+    uint16_t *d = (uint16_t *)xmalloc((n ? n : 1) * sizeof(uint16_t));
+    int rd = pmc_huf_decode_deltas(len ? copy : NULL, len, n ? d : NULL, n);
+    CHECK(rd == rc, "pmc_huf_decode_deltas status %d, pmc_huf_decode %d (n=%zu, len=%zu)", rd, rc, n, len);
+    if (rc == PMC_OK && rd == PMC_OK)
+        for (size_t i = 0; i < n; i++)
+            if (d[i] != (uint16_t)((out[i] >> 1) ^ (uint16_t)(-(out[i] & 1)))) {
+                CHECK(0, "pmc_huf_decode_deltas value %zu: %u for z=%u (n=%zu)", i, d[i], out[i], n);
+                break;
+            }
+    free(d);
     free(copy);
     return rc;
 }
