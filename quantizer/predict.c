@@ -387,37 +387,59 @@ static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, si
         cur[x] = (uint16_t)(predict_first_row(cur, x, p, base) + zr[x]);
 }
 
-/* One pixel of row B (below row A) by the general rule, its predictor taken
- * from its tile. */
-static inline void unpredict_px(uint16_t *cur, const uint16_t *prev, const uint16_t *zr, size_t x, size_t nx,
-                                size_t tw, const uint8_t *choice, const uint16_t *base)
-{
-    const size_t t = x / tw;
-    cur[x] = (uint16_t)(predict_px(cur, prev, x, nx, choice[t], base[t]) + zr[x]);
-}
-
-/* Inner pixels of a pair of rows with predictor PRED(a, b, c, d): row A at
- * x (above: P) and row B at x - 1 (above: A), for x in [x, xf), 2 <= x,
- * xf < nx.  Each row's left neighbour is carried in a register, and so are
- * the last pixels of A that B needs: the two rows are two independent
- * dependency chains, which the processor overlaps (one row alone is bound by
- * the latency of its chain).  One small function per predictor keeps the
- * loop's values in registers. */
+/* Rows decoded together: row k of a group (k = 0 .. R-1, row 0 below the
+ * row above the group) trails row k - 1 by one pixel, since its pixel x
+ * needs pixel x + 1 of row k - 1.  Each row's left neighbour, and the last
+ * pixels of the row above that it needs, are carried in registers: the rows
+ * are R independent dependency chains, which the processor overlaps (one row
+ * alone is bound by the latency of its chain).
+ *
+ * The inner loops: rows 0 .. R-1 at x, x - 1, ..., x - R + 1 for x in
+ * [x, xf), R <= x, xf < nx, every pixel in one tile of predictor PRED.  One
+ * small function per predictor and group size keeps the values in registers. */
 #define PAIR_FN(NAME, PRED)                                                                                      \
-    static void NAME(uint16_t *restrict A, uint16_t *restrict B, const uint16_t *restrict P,                    \
-                     const uint16_t *restrict zA, const uint16_t *restrict zB, size_t x, size_t xf, uint16_t bs) \
+    static void NAME(uint16_t *const *Rw, const uint16_t *const *Zr, size_t x, size_t xf, uint16_t bs)           \
     {                                                                                                            \
         (void)bs;                                                                                                \
-        uint32_t aA = A[x - 1], aB = B[x - 2], a1 = A[x - 1], a2 = A[x - 2];                                     \
+        const uint16_t *restrict P = Rw[0], *restrict Z0 = Zr[0], *restrict Z1 = Zr[1];                          \
+        uint16_t *restrict R0 = Rw[1], *restrict R1 = Rw[2];                                                     \
+        uint32_t h10 = R0[x - 1], h20 = R0[x - 2], h11 = R1[x - 2];                                              \
         for (; x < xf; x++) {                                                                                    \
-            const uint32_t nA = (uint16_t)(PRED(aA, P[x], P[x - 1], P[x + 1]) + zA[x]);             \
-            A[x] = (uint16_t)nA;                                                                                 \
-            const uint32_t nB = (uint16_t)(PRED(aB, a1, a2, nA) + zB[x - 1]);                     \
-            B[x - 1] = (uint16_t)nB;                                                                             \
-            aA = nA;                                                                                             \
-            aB = nB;                                                                                             \
-            a2 = a1;                                                                                             \
-            a1 = nA;                                                                                             \
+            const uint32_t n0 = (uint16_t)(PRED(h10, P[x], P[x - 1], P[x + 1]) + Z0[x]);                         \
+            R0[x] = (uint16_t)n0;                                                                                \
+            const uint32_t n1 = (uint16_t)(PRED(h11, h10, h20, n0) + Z1[x - 1]);                                 \
+            R1[x - 1] = (uint16_t)n1;                                                                            \
+            h20 = h10;                                                                                           \
+            h10 = n0;                                                                                            \
+            h11 = n1;                                                                                            \
+        }                                                                                                        \
+    }
+
+#define QUAD_FN(NAME, PRED)                                                                                      \
+    static void NAME(uint16_t *const *Rw, const uint16_t *const *Zr, size_t x, size_t xf, uint16_t bs)           \
+    {                                                                                                            \
+        (void)bs;                                                                                                \
+        const uint16_t *restrict P = Rw[0], *restrict Z0 = Zr[0], *restrict Z1 = Zr[1], *restrict Z2 = Zr[2],    \
+                       *restrict Z3 = Zr[3];                                                                     \
+        uint16_t *restrict R0 = Rw[1], *restrict R1 = Rw[2], *restrict R2 = Rw[3], *restrict R3 = Rw[4];         \
+        uint32_t h10 = R0[x - 1], h20 = R0[x - 2], h11 = R1[x - 2], h21 = R1[x - 3], h12 = R2[x - 3],            \
+                 h22 = R2[x - 4], h13 = R3[x - 4];                                                               \
+        for (; x < xf; x++) {                                                                                    \
+            const uint32_t n0 = (uint16_t)(PRED(h10, P[x], P[x - 1], P[x + 1]) + Z0[x]);                         \
+            R0[x] = (uint16_t)n0;                                                                                \
+            const uint32_t n1 = (uint16_t)(PRED(h11, h10, h20, n0) + Z1[x - 1]);                                 \
+            R1[x - 1] = (uint16_t)n1;                                                                            \
+            const uint32_t n2 = (uint16_t)(PRED(h12, h11, h21, n1) + Z2[x - 2]);                                 \
+            R2[x - 2] = (uint16_t)n2;                                                                            \
+            const uint32_t n3 = (uint16_t)(PRED(h13, h12, h22, n2) + Z3[x - 3]);                                 \
+            R3[x - 3] = (uint16_t)n3;                                                                            \
+            h20 = h10;                                                                                           \
+            h10 = n0;                                                                                            \
+            h21 = h11;                                                                                           \
+            h11 = n1;                                                                                            \
+            h22 = h12;                                                                                           \
+            h12 = n2;                                                                                            \
+            h13 = n3;                                                                                            \
         }                                                                                                        \
     }
 
@@ -427,41 +449,77 @@ PAIR_FN(pair_up, PRED_UP)
 PAIR_FN(pair_avg2, PRED_AVG2)
 PAIR_FN(pair_avg4, PRED_AVG4)
 PAIR_FN(pair_med, PRED_MED)
+QUAD_FN(quad_none, PRED_NONE)
+QUAD_FN(quad_left, PRED_LEFT)
+QUAD_FN(quad_up, PRED_UP)
+QUAD_FN(quad_avg2, PRED_AVG2)
+QUAD_FN(quad_avg4, PRED_AVG4)
+QUAD_FN(quad_med, PRED_MED)
 
-typedef void (*pair_fn)(uint16_t *, uint16_t *, const uint16_t *, const uint16_t *, const uint16_t *, size_t, size_t,
-                        uint16_t);
+typedef void (*group_fn)(uint16_t *const *, const uint16_t *const *, size_t, size_t, uint16_t);
 
-/* Two rows y and y + 1 >= 2 of one band (same tiles, same predictors): A
- * (row y, above it P) and B (row y + 1, above it A), decoded together, B one
- * pixel behind A (B's pixel x needs A's pixel x + 1).  Same results as
- * unpredict_row on A and then on B. */
-static void unpredict_pair(uint16_t *restrict A, uint16_t *restrict B, const uint16_t *restrict P,
-                           const uint16_t *restrict zA, const uint16_t *restrict zB, size_t nx, size_t tw,
-                           const uint8_t *choice, const uint16_t *base)
+#define GROUP_MAX 4
+
+/* Rows y .. y + R - 1 >= 1 of one band (same tiles, same predictors; R = 2
+ * or 4): Rw[0] is the row above them, Rw[1 .. R] the rows, Zr[0 .. R-1]
+ * their deltas.  Same results as unpredict_row on each row in turn: every
+ * pixel is computed from the same, already final, neighbours. */
+static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsigned R, size_t nx, size_t tw,
+                            const uint8_t *choice, const uint16_t *base)
 {
+    static const group_fn pairs[PMP_COUNT] = {pair_none, pair_left, pair_up, pair_avg2, pair_avg4, pair_med};
+    static const group_fn quads[PMP_COUNT] = {quad_none, quad_left, quad_up, quad_avg2, quad_avg4, quad_med};
     const size_t ntx = (nx + tw - 1) / tw;
-    size_t xb = 0; /* B is done below xb */
+    size_t xb[GROUP_MAX] = {0, 0, 0, 0}; /* row k is done below xb[k] */
+/* row k by the general rule up to (not including) target, as far as row k - 1 allows (its pixel x
+ * needs pixel x + 1 of row k - 1, unless row k - 1 is complete) */
+#define ADVANCE(k, target)                                                                                       \
+    do {                                                                                                         \
+        const size_t allowed_ = (k) == 0 ? x1 : xb[(k) - 1] >= nx ? nx : xb[(k) - 1] ? xb[(k) - 1] - 1 : 0;      \
+        const size_t to_ = (target) < allowed_ ? (target) : allowed_;                                            \
+        for (; xb[k] < to_; xb[k]++) {                                                                           \
+            /* its tile: this one, the one before (catching up), or further back when tw < R */                  \
+            const size_t tt_ = xb[k] >= x0 ? t : xb[k] + tw >= x0 ? t - 1 : xb[k] / tw;                           \
+            Rw[(k) + 1][xb[k]] = (uint16_t)(predict_px(Rw[(k) + 1], Rw[k], xb[k], nx, choice[tt_], base[tt_]) +   \
+                                            Zr[k][xb[k]]);                                                       \
+        }                                                                                                        \
+    } while (0)
     for (size_t t = 0; t < ntx; t++) {
         const size_t x0 = t * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
         const int p = choice[t];
-        const uint16_t bs = base[t];
-        size_t x = x0, xa = x0 + 2 < x1 ? x0 + 2 : x1;
-        for (; x < xa; x++) /* A's first pixels: B's catch-up below needs them */
-            unpredict_px(A, P, zA, x, nx, tw, choice, base);
-        for (const size_t lim = xa < nx ? xa - 1 : nx; xb < lim; xb++)
-            unpredict_px(B, A, zB, xb, nx, tw, choice, base);
-        size_t xf = x1 < nx - 1 ? x1 : nx - 1; /* A's last column has d = b: general rule */
-        if (xf > x && xb == x - 1 && x >= 2) {
-            static const pair_fn fns[PMP_COUNT] = {pair_none, pair_left, pair_up, pair_avg2, pair_avg4, pair_med};
-            fns[p](A, B, P, zA, zB, x, xf, bs);
-            x = xf;
-            xb = x - 1;
+        if (p == PMP_NONE || p == PMP_UP) {
+            /* no left neighbour in the prediction: each row of the tile in one go, a vector loop */
+            const uint16_t bs = base[t];
+            for (unsigned k = 0; k < R; k++) {
+                ADVANCE(k, x0); /* the previous tile's last pixels first */
+                uint16_t *restrict cur = Rw[k + 1];
+                const uint16_t *restrict above = Rw[k], *restrict dk = Zr[k];
+                if (p == PMP_NONE)
+                    for (size_t x = x0; x < x1; x++)
+                        cur[x] = (uint16_t)(bs + dk[x]);
+                else
+                    for (size_t x = x0; x < x1; x++)
+                        cur[x] = (uint16_t)(above[x] + dk[x]);
+                xb[k] = x1;
+            }
+            continue;
         }
-        for (; x < x1; x++)
-            unpredict_px(A, P, zA, x, nx, tw, choice, base);
-        for (const size_t lim = x1 < nx ? x1 - 1 : nx; xb < lim; xb++)
-            unpredict_px(B, A, zB, xb, nx, tw, choice, base);
+        const size_t xs = x0 + R < x1 ? x0 + R : x1; /* the inner loop starts here */
+        for (unsigned k = 0; k < R; k++) /* the first pixels, staggered: row k up to xs - k */
+            ADVANCE(k, xs >= k ? xs - k : 0);
+        const size_t xf = x1 < nx - 1 ? x1 : nx - 1; /* row 0's last column has d = b: general rule */
+        int ready = xf > xs && xs >= R;
+        for (unsigned k = 0; k < R; k++)
+            ready &= xb[k] == xs - k;
+        if (ready) {
+            (R == 4 ? quads : pairs)[p](Rw, Zr, xs, xf, base[t]);
+            for (unsigned k = 0; k < R; k++)
+                xb[k] = xf - k;
+        }
+        for (unsigned k = 0; k < R; k++) /* the rest of the tile; the last tile to the end of the rows */
+            ADVANCE(k, x1 >= nx ? nx : x1 >= k ? x1 - k : 0);
     }
+#undef ADVANCE
 }
 
 static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_t *lut, uint32_t ncodes, void *out,
@@ -494,43 +552,48 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
     for (size_t t = 0; t < ntiles; t++) /* every predictor number is checked before any is used */
         if (choice[t] >= PMP_COUNT)
             return PMC_E_CORRUPT;
-    uint16_t *rows = (uint16_t *)malloc(3 * nx * sizeof(uint16_t));
+    uint16_t *rows = (uint16_t *)malloc((GROUP_MAX + 1) * nx * sizeof(uint16_t));
     if (!rows)
         return PMC_E_NOMEM;
     int rc = PMC_OK;
     size_t t_plane = 0;
     for (size_t pl = 0; pl < g->nplanes && rc == PMC_OK; pl++, t_plane += nty * ntx) {
-        uint16_t *cur = rows, *prev = rows + nx, *next = rows + 2 * nx;
+        /* Rw[0]: the row above; Rw[1 ..]: the rows being decoded */
+        uint16_t *Rw[GROUP_MAX + 1];
+        for (unsigned k = 0; k <= GROUP_MAX; k++)
+            Rw[k] = rows + k * nx;
         for (size_t y = 0; y < ny && rc == PMC_OK;) {
             const size_t row = pl * ny + y;
             const uint16_t *zr = d + row * nx;
             const size_t trow = t_plane + (y / th) * ntx;
-            const int pair = y >= 1 && y + 1 < ny && (y + 1) / th == y / th; /* rows y, y + 1 in one band */
-            if (pair) {
-                unpredict_pair(cur, next, prev, zr, zr + nx, nx, tw, choice + trow, base + trow);
+            /* rows y .. y + R - 1 of one band are decoded together */
+            unsigned R = 1;
+            if (y >= 1 && y + 3 < ny && (y + 3) / th == y / th)
+                R = 4;
+            else if (y >= 1 && y + 1 < ny && (y + 1) / th == y / th)
+                R = 2;
+            if (R > 1) {
+                const uint16_t *Zr[GROUP_MAX];
+                for (unsigned k = 0; k < R; k++)
+                    Zr[k] = zr + k * nx;
+                unpredict_group(Rw, Zr, R, nx, tw, choice + trow, base + trow);
             } else {
                 for (size_t tx = 0; tx < ntx; tx++) {
                     const size_t x0 = tx * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
                     if (y == 0)
-                        unpredict_first_row(cur, zr, x0, x1, choice[trow + tx], base[trow + tx]);
+                        unpredict_first_row(Rw[1], zr, x0, x1, choice[trow + tx], base[trow + tx]);
                     else
-                        unpredict_row(cur, prev, zr, x0, x1, nx, choice[trow + tx], base[trow + tx]);
+                        unpredict_row(Rw[1], Rw[0], zr, x0, x1, nx, choice[trow + tx], base[trow + tx]);
                 }
             }
-            rc = emit_row(cur, nx, row * nx, lut, ncodes, (char *)out + row * nx * (size_t)itemsize, itemsize);
-            if (pair && rc == PMC_OK)
-                rc = emit_row(next, nx, (row + 1) * nx, lut, ncodes, (char *)out + (row + 1) * nx * (size_t)itemsize,
-                              itemsize);
-            /* the last row decoded becomes the row above; the others are free */
-            uint16_t *const old_prev = prev;
-            if (pair) {
-                prev = next;
-                next = cur;
-            } else {
-                prev = cur;
-            }
-            cur = old_prev;
-            y += pair ? 2 : 1;
+            for (unsigned k = 0; k < R && rc == PMC_OK; k++)
+                rc = emit_row(Rw[k + 1], nx, (row + k) * nx, lut, ncodes,
+                              (char *)out + (row + k) * nx * (size_t)itemsize, itemsize);
+            /* the last row decoded becomes the row above */
+            uint16_t *const last = Rw[R];
+            Rw[R] = Rw[0];
+            Rw[0] = last;
+            y += R;
         }
     }
     free(rows);
