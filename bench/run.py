@@ -529,7 +529,7 @@ def plot(results: dict, path: Path) -> None:
         pts = [(r["decode_mbps"], r["ratio"]) for rows in results.values() for r in rows if r["codec"] == name]
         ratio = statistics.median(p[1] for p in pts)
         speed = statistics.median(p[0] for p in pts)
-        ax.scatter(speed, ratio, s=60, marker="o" if "huff" in name else "s", color=plt.cm.tab20(i % 20))
+        ax.scatter(speed, ratio, s=60, marker="o" if name.startswith("huff") else "s", color=plt.cm.tab20(i % 20))
         ax.annotate(name, (speed, ratio), textcoords="offset points", xytext=(5, 4), fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("decode speed, MB/s of uint16 (median over data sets, single thread)")
