@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../bcl/pmc_common.h"
 
@@ -48,6 +49,15 @@ static inline void *fuzz_alloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
     FUZZ_CHECK(p != NULL, "out of memory");
+    return p;
+}
+
+/* An exact-size heap copy of data[0..size) (see fuzz_alloc). */
+static inline uint8_t *fuzz_copy(const uint8_t *data, size_t size)
+{
+    uint8_t *p = (uint8_t *)fuzz_alloc(size);
+    if (size)
+        memcpy(p, data, size);
     return p;
 }
 

@@ -24,8 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     const size_t nsym = pmc_rd16(data), len = size - 2;
-    uint8_t *src = (uint8_t *)fuzz_alloc(len);
-    memcpy(src, data + 2, len);
+    uint8_t *src = fuzz_copy(data + 2, len);
     uint8_t *dst = (uint8_t *)fuzz_alloc(nsym), *dst2 = (uint8_t *)fuzz_alloc(nsym);
     memset(dst, 0x00, nsym);
     memset(dst2, 0xFF, nsym);
@@ -39,8 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         /* only the bytes holding the used bits, into a buffer holding other bytes */
         const size_t used = (end + 7) / 8;
-        uint8_t *head = (uint8_t *)fuzz_alloc(used);
-        memcpy(head, src, used);
+        uint8_t *head = fuzz_copy(src, used);
         size_t end2 = 0;
         rc = pmc_legacy_huf_decode(head, used, dst2, nsym, &end2);
         FUZZ_CHECK(rc == PMC_OK && end2 == end, "the bytes after the used bits change the result");

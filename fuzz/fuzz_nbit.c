@@ -36,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[1] & 0x80u)
         n += 1u + ((data[1] >> 3) & 3u);
 
-    uint8_t *payload = (uint8_t *)fuzz_alloc(len);
-    memcpy(payload, data + 2, len);
+    uint8_t *payload = fuzz_copy(data + 2, len);
     const size_t out_bytes = n * (size_t)itemsize;
     /* the second output sits at an odd address: 16-bit items must not be
      * stored through a misaligned pointer (numpy hands over such views) */

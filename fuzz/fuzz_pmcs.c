@@ -137,8 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
 
     /* the stream as given: an exact copy, so reads before or past it are caught */
-    uint8_t *src = (uint8_t *)fuzz_alloc(size);
-    memcpy(src, data, size);
+    uint8_t *src = fuzz_copy(data, size);
     decode_one(src, size, &info, t);
 
     /* with a correct trailer, when the stream has one */

@@ -24,8 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     const size_t n = pmc_rd16(data), len = size - 2;
-    uint8_t *seg = (uint8_t *)fuzz_alloc(len);
-    memcpy(seg, data + 2, len);
+    uint8_t *seg = fuzz_copy(data + 2, len);
     /* n = 0: no output buffer at all, as nothing may be written */
     uint16_t *z = n ? (uint16_t *)fuzz_alloc(n * sizeof(uint16_t)) : NULL;
     uint16_t *z2 = n ? (uint16_t *)fuzz_alloc(n * sizeof(uint16_t)) : NULL;
