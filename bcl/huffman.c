@@ -46,7 +46,8 @@
 #define HDIRECT 2048u /* histogram: exact values below this */
 #define HSIZE 4032u   /* histogram indexes */
 #define HROW 4096u    /* histogram row: also holds the encoder's value table */
-#define HCOPIES 4     /* histogram copies counted in turn (fewer store-to-load waits on runs of one value) */
+#define HCOPIES 4     /* histogram copies counted in turn (fewer store-to-load waits on runs of one value;
+                         HIST_LOOP writes copies 0..3) */
 #define SEG_HUFFMAN 0
 #define SEG_CONSTANT 1
 #define SEG_RAW 2
@@ -451,7 +452,9 @@ int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t
     /* index totals, and the constant test */
     unsigned nidx = 0, lastidx = 0;
     for (unsigned i = 0; i < HSIZE; i++) {
-        const uint32_t c = H[0][i] + H[1][i] + H[2][i] + H[3][i];
+        uint32_t c = H[0][i];
+        for (unsigned h = 1; h < HCOPIES; h++)
+            c += H[h][i];
         H[0][i] = c;
         if (!c)
             continue;

@@ -217,15 +217,15 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
     return PMC_OK;
 }
 
-/* The stages of decoding shared by pmc_decode and pmc_residuals: checks the
- * trailer, reads the predictor map into choice/base (allocated here, freed
- * by the caller) and decodes every entropy segment into z (n values). */
+/* What pmc_decode and pmc_residuals both read first (parse_map): the
+ * header, the trailer's check and the predictor map, whose choice/base are
+ * allocated there and freed by release(). */
 typedef struct {
     pmc_info info;
+    pmp_geometry g;  /* planes, rows, columns, tile shape */
     size_t end;      /* end of the segments (before the trailer) */
-    size_t ntiles;
-    uint8_t *choice; /* ntiles predictor numbers */
-    uint16_t *base;  /* ntiles bases (0 unless NONE) */
+    uint8_t *choice; /* one predictor number per tile */
+    uint16_t *base;  /* one base per tile (0 unless NONE) */
 } parsed;
 
 static int parse_map(const uint8_t *src, size_t len, parsed *P, size_t *pos, int simd)
@@ -248,9 +248,9 @@ static int parse_map(const uint8_t *src, size_t len, parsed *P, size_t *pos, int
     }
     P->end = end;
     const size_t n = (size_t)info->n;
-    pmp_geometry g = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
+    const pmp_geometry g = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
+    P->g = g;
     const size_t ntiles = pmp_tile_count(&g);
-    P->ntiles = ntiles;
     size_t o = info->header_size;
     const size_t mapbytes = (ntiles + 1) / 2;
     if (end - o < mapbytes)
@@ -357,8 +357,7 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
     }
     rc = decode_segments(src, &P, o, z, 1);
     if (rc == PMC_OK && n) {
-        pmp_geometry g = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
-        rc = pmp_decode(z, &g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes,
+        rc = pmp_decode(z, &P.g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes,
                         misaligned ? (void *)z : out, info->itemsize, simd);
     }
     if (rc == PMC_OK && misaligned)

@@ -7,7 +7,7 @@ import pytest
 import reference_decoder as ref
 from helpers import simulate_scmos
 
-from pymecompress import DecodeError, HuffmanLossless, HuffmanQuant16
+from pymecompress import DecodeError, HuffmanLossless, HuffmanQuant16, _binding
 from pymecompress.entropy import order0_bits, residual_entropy
 
 
@@ -30,8 +30,6 @@ def _reference_residuals(stream: bytes, monkeypatch) -> np.ndarray:
 def test_residuals_are_what_the_reference_decoder_unpredicts(codec, monkeypatch):
     frame = simulate_scmos((2, 70, 90), np.linspace(0, 400, 90), seed=3)
     stream = codec.encode(frame)
-    from pymecompress import _binding
-
     assert np.array_equal(_binding.residuals(stream), _reference_residuals(stream, monkeypatch))
 
 
@@ -39,8 +37,6 @@ def test_residuals_of_a_ramp_are_small():
     # every row is 0, 1, 2, ...: "up" leaves zeros below the first row, "left" leaves steps of +1 (zigzag 2)
     frame = np.tile(np.arange(256, dtype=np.uint16), (64, 1))
     stream = HuffmanLossless().encode(frame)
-    from pymecompress import _binding
-
     assert set(np.unique(_binding.residuals(stream))) <= {0, 2}
     e = residual_entropy(stream)
     assert e.values == frame.size
