@@ -6,7 +6,14 @@ Every source has a ``shape`` (the last two axes are the image plane, Y and X), a
 a stack of any size keeps a bounded amount of it in memory. Leading axes are addressed by *plane index*: the
 row-major flat index over ``shape[:-2]``.
 
-Problems with the input raise :class:`InputError` with a message that says what is wrong and what to do.
+A TIFF file is read whole: all its image series, stacked when they share a shape and dtype (a movie written
+frame by frame holds one series per frame), or refused with the list of series to choose from (``series=N``).
+``axes=`` overrides the layout a reader found (see :func:`open_source`).
+
+Problems with the input raise :class:`InputError`, and only it, with a one-line message that says what is wrong
+and what to do. A truncated or corrupt file is refused, never read in part: damage that tifffile works around
+with only a log message (an IFD offset beyond the end of the file, metadata that do not match the pages) counts
+as an error, and every data segment a plane needs must lie inside the file.
 
 Examples
 --------
@@ -26,10 +33,14 @@ import logging
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import tifffile
 
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8", ".ome.tif", ".ome.tiff")
@@ -69,11 +80,13 @@ class ImageSource:
     kind : str
         ``"tiff"``, ``"frames"`` (TIFF frames), ``"pzf"`` (PZF frames) or ``"npy"``.
     shape : tuple of int
-        Full shape; the last two axes are Y, X.
+        Full shape; the last two axes are Y, X. Only the leading axes may change after opening (``axes=`` of
+        :func:`open_source`): planes are addressed by their flat index, so that changes no reading.
     dtype : numpy.dtype
         uint8 or uint16 (native byte order on reading).
     axes : str or None
-        tifffile's axes letters (e.g. ``"TZYX"``) when the file says, else None.
+        tifffile's axes letters (e.g. ``"TZYX"``) when the file says, or ``axes.upper()`` when given to
+        :func:`open_source`, else None.
     """
 
     kind = "?"
@@ -139,12 +152,16 @@ class NpySource(ImageSource):
             if "mmap length" in str(err):
                 raise InputError(f"{path}: the .npy file is truncated (its header announces more data than the "
                                  "file holds); copy it again") from None
-            raise InputError(f"{path}: not a readable .npy array ({err})") from None
+            raise InputError(f"{path}: not a readable .npy array ({_reason(err)})") from None
         except OSError as err:
             raise InputError(f"{path}: cannot read it as a .npy file ({err})") from None
+        except Exception as err:  # a damaged header: numpy's parser raises SyntaxError, TokenError, ...
+            raise InputError(f"{path}: not a readable .npy array ({_reason(err)}); is it truncated or "
+                             "corrupt?") from None
         if not isinstance(mapped, np.memmap):
             raise InputError(f"{path}: expected one array in a .npy file")
         super().__init__(path, _check_shape(mapped.shape, path), _check_dtype(mapped.dtype, path))
+        self._lead = self.shape[:-2]
         self._offset = int(mapped.offset)
         self._fortran = bool(mapped.flags.f_contiguous and not mapped.flags.c_contiguous)
         self._mapped = mapped if self._fortran else None  # Fortran order: planes are strided, keep the map
@@ -154,7 +171,7 @@ class NpySource(ImageSource):
     def _read(self, indices: list[int]) -> np.ndarray:
         ny, nx = self.plane_shape
         if self._mapped is not None:  # Fortran order: copy each strided plane out of the map
-            lead = self.shape[:-2]
+            lead = self._lead
             return np.stack([np.array(self._mapped[np.unravel_index(i, lead) if lead else ()]) for i in indices])
         plane_bytes = ny * nx * self.dtype.itemsize
         out = np.empty((len(indices), ny, nx), dtype=self.dtype)
@@ -172,113 +189,364 @@ class NpySource(ImageSource):
 
 
 @contextlib.contextmanager
-def _quiet_tifffile():
-    """tifffile logs warnings about damaged files; we raise one clear error instead."""
+def _tifffile_messages() -> Iterator[list[str]]:
+    """Collect what tifffile logs (warnings and errors) instead of printing it.
+
+    tifffile reports damage it works around (an IFD offset beyond the end of the file, metadata that does not
+    match the pages, ...) only in its log, and then returns fewer pages or another layout; the callers turn any
+    message into an :class:`InputError`, so that a damaged file is refused instead of read in part.
+
+    Yields
+    ------
+    list of str
+        The messages, filled while the block runs.
+
+    Examples
+    --------
+    >>> import logging
+    >>> with _tifffile_messages() as messages:
+    ...     logging.getLogger("tifffile").error("<tifffile.TiffPages @8> invalid page offset 4096")
+    >>> messages
+    ['invalid page offset 4096']
+    """
     log = logging.getLogger("tifffile")
-    level = log.level
-    log.setLevel(logging.ERROR + 10)
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(_one_line(re.sub(r"<tifffile\.[^>]*>\s*", "", record.getMessage())))
+
+    handler = Collect(logging.WARNING)
+    saved = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING)
+    log.propagate = False  # nothing on stderr: the caller raises one clear error instead
+    try:
+        yield messages
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """``text`` on one line, shortened to about ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _reason(err: BaseException) -> str:
+    """An exception as a short one-line reason, e.g. ``ValueError: failed to read 100 bytes``."""
+    return _one_line(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    return "x".join(map(str, shape))
+
+
+@contextlib.contextmanager
+def _damage_is_an_error(path: str, messages: list[str]) -> Iterator[None]:
+    """Turn whatever tifffile raises in the block, and anything it logged (``messages`` of
+    :func:`_tifffile_messages`), into one :class:`InputError` about a damaged file."""
     try:
         yield
-    finally:
-        log.setLevel(level)
+    except InputError:
+        raise
+    except Exception as err:
+        raise InputError(f"{path}: a damaged TIFF file ({_reason(err)}); it is truncated or corrupt") from None
+    if messages:
+        raise _damaged(path, messages)
+
+
+class _TiffSeries:
+    """How to read the planes of one image series of an open TIFF file.
+
+    Either page by page (each page holds ``per_page`` planes: 1, or the samples of a planar multi-sample page), or,
+    when tifffile kept only the first page of a series whose data are stored contiguously (ImageJ hyperstacks over
+    4 GB hold one IFD for all planes), straight from the file.
+
+    Parameters
+    ----------
+    tif : tifffile.TiffFile
+        The open file.
+    series : tifffile.TiffPageSeries
+        One of its series.
+    where : str
+        The file (and series) as messages name it.
+    size : int
+        The file's size in bytes.
+    planar : bool
+        Read planar multi-sample pages (axes such as ``SYX``) as planes instead of refusing them.
+
+    Raises
+    ------
+    InputError
+        Multi-sample pixels (planar ones unless ``planar``), an unsupported dtype, missing pages, or data beyond
+        the end of the file.
+    """
+
+    def __init__(self, tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, where: str, size: int,
+                 planar: bool) -> None:
+        self.series = series
+        self.where = where
+        axes = str(series.axes)
+        shape = tuple(int(n) for n in series.shape)
+        if "S" in axes:
+            if axes.index("S") >= len(axes) - 2:
+                raise InputError(f"{where}: RGB / multi-sample pixels (axes {axes}, shape {_shape_text(shape)}): the "
+                                 "samples of each pixel are interleaved, so they are not camera planes; split the "
+                                 "channels into separate planes first")
+            if not planar:
+                raise InputError(f"{where}: stored as planar RGB / multi-sample images (axes {axes}, shape "
+                                 f"{_shape_text(shape)}); if these are camera planes (tifffile.imwrite saves a 3- or "
+                                 "4-plane stack this way), read them as planes with --axes zyx (or tyx)")
+        self.shape = _check_shape(shape, where)
+        self.dtype = _check_dtype(series.dtype, where)
+        self.axes = axes
+        self.n_planes = math.prod(self.shape[:-2])
+        self.plane_shape = self.shape[-2:]
+        self.offset: int | None = None  # set when read straight from the file
+        self.byteorder = tif.byteorder
+        plane_bytes = math.prod(self.plane_shape) * self.dtype.itemsize
+        pages = [series.pages[i] for i in range(len(series.pages))]
+        keyframe = series.keyframe
+        self.per_page = self.n_planes // len(pages) if pages and self.n_planes % len(pages) == 0 else 0
+        if self.per_page and math.prod(keyframe.shape) == self.per_page * math.prod(self.plane_shape):
+            raw = keyframe.compression == 1 and keyframe.bitspersample == 8 * self.dtype.itemsize
+            for k, page in enumerate(pages):
+                if page is None:
+                    raise InputError(f"{where}: page {k} is missing: the file is truncated or corrupt")
+                counts = [int(n) for n in page.databytecounts]
+                ends = [int(o) + n for o, n in zip(page.dataoffsets, counts, strict=False) if n]
+                if ends and max(ends) > size:
+                    raise InputError(f"{where}: page {k} needs bytes up to {max(ends)} but the file has {size}: it "
+                                     "is truncated; copy it again")
+                if raw and sum(counts) < self.per_page * plane_bytes:
+                    raise InputError(f"{where}: page {k} stores {sum(counts)} bytes, too few for its "
+                                     f"{_shape_text(keyframe.shape)} {self.dtype} image: the file is corrupt")
+            return
+        self.per_page = 0
+        offset = series.dataoffset
+        if offset is None or len(pages) > 1 or keyframe.compression != 1:
+            raise InputError(f"{where}: announces {self.n_planes} planes of {_shape_text(self.plane_shape)} but holds "
+                             f"{len(pages)} readable pages: it is truncated or corrupt")
+        if int(offset) + self.n_planes * plane_bytes > size:
+            raise InputError(f"{where}: its {self.n_planes} planes need bytes up to "
+                             f"{int(offset) + self.n_planes * plane_bytes} but the file has {size}: it is truncated; "
+                             "copy it again")
+        self.offset = int(offset)
+
+    def read(self, tif: tifffile.TiffFile, indices: list[int]) -> np.ndarray:
+        """Planes at flat indices within this series, shape ``(n, Y, X)``."""
+        ny, nx = self.plane_shape
+        if self.offset is not None:
+            dtype = self.dtype.newbyteorder(self.byteorder)
+            nbytes = ny * nx * dtype.itemsize
+            fh = tif.filehandle
+            out = np.empty((len(indices), ny, nx), dtype)
+            for k, i in enumerate(indices):
+                fh.seek(self.offset + i * nbytes)
+                data = fh.read(nbytes)
+                if len(data) != nbytes:
+                    raise InputError(f"{self.where}: plane {i} is cut short: the file is truncated; copy it again")
+                out[k] = np.frombuffer(data, dtype).reshape(ny, nx)
+            return out
+        pages = sorted({i // self.per_page for i in indices})
+        data = self.series.asarray(key=pages).reshape(len(pages), self.per_page, ny, nx)
+        where = {p: k for k, p in enumerate(pages)}
+        return np.stack([data[where[i // self.per_page], i % self.per_page] for i in indices])
 
 
 class TiffSource(ImageSource):
-    """The first image series of a TIFF, OME-TIFF, BigTIFF or ImageJ hyperstack, read page by page."""
+    """A TIFF, OME-TIFF, BigTIFF or ImageJ hyperstack, read page by page.
+
+    Every image series is read: one series as it is, several of one shape and dtype stacked along a new first
+    axis (a movie written frame by frame with ``tifffile.TiffWriter.write`` holds one series per frame); series
+    of different shapes or dtypes are refused unless one is chosen with ``series``.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    series : int, optional
+        Read only this series.
+    planar : bool
+        Read planar multi-sample ("RGB", axes such as ``SYX``) pages as planes instead of refusing them.
+
+    Raises
+    ------
+    InputError
+        Not a TIFF file; a truncated or corrupt one (including damage tifffile only logs, such as an IFD offset
+        beyond the end of the file); series that cannot be stacked; multi-sample pixels; dtypes other than uint8
+        and uint16.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, tifffile
+    >>> path = os.path.join(tempfile.mkdtemp(), "movie.tif")
+    >>> with tifffile.TiffWriter(path) as tif:  # one series per frame
+    ...     for t in range(3):
+    ...         tif.write(np.full((4, 5), t, dtype=np.uint16))
+    >>> with TiffSource(path) as src:
+    ...     print(src.shape, src.axes, src.read_planes([2])[0, 0, 0])
+    (3, 4, 5) TYX 2
+    >>> with TiffSource(path, series=1) as src:
+    ...     print(src.shape, src.read_planes([0])[0, 0, 0])
+    (4, 5) 1
+    """
 
     kind = "tiff"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, series: int | None = None, planar: bool = False) -> None:
         import tifffile
 
-        with _quiet_tifffile():
+        # np.errstate: tifffile's metadata parsers divide by damaged values (e.g. MetaMorph's ZDistance)
+        with _tifffile_messages() as messages, np.errstate(all="ignore"):
             try:
                 self._tif = tifffile.TiffFile(path)
             except Exception as err:  # tifffile raises many kinds on garbage
-                raise InputError(f"{path}: not a TIFF/OME-TIFF/BigTIFF file or a .npy array ({err})") from None
-            self._open(path)
+                what = "a damaged TIFF file" if _tiff_magic(path) else "not a TIFF/OME-TIFF/BigTIFF file"
+                raise InputError(f"{path}: {what} ({_reason(err)}); is it truncated or of another format?") from None
+            try:
+                self._open(path, series, planar, messages)
+            except BaseException:
+                self._tif.close()
+                raise
 
-    def _open(self, path: str) -> None:
-        try:
-            if not self._tif.series:
-                raise InputError(f"{path}: the TIFF file holds no image")
-            series = self._tif.series[0]
-            axes = series.axes
-            if "S" in axes:
-                raise InputError(f"{path}: RGB / multi-sample images (axes {axes}) are not camera data; split the "
-                                 "channels into separate planes first")
-            shape = _check_shape(tuple(series.shape), path)
-            super().__init__(path, shape, _check_dtype(series.dtype, path), axes)
-            self._series = series
-            self._size = os.path.getsize(path)
-            self._contiguous: int | None = None
-            if len(series.pages) != self.n_planes:
-                # e.g. ImageJ hyperstacks > 4 GB hold one IFD for all planes: read the contiguous data directly
-                offset = series.dataoffset
-                if offset is None or series.dtype.itemsize * math.prod(shape) + offset > self._size:
-                    raise InputError(f"{path}: the file announces {self.n_planes} planes but holds "
-                                     f"{len(series.pages)} readable pages: it is truncated or corrupt")
-                self._contiguous = int(offset)
-                self._byteorder = self._tif.byteorder
-        except BaseException:
-            self._tif.close()
-            raise
+    def _open(self, path: str, series: int | None, planar: bool, messages: list[str]) -> None:
+        size = os.path.getsize(path)
+        with _damage_is_an_error(path, messages):
+            # walk the whole IFD chain: a cut file ends it early, which tifffile logs ...
+            n_pages = len(self._tif.pages)
+            # ... unless the cut falls in the last IFD's next-IFD offset, which then reads as "no more pages"
+            last, tiff = self._tif.pages.get(n_pages - 1, aspage=True), self._tif.tiff
+            ifd_end = last.offset + tiff.tagnosize + len(last.tags) * tiff.tagsize + tiff.offsetsize
+            if ifd_end > size:
+                raise InputError(f"{path}: a damaged TIFF file: the IFD of page {n_pages - 1} ends at byte {ifd_end} "
+                                 f"but the file has {size}; it is truncated, copy it again")
+            all_series = list(self._tif.series)
+        if not all_series:
+            raise InputError(f"{path}: the TIFF file holds no image")
+        if series is not None:
+            if not 0 <= series < len(all_series):
+                raise InputError(f"{path}: there is no series {series}: the file holds {len(all_series)} series "
+                                 f"(0..{len(all_series) - 1})")
+            chosen = [series]
+        else:
+            chosen = list(range(len(all_series)))
+            kinds = {(tuple(s.shape), np.dtype(s.dtype)) for s in all_series}
+            if len(kinds) > 1:
+                listed = ", ".join(f"{i}: {_shape_text(s.shape)} {np.dtype(s.dtype).name}"
+                                   for i, s in enumerate(all_series[:8]))
+                more = f", ... ({len(all_series)} in all)" if len(all_series) > 8 else ""
+                raise InputError(f"{path}: holds {len(all_series)} image series of different shapes or dtypes "
+                                 f"(series {listed}{more}); convert one at a time with --series N")
+        with _damage_is_an_error(path, messages):
+            self._parts = [_TiffSeries(self._tif, all_series[i], path if len(all_series) == 1 else
+                                       f"{path} (series {i})", size, planar) for i in chosen]
+        first = self._parts[0]
+        if len(self._parts) == 1:
+            shape, axes = first.shape, first.axes
+        else:
+            shape = (len(self._parts), *first.shape)
+            # the new axis is T, or I (Q) when the series already have a T (and an I); None if the series differ
+            letter = next((a for a in "TIQ" if a not in first.axes), None)
+            same = len({p.axes for p in self._parts}) == 1
+            axes = letter + first.axes if same and letter else None
+        super().__init__(path, shape, first.dtype, axes)
+        self._per_series = first.n_planes
 
     def _read(self, indices: list[int]) -> np.ndarray:
-        import tifffile
-
-        if self._contiguous is not None:
-            plane = math.prod(self.plane_shape)
-            dtype = self.dtype.newbyteorder(self._byteorder)
-            fh = self._tif.filehandle
-            out = []
-            for i in indices:
-                fh.seek(self._contiguous + i * plane * dtype.itemsize)
-                out.append(np.frombuffer(fh.read(plane * dtype.itemsize), dtype).reshape(self.plane_shape))
-            return np.stack(out)
-        pages = self._series.pages
-        for i in indices:
-            page = pages[i]
-            if page is None:
-                raise InputError(f"{self.path}: page {i} is missing; the file is truncated or corrupt")
-            ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=False) if n]
-            if ends and max(ends) > self._size:
-                raise InputError(f"{self.path}: page {i} needs bytes up to {max(ends)} but the file has "
-                                 f"{self._size}: it is truncated; copy it again")
-        try:
-            with _quiet_tifffile():
-                data = self._series.asarray(key=indices if len(indices) > 1 else indices[0])
-        except (tifffile.TiffFileError, ValueError, OSError, IndexError) as err:
-            raise InputError(f"{self.path}: cannot read pages {indices[0]}..{indices[-1]} ({err}); the file is "
-                             "truncated or corrupt") from None
-        return data.reshape(len(indices), *self.plane_shape)
+        out = np.empty((len(indices), *self.plane_shape), self.dtype)
+        groups: dict[int, list[int]] = {}
+        for k, i in enumerate(indices):
+            groups.setdefault(i // self._per_series, []).append(k)
+        with _tifffile_messages() as messages, np.errstate(all="ignore"):
+            for s, ks in groups.items():
+                local = [indices[k] % self._per_series for k in ks]
+                try:
+                    out[ks] = self._parts[s].read(self._tif, local)
+                except InputError:
+                    raise
+                except Exception as err:  # tifffile, the codecs and numpy raise many kinds on damaged data
+                    raise InputError(f"{self._parts[s].where}: cannot read planes {min(local)}..{max(local)} "
+                                     f"({_reason(err)}); the file is truncated or corrupt") from None
+                if messages:
+                    raise _damaged(self._parts[s].where, messages)
+        return out
 
     def close(self) -> None:
         self._tif.close()
 
 
+def _damaged(where: str, messages: list[str]) -> InputError:
+    """The error for a TIFF file tifffile complained about."""
+    more = f" (and {len(messages) - 1} more problems)" if len(messages) > 1 else ""
+    return InputError(f"{where}: a damaged TIFF file: {messages[0]}{more}; it is truncated or corrupt, copy it again")
+
+
+def _tiff_magic(path: str) -> bool:
+    """Whether the file starts like a TIFF (``II*``, ``MM*``, BigTIFF ``II+`` / ``MM+``)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head[:2] in (b"II", b"MM") and len(head) == 4
+
+
 class FramesSource(ImageSource):
     """A sequence of TIFF files of identical shape and dtype, stacked along a new first axis (sorted naturally,
-    so ``frame2.tif`` comes before ``frame10.tif``)."""
+    so ``frame2.tif`` comes before ``frame10.tif``).
+
+    The first file is opened to learn the frame shape; each other file is opened, checked and read (all its
+    planes at once) when one of its planes is asked for.
+
+    Parameters
+    ----------
+    path : str
+        What the user named, for messages.
+    files : list of str
+        The files, in stacking order.
+    series : int, optional
+        Read only this series of every file (see :class:`TiffSource`).
+    planar : bool
+        Read planar multi-sample pages as planes (see :class:`TiffSource`).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, tifffile
+    >>> folder = tempfile.mkdtemp()
+    >>> for t in (1, 2, 10):
+    ...     tifffile.imwrite(os.path.join(folder, f"frame{t}.tif"), np.full((4, 5), t, dtype=np.uint8))
+    >>> files = sorted((os.path.join(folder, f) for f in os.listdir(folder)), key=_natural_key)
+    >>> with FramesSource(folder, files) as src:
+    ...     print(src.shape, src.read_planes([0, 1, 2])[:, 0, 0].tolist())
+    (3, 4, 5) [1, 2, 10]
+    """
 
     kind = "frames"
 
-    def __init__(self, path: str, files: list[str]):
+    def __init__(self, path: str, files: list[str], series: int | None = None, planar: bool = False) -> None:
         if not files:
             raise InputError(f"{path}: no TIFF files found (expected *.tif or *.tiff frames)")
         self._files = files
-        with TiffSource(files[0]) as first:
+        self._series = series
+        self._planar = planar
+        with TiffSource(files[0], series, planar) as first:
             frame_shape, dtype, axes = first.shape, first.dtype, first.axes
         super().__init__(path, (len(files), *frame_shape), dtype, "T" + axes if axes and "T" not in axes else None)
+        self._frame_shape = frame_shape
         self._per_file = math.prod(frame_shape[:-2])
         self._cache: tuple[int, np.ndarray] | None = None
 
     def _file_planes(self, k: int) -> np.ndarray:
         if self._cache is None or self._cache[0] != k:
-            with TiffSource(self._files[k]) as src:
-                if src.shape != self.shape[1:] or src.dtype != self.dtype:
+            self._cache = None
+            with TiffSource(self._files[k], self._series, self._planar) as src:
+                if src.shape != self._frame_shape or src.dtype != self.dtype:
                     raise InputError(f"{self._files[k]}: shape {src.shape} {src.dtype} differs from the first frame "
-                                     f"({self.shape[1:]} {self.dtype}); all frames must match")
+                                     f"({self._frame_shape} {self.dtype}); all frames must match")
                 self._cache = (k, src.read_planes(range(src.n_planes)))
         return self._cache[1]
 
@@ -326,7 +594,7 @@ class PzfSource(ImageSource):
             header = self._header(f)
             self._check_frame(f, (header["Width"], header["Height"]), self._dtype_of(header), frame_shape, dtype)
         super().__init__(path, _check_shape((len(files), *frame_shape) if stack else frame_shape, path), dtype)
-        self._stack = stack
+        self._frame_shape = frame_shape
 
     @staticmethod
     def _header(file: str) -> dict:
@@ -343,6 +611,8 @@ class PzfSource(ImageSource):
             raise InputError(f"{file}: cannot read it ({err.strerror or err})") from None
         except DecodeError as err:
             raise _pzf_error(file, err) from None
+        except Exception as err:  # anything else the header parser trips over
+            raise InputError(f"{file}: not a readable PZF frame ({_reason(err)})") from None
         if header["Depth"] != 1:
             raise InputError(f"{file}: a 3-D PZF frame ({header['Width']}x{header['Height']}x{header['Depth']}); "
                              "only 2-D frames (Depth 1) can be stacked")
@@ -367,23 +637,27 @@ class PzfSource(ImageSource):
         from . import pzf
         from .errors import DecodeError
 
-        frame_shape = self.shape[1:] if self._stack else self.shape
-        out = np.empty((len(indices), *frame_shape), dtype=self.dtype)
-        for k, i in enumerate(indices):
+        frame_shape = self._frame_shape
+        out = []  # filled frame by frame: a damaged header may announce a frame far larger than its payload
+        for i in indices:
             file = self._files[i]
             try:
                 with open(file, "rb") as fh:
                     data = fh.read()
-                array, _ = pzf.loads(data)
+                with np.errstate(over="ignore", invalid="ignore"):  # a damaged QuantScale: values saturate
+                    array, _ = pzf.loads(data)
             except OSError as err:
                 raise InputError(f"{file}: cannot read it ({err.strerror or err})") from None
             except DecodeError as err:
                 raise _pzf_error(file, err, "; the file is truncated or corrupt") from None
+            except Exception as err:  # e.g. MemoryError for a damaged header announcing a huge frame
+                raise InputError(f"{file}: not a readable PZF frame ({_reason(err)}); the file is truncated or "
+                                 "corrupt") from None
             if array.shape != (*frame_shape, 1) or array.dtype != self.dtype:  # the file changed since it was opened
                 self._check_frame(file, array.shape[:2] if array.shape[2:] == (1,) else array.shape, array.dtype,
                                   frame_shape, self.dtype)
-            out[k] = array[:, :, 0]
-        return out
+            out.append(array[:, :, 0])
+        return np.stack(out)
 
 
 def _pzf_error(file: str, err: Exception, hint: str = "") -> InputError:
@@ -404,17 +678,26 @@ def _list_label(files: list[str]) -> str:
     return files[0] if len(files) == 1 else f"{files[0]} .. {files[-1]} ({len(files)} files)"
 
 
-def _frames_source(label: str, files: list[str]) -> ImageSource:
+def _frames_source(label: str, files: list[str], series: int | None, planar: bool) -> ImageSource:
     """PZF or TIFF frames, by file name; a mixture is refused."""
     pzf_files = [f for f in files if _is_pzf(f)]
     if pzf_files and len(pzf_files) != len(files):
         other = next(f for f in files if not _is_pzf(f))
         raise InputError(f"{label}: mixes PZF frames ({pzf_files[0]}) with other files ({other}); convert one kind "
                          "at a time")
-    return PzfSource(label, files) if pzf_files else FramesSource(label, files)
+    if pzf_files:
+        _no_series(label, series, "PZF frames")
+        return PzfSource(label, files)
+    return FramesSource(label, files, series, planar)
 
 
-def _open_list(names: list[str]) -> ImageSource:
+def _no_series(name: str, series: int | None, what: str) -> None:
+    """Refuse ``series`` for inputs that have no series."""
+    if series is not None:
+        raise InputError(f"{name}: --series {series} applies to TIFF files only, and this is {what}; leave it out")
+
+
+def _open_list(names: list[str], series: int | None, planar: bool) -> ImageSource:
     """Several files given one by one: PZF or TIFF frames, stacked in natural order."""
     if not names:
         raise InputError("no input given")
@@ -431,48 +714,19 @@ def _open_list(names: list[str]) -> ImageSource:
         other = next(f for f in files if not (_is_pzf(f) or f.lower().endswith(TIFF_SUFFIXES)))
         raise InputError(f"{other}: several inputs must all be PZF frames (*.pzf) or all TIFF files (*.tif); give "
                          "a stack (.npy, multi-page TIFF) on its own")
-    return _frames_source(_list_label(files), files)
+    return _frames_source(_list_label(files), files, series, planar)
 
 
-def open_source(path: str | os.PathLike | Sequence[str | os.PathLike]) -> ImageSource:
-    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a PYME PZF frame, or a folder, glob or list of TIFF
-    or PZF frames.
-
-    Parameters
-    ----------
-    path : str, path-like or sequence of them
-        A file, a directory (every ``*.tif``/``*.tiff`` in it, or every ``*.pzf``), a pattern such as
-        ``"frames/img_*.tif"`` (quote it in a shell), or several files (all PZF frames or all TIFF files). Frames
-        are stacked along a new first axis in natural order of their paths (``frame2`` before ``frame10``), also
-        when listed one by one. A single PZF file is one 2-D image, like a single-page TIFF.
-
-    Returns
-    -------
-    ImageSource
-        Use it as a context manager, or call ``close()``.
-
-    Raises
-    ------
-    InputError
-        Missing, unreadable, truncated or unsupported input (only uint8 and uint16 images), or frames of different
-        shapes or dtypes.
-
-    Examples
-    --------
-    >>> try:
-    ...     open_source("no/such/file.tif")
-    ... except InputError as err:
-    ...     print(err)
-    no/such/file.tif: no such file or folder
-    """
+def _open(path: str | os.PathLike | Sequence[str | os.PathLike], series: int | None, planar: bool) -> ImageSource:
+    """:func:`open_source` without the ``axes`` override."""
     if not isinstance(path, (str, os.PathLike)):
-        return _open_list([os.fspath(p) for p in path])
+        return _open_list([os.fspath(p) for p in path], series, planar)
     name = os.fspath(path)
     if any(c in name for c in "*?[") and not os.path.exists(name):
         files = sorted((f for f in glob.glob(name) if os.path.isfile(f)), key=_natural_key)
         if not files:
             raise InputError(f"{name}: the pattern matches no files")
-        return _frames_source(name, files)
+        return _frames_source(name, files, series, planar)
     p = Path(name)
     if p.is_dir():
         files = [str(f) for f in p.iterdir() if f.is_file() and not f.name.startswith(".")]
@@ -483,17 +737,130 @@ def open_source(path: str | os.PathLike | Sequence[str | os.PathLike]) -> ImageS
                              f"quoted pattern such as '{os.path.join(name, '*.pzf')}'")
         if not tiffs and not pzfs:
             raise InputError(f"{name}: no TIFF or PZF frames found (expected *.tif, *.tiff or *.pzf files)")
-        return PzfSource(name, pzfs) if pzfs else FramesSource(name, tiffs)
+        return _frames_source(name, pzfs or tiffs, series, planar)
     if not p.exists():
         raise InputError(f"{name}: no such file or folder")
     if not p.is_file():
         raise InputError(f"{name}: not a regular file")
-    with open(p, "rb") as fh:
-        magic = fh.read(6)
+    try:
+        with open(p, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as err:
+        raise InputError(f"{name}: cannot read it ({err.strerror or err})") from None
     if magic == b"\x93NUMPY":
+        _no_series(name, series, "a .npy file")
         return NpySource(name)
     if p.suffix.lower() == ".npy":
         raise InputError(f"{name}: not a .npy file (bad magic bytes); is it truncated or of another format?")
     if _is_pzf(name) or (magic[:2] == b"BD" and magic[2:3] in (b"\x01", b"\x02", b"\x03")):
+        _no_series(name, series, "a PZF frame")
         return PzfSource(name, [name], stack=False)
-    return TiffSource(name)
+    return TiffSource(name, series, planar)
+
+
+def _apply_axes(src: ImageSource, axes: str) -> None:
+    """Give ``src`` the layout ``axes`` names (NGFF letters): the plane (Y, X) stays, the leading axes are kept
+    (as many letters as axes), merged into one (three letters) or dropped (two letters, for a single plane).
+
+    Raises
+    ------
+    InputError
+        Invalid letters, or a number of letters that does not fit the stack.
+
+    Examples
+    --------
+    >>> src = ImageSource("x", (2, 3, 4, 5), np.dtype(np.uint16))
+    >>> _apply_axes(src, "zyx")
+    >>> src.shape, src.axes
+    ((6, 4, 5), 'ZYX')
+    """
+    from . import ome
+
+    try:
+        names = ome.check_axes(axes, len(axes))
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    shape, ndim, n = src.shape, len(src.shape), src.n_planes
+    if len(names) == ndim:
+        new = shape
+    elif len(names) == 3:
+        new = (n, *src.plane_shape)
+    elif len(names) == 2:
+        if n != 1:
+            raise InputError(f"{src.path}: --axes {names} names a single image, but the stack holds {n} planes "
+                             f"(shape {_shape_text(shape)}); name a leading axis too, e.g. --axes t{names} or "
+                             f"z{names}")
+        new = src.plane_shape
+    else:
+        keep = f"{ndim} letters to keep its axes, or " if ndim > 3 else ""
+        raise InputError(f"{src.path}: --axes {names} names {len(names)} axes but the stack has {ndim} (shape "
+                         f"{_shape_text(shape)}); give {keep}3 letters (e.g. tyx or zyx) to read its {n} planes as "
+                         "one sequence")
+    src.shape, src.axes = tuple(new), names.upper()
+
+
+def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series: int | None = None,
+                axes: str | None = None) -> ImageSource:
+    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a PYME PZF frame, or a folder, glob or list of TIFF
+    or PZF frames.
+
+    Parameters
+    ----------
+    path : str, path-like or sequence of them
+        A file, a directory (every ``*.tif``/``*.tiff`` in it, or every ``*.pzf``), a pattern such as
+        ``"frames/img_*.tif"`` (quote it in a shell), or several files (all PZF frames or all TIFF files). Frames
+        are stacked along a new first axis in natural order of their paths (``frame2`` before ``frame10``), also
+        when listed one by one. A single PZF file is one 2-D image, like a single-page TIFF.
+    series : int, optional
+        Read only this image series of a TIFF file (of every file, for TIFF frames). By default every series is
+        read: several series of one shape and dtype (a movie written frame by frame with
+        ``tifffile.TiffWriter.write`` holds one per frame) are stacked along a new first axis, whose tifffile axes
+        letter is ``T`` (``I`` if the series already have a ``T``); series of different shapes or dtypes are refused.
+    axes : str, optional
+        NGFF axis names such as ``"zyx"``, ``"tyx"`` or ``"tzyx"``, overriding the layout the reader found. The last
+        two axes (Y, X) are the image plane and stay; the leading ones are kept when ``axes`` names as many axes as
+        the stack has, merged into one when it names three, and dropped when it names two (a single plane only).
+        ``axes`` also lets planar multi-sample TIFF pages (axes such as ``SYX``: a 3- or 4-plane stack that
+        ``tifffile.imwrite`` saved as planar RGB) be read as planes. The source's ``axes`` is then ``axes.upper()``.
+
+    Returns
+    -------
+    ImageSource
+        Use it as a context manager, or call ``close()``.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, truncated, corrupt or unsupported input (only uint8 and uint16 images; no
+        multi-sample pixels unless planar and ``axes`` is given), frames of different shapes or dtypes, TIFF series
+        that cannot be stacked, a ``series`` out of range or for an input that is not a TIFF, or ``axes`` that do
+        not fit. A damaged file is refused rather than read in part: tifffile's warnings about it count as errors.
+
+    Examples
+    --------
+    >>> try:
+    ...     open_source("no/such/file.tif")
+    ... except InputError as err:
+    ...     print(err)
+    no/such/file.tif: no such file or folder
+
+    A 3-plane uint16 stack that ``tifffile.imwrite`` stored as planar RGB:
+
+    >>> import numpy as np, tempfile, os, tifffile
+    >>> path = os.path.join(tempfile.mkdtemp(), "three.tif")
+    >>> tifffile.imwrite(path, np.zeros((3, 8, 6), np.uint16), photometric="rgb", planarconfig="separate")
+    >>> with open_source(path, axes="zyx") as src:
+    ...     print(src.shape, src.axes)
+    (3, 8, 6) ZYX
+    """
+    if series is not None and (isinstance(series, bool) or not isinstance(series, (int, np.integer))
+                               or series < 0):
+        raise InputError(f"--series must be an integer >= 0, got {series!r}")
+    src = _open(path, None if series is None else int(series), axes is not None)
+    if axes is not None:
+        try:
+            _apply_axes(src, axes)
+        except BaseException:
+            src.close()
+            raise
+    return src
