@@ -2,9 +2,16 @@
 
 Run (after ``pip install ".[bench]"``)::
 
-    python bench/run.py                 # every data set, every contender; markdown table + bench/results.png
+    python bench/run.py                 # every data set, every contender: markdown tables, and
+                                        # results.json + results.png in ./bench-results/
+    python bench/run.py --out DIR       # the same, results.json + results.png in DIR
     python bench/run.py --quick         # fewer repeats, for a first look
+    python bench/run.py --smoke         # the smallest configuration (seconds): checks that it runs, measures nothing
     python bench/run.py --threads-only  # the 1- vs 2-thread speed-up of compressing a multi-chunk array
+    python bench/run.py --publish       # a full run that also refreshes the committed bench/results.json and
+                                        # bench/results.png, which README.md shows
+
+Nothing under version control changes without ``--publish``.
 
 Every contender runs on the same data in one process, single-threaded, in chunks of about 1 MB (whole
 planes of a stack, or 512 x 512 tiles of a large frame); speeds are the median of repeated runs in MB/s of
@@ -32,6 +39,7 @@ import json
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,16 +80,17 @@ def _simulate(photons: np.ndarray, seed: int, offset=100.0, gain=2.2, read_noise
     return np.clip(np.round(e * gain + offset), 0, 65535).astype(np.uint16)
 
 
-def simulated_scenes():
-    """(label, stack, camera) of three simulated sCMOS scenes, fixed seeds."""
+def simulated_scenes(size: int = 2048, planes: int = 32):
+    """(label, stack, camera) of three simulated sCMOS scenes, fixed seeds: two ``size`` x ``size`` frames (smaller
+    sizes are crops of the larger ones) and a movie of ``planes`` 256 x 256 frames (the first of the longer one)."""
     cam = (100.0, 2.2, 1.5)
-    yy, xx = np.indices((2048, 2048), dtype=np.float64)
+    yy, xx = np.indices((size, size), dtype=np.float64)
     bright = 20 + 400 * (np.sin(xx / 37.0) * np.cos(yy / 53.0)) ** 2
     yield "sim bright structured", _simulate(bright[None], 1)[0], cam
     dim = 2 + 8 * (np.sin(xx / 91.0) * np.cos(yy / 67.0)) ** 2
     yield "sim dim", _simulate(dim[None], 2)[0], cam
     rng = np.random.default_rng(3)
-    frames = np.full((32, 256, 256), 1.0)
+    frames = np.full((planes, 256, 256), 1.0)
     yy, xx = np.indices((256, 256), dtype=np.float64)
     for t in range(frames.shape[0]):
         for y0, x0 in rng.uniform(10, 246, (12, 2)):
@@ -89,8 +98,10 @@ def simulated_scenes():
     yield "sim sparse single molecules", _simulate(frames, 4), cam
 
 
-def datasets(min_bytes: int):
+def datasets(min_bytes: int, smoke: bool = False):
     """(label, stack, camera, planes per copy): the simulated scenes, then the real files repeated to min_bytes.
+
+    ``smoke``: 512 x 512 simulated frames and a 4-plane movie instead of 2048 x 2048 and 32 planes.
 
     A real file repeated ``reps`` times is ``reps`` identical copies: chunks never span two copies (see
     ``measure``), or a codec with long-range matching (zstd) would find the repetition and report a ratio
@@ -98,7 +109,7 @@ def datasets(min_bytes: int):
     """
     import tifffile
 
-    for label, data, cam in simulated_scenes():
+    for label, data, cam in simulated_scenes(*((512, 4) if smoke else ())):
         yield label, data, cam, None
     for name, (label, cam) in REAL.items():
         path = SHARED / name
@@ -541,11 +552,12 @@ def plot(results: dict, path: Path) -> None:
     print(f"\nplot written to {path}")
 
 
-def thread_scaling(repeats: int) -> None:
-    """Encode and decode a multi-chunk array with 1 and with 2 threads (the C core releases the GIL)."""
+def thread_scaling(repeats: int, size: int = 2048) -> None:
+    """Encode and decode a multi-chunk array with 1 and with 2 threads (the C core releases the GIL): the bright
+    simulated ``size`` x ``size`` frame, tiled 2 x 2, in chunks of 512 x 512."""
     from concurrent.futures import ThreadPoolExecutor
 
-    frame, cam = next(simulated_scenes())[1:]
+    frame, cam = next(simulated_scenes(size, 1))[1:]
     frame = np.tile(frame, (2, 2))
     chunks = [np.ascontiguousarray(frame[i:i + 512, j:j + 512]) for i in range(0, frame.shape[0], 512)
               for j in range(0, frame.shape[1], 512)]
@@ -565,24 +577,63 @@ def thread_scaling(repeats: int) -> None:
           f"decode {speeds[2][1] / speeds[1][1]:.2f}x")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+DEFAULT_OUT = Path("bench-results")  # in the current directory; ignored by git (.gitignore)
+PUBLISHED = ("results.json", "results.png")  # committed in bench/, shown by README.md
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="Nothing under version control changes without --publish.")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="3 repeats, 4 MB minimum per data set")
+    parser.add_argument("--smoke", action="store_true",
+                        help="the smallest configuration, in seconds: 1 repeat, 512 x 512 simulated frames, a "
+                             "4-plane simulated movie, real files not repeated, 4 chunks in the thread test; checks "
+                             "that the benchmark runs, its figures mean little")
     parser.add_argument("--min-mb", type=float, default=8.0, help="tile small real files to at least this")
     parser.add_argument("--threads-only", action="store_true", help="only the 1- vs 2-thread measurement")
-    parser.add_argument("--out", type=Path, default=HERE, help="where results.png and results.json go")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"folder for results.json and results.png (default: ./{DEFAULT_OUT}, created)")
+    parser.add_argument("--publish", action="store_true",
+                        help="also refresh the committed bench/results.json and bench/results.png that README.md "
+                             "shows (a full run: not with --quick, --smoke or --threads-only; needs matplotlib)")
     parser.add_argument("--original-in-subprocess", action="store_true",
                         help="run the original pymecompress by PYMECOMPRESS_LEGACY_PYTHON even if it loads here")
     args = parser.parse_args(argv)
-    repeats, min_mb = (3, 4.0) if args.quick else (args.repeats, args.min_mb)
+    if args.quick and args.smoke:
+        parser.error("--quick and --smoke: choose one")
+    if args.publish:
+        rejected = [flag for flag in ("quick", "smoke", "threads_only") if getattr(args, flag)]
+        if rejected:
+            parser.error(f"--publish refreshes the committed figures from a full run: not with --"
+                         f"{rejected[0].replace('_', '-')}")
+        if importlib.util.find_spec("matplotlib") is None:
+            parser.error("--publish needs matplotlib for bench/results.png: pip install '.[bench]'")
+    elif _same_path(args.out, HERE) and not args.threads_only:
+        parser.error(f"--out {args.out} is where the committed results are: refresh them with --publish, "
+                     "or pick another folder")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.smoke:
+        repeats, min_mb, size = 1, 0.0, 512
+    elif args.quick:
+        repeats, min_mb, size = 3, 4.0, 2048
+    else:
+        repeats, min_mb, size = args.repeats, args.min_mb, 2048
     if args.threads_only:
-        thread_scaling(repeats)
+        thread_scaling(repeats, size)
         return 0
     original, why = find_original(args.original_in_subprocess)
     print(f"({why})", file=sys.stderr)
     results = {}
-    for label, data, cam, period in datasets(int(min_mb * 1e6)):
+    for label, data, cam, period in datasets(int(min_mb * 1e6), smoke=args.smoke):
         rows = []
         for c in contenders(cam, original):
             try:
@@ -593,10 +644,17 @@ def main(argv=None) -> int:
                 print(f"({c.name} failed: {e!r})", file=sys.stderr)
         results[label] = rows
         print(markdown(label, data, cam, rows), flush=True)
-    thread_scaling(repeats)
+    thread_scaling(repeats, size)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     plot(results, args.out / "results.png")
+    print(f"results written to {args.out}/", file=sys.stderr)
+    if args.publish and not _same_path(args.out, HERE):
+        for name in PUBLISHED:
+            shutil.copyfile(args.out / name, HERE / name)
+    if args.publish:
+        print(f"published: {', '.join(str(HERE / name) for name in PUBLISHED)} (commit them with README.md's "
+              "figures)", file=sys.stderr)
     return 0
 
 

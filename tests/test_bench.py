@@ -1,0 +1,92 @@
+"""bench/run.py writes its results where it is told (``--out``, by default ./bench-results) and leaves the committed
+bench/results.json and bench/results.png alone unless ``--publish`` is given.
+
+The benchmark runs in its smallest configuration (``--smoke``, a few seconds). It needs nothing beyond the test
+extra: the contenders of the bench extra (imagecodecs' JPEG-LS, pcodec) join when they are installed and are left
+out with a note otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+BENCH = ROOT / "bench" / "run.py"
+COMMITTED = [ROOT / "bench" / "results.json", ROOT / "bench" / "results.png"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # without the original pymecompress, whatever the environment says: the smoke run stays small
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYMECOMPRESS_ORIGINAL_SITE", "PYMECOMPRESS_LEGACY_PYTHON")}
+    return subprocess.run([sys.executable, str(BENCH), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture
+def committed_unchanged():
+    """Fails the test if bench/results.json or bench/results.png changed while it ran."""
+    before = {path: path.read_bytes() for path in COMMITTED}
+    yield
+    changed = [path.name for path in COMMITTED if path.read_bytes() != before[path]]
+    assert not changed, f"the benchmark overwrote the committed bench/{', bench/'.join(changed)}"
+
+
+def check_results(folder: Path) -> None:
+    results = json.loads((folder / "results.json").read_text())
+    assert {"sim bright structured", "sim dim", "sim sparse single molecules"} <= set(results)
+    for label, rows in results.items():
+        codecs = {row["codec"] for row in rows}
+        assert {"huffquant16 step 1", "hufflossless", "zstd 5"} <= codecs, label
+        step1 = next(row for row in rows if row["codec"] == "huffquant16 step 1")
+        assert step1["ratio"] > 1 and step1["max_error_sigma"] <= 1.0, (label, step1)
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (folder / "results.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_smoke_run_writes_to_out_only(tmp_path, committed_unchanged):
+    out = tmp_path / "my results"
+    run = run_bench("--smoke", "--out", str(out), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    check_results(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name], "written outside --out"
+    assert "### sim bright structured" in run.stdout and "speed-up with 2 threads" in run.stdout
+
+
+def test_default_out_is_a_folder_in_the_current_directory(tmp_path, committed_unchanged):
+    run = run_bench("--smoke", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    check_results(tmp_path / "bench-results")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench-results"]
+
+
+def test_default_out_in_the_repository_is_ignored_by_git():
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in ("bench-results/results.json", "bench/bench-results/results.png"):
+        # read-only: exit 0 when the path is ignored
+        assert subprocess.run([git, "check-ignore", "-q", path], cwd=ROOT).returncode == 0, path
+    for path in ("bench/results.json", "bench/results.png"):
+        assert subprocess.run([git, "check-ignore", "-q", path], cwd=ROOT).returncode == 1, path
+
+
+@pytest.mark.parametrize("args", [
+    ["--smoke", "--out", str(ROOT / "bench")],          # the committed folder needs --publish
+    ["--smoke", "--out", "."],                          # the same, relative to bench/ (cwd below)
+    ["--publish", "--smoke"],                           # only a full run refreshes the committed figures
+    ["--publish", "--quick"],
+], ids=["out-bench", "out-dot-from-bench", "publish-smoke", "publish-quick"])
+def test_committed_results_change_only_on_purpose(args, committed_unchanged):
+    run = run_bench(*args, cwd=ROOT / "bench")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "--publish" in run.stderr
