@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .camera_check import CameraCheck
 
 # Parameter ranges of the stream format (docs/FORMAT.md, "Quantizer tables").
 LIMITS = {
@@ -127,3 +131,35 @@ class CameraModel:
     def error_sigmas(self, original, decoded) -> np.ndarray:
         """Per-pixel error ``|t(decoded) - t(original)|`` in noise sigmas."""
         return np.abs(self.vst(decoded) - self.vst(original))
+
+    def check(self, data) -> CameraCheck:
+        """Compare this model with the noise measured in raw data, before compressing it.
+
+        Measures the noise in ``data`` (differences of consecutive planes, or neighbour residuals of a single
+        image) and compares it with the noise this model assumes; see :mod:`pymecompress.camera_check`.
+        The codecs themselves never check: this is for callers who want the check ``pymecompress convert``
+        runs.
+
+        Parameters
+        ----------
+        data : array (Y, X) or (frames, ..., Y, X)
+            Raw camera counts (ADU).
+
+        Returns
+        -------
+        CameraCheck
+            ``.ok``, ``.errors``, ``.warnings``, ``.variance_ratio`` (measured / model, about 1 when right);
+            ``.raise_for_errors()`` raises :class:`~pymecompress.camera_check.CameraModelError`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> movie = (np.random.default_rng(0).poisson(40, (4, 64, 64)) * 2 + 100).astype(np.uint16)
+        >>> CameraModel(offset=100, gain=2.0).check(movie).ok
+        True
+        >>> print(CameraModel(offset=100, gain=1e6).check(movie).errors[0])  # doctest: +ELLIPSIS
+        the data is ...x less noisy (in variance) than the model says ...
+        """
+        from .camera_check import check_camera
+
+        return check_camera(self, data)

@@ -30,14 +30,21 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
+def _int_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
+        return value
+    return parse
+
+
+_non_negative_int = _int_at_least(0)
+_positive_int = _int_at_least(1)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -68,7 +75,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     summary = convert(inputs, args.output, codec=args.codec, camera=camera or None, step=args.step,
                       chunks=args.chunks, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
                       axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
-                      progress=not args.quiet and sys.stderr.isatty() or args.progress)
+                      progress=not args.quiet and sys.stderr.isatty() or args.progress, series=args.series,
+                      force=args.force)
+    for w in summary.warnings:
+        print(f"pymecompress convert: warning: {' '.join(w.split())}", file=sys.stderr)
     print(summary.format())
     return 0
 
@@ -81,6 +91,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     for w in cal.warnings:
         print(f"pymecompress calibrate: warning: {w}", file=sys.stderr)
     print("\n".join(line for line in cal.format().splitlines() if not line.startswith("warning")))
+    if cal.gain_stderr > 0.1 * cal.gain:
+        low = cal.gain_low()
+        print(f"caution     : the gain is uncertain by +-{100 * cal.gain_stderr / cal.gain:.0f} % (see the warnings); "
+              + (f"the low end, --gain {low:.4g} (2 standard errors below), is the safer choice for huffquant16 "
+                 "(it then assumes less noise and quantizes more finely)" if low else
+                 "this movie does not determine it: calibrate on a static scene with dim and bright areas, or take "
+                 "the gain from the camera's data sheet"))
     if args.out:
         tmp = f"{args.out}.partial-{os.getpid()}"
         try:
@@ -130,10 +147,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     conv = sub.add_parser(
         "convert", help="compress a TIFF / OME-TIFF / .npy stack, or TIFF or PZF frames, into zarr or OME-Zarr",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Stream an image stack into a compressed zarr v3 array (or, with --ome, an OME-Zarr image "
-                    "with a 2x2-binned pyramid), plane block by plane block, in bounded memory. Frames (a folder, "
-                    "a quoted glob or several files) are stacked along a new first axis in natural order of their "
-                    "paths (frame2 before frame10).")
+                    "with a 2x2-binned\npyramid), plane block by plane block, in bounded memory.\n\n"
+                    "Input formats (uint8 or uint16 camera images):\n"
+                    "  TIFF, OME-TIFF, BigTIFF, ImageJ hyperstack  one file; every series, stacked, when they share "
+                    "a shape\n"
+                    "                                              and dtype (else pick one with --series N)\n"
+                    "  TIFF frames                                 a folder, a quoted glob ('frames/*.tif') or "
+                    "several files\n"
+                    "  PYME PZF frames (.pzf)                      one file, a folder, a quoted glob or several "
+                    "files\n"
+                    "  NumPy .npy                                  one array\n"
+                    "Frames are stacked along a new first axis in natural order of their paths (frame2 before "
+                    "frame10).\n\n"
+                    "huffquant16 first checks the camera model against the noise measured in the data and stops "
+                    "(exit 2)\nwhen they disagree; --force writes anyway.")
     conv.add_argument("input", nargs="+", metavar="INPUT",
                       help="TIFF/OME-TIFF/BigTIFF file, .npy file, PYME .pzf frame, folder of TIFF or PZF frames, "
                            "quoted glob ('frames/*.pzf'), or several TIFF or PZF files")
@@ -147,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--gain", type=_positive_float, help="ADU per photo-electron")
     cam.add_argument("--read-noise", type=float, help="read noise, electrons (default 0, conservative)")
     cam.add_argument("--step", type=_positive_float, help="quantization step in noise sigmas (default 1)")
+    cam.add_argument("--force", action="store_true",
+                     help="write even when the camera model disagrees with the noise measured in the data")
+    conv.add_argument("--series", type=_non_negative_int, metavar="N",
+                      help="read only series N of a TIFF (default: all series, stacked, if they share shape and "
+                           "dtype)")
+    conv.add_argument("--axes", help="axis names, e.g. tyx, zyx, tczyx: override what the reader guesses when the "
+                                     "element count agrees (e.g. planar 'RGB' TIFFs of camera planes); the OME axes "
+                                     "and zarr dimension names (default: from the TIFF, else t..yx)")
     conv.add_argument("--chunks", help="chunk shape, e.g. 1,512,512 (default: one plane, up to 512x512)")
     conv.add_argument("--threads", type=_positive_int, default=min(4, os.cpu_count() or 1),
                       help="threads compressing chunks (default: up to 4)")
@@ -154,11 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     ome.add_argument("--ome", action="store_true", help="write an OME-Zarr image with a 2x2-binned pyramid")
     ome.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4",
                      help="OME-NGFF version: 0.4 (zarr v2 storage, widest reader support; default) or 0.5 (zarr v3)")
-    ome.add_argument("--axes", help="axis names, e.g. tyx, zyx, tczyx (default: from the TIFF, else t..yx)")
     ome.add_argument("--levels", type=int, help="extra pyramid levels (default: while planes stay >= 64 px, <= 4)")
     ome.add_argument("--binning", choices=("mean", "sum"), default="mean",
                      help="how pyramid levels combine 2x2 pixels (default mean; sum clips at the dtype maximum)")
-    conv.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    conv.add_argument("--overwrite", action="store_true",
+                      help="replace an existing output if it is a zarr store (anything else is refused)")
     conv.add_argument("--quiet", action="store_true", help="no progress bar")
     conv.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a "
                                                               "terminal")
@@ -167,9 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser(
         "calibrate", help="estimate camera offset, gain and read noise from a movie (photon-transfer fit)",
         description="Fit var = gain * (mean - offset) + gain^2 read_noise^2 to per-pixel temporal means and "
-                    "frame-difference variances (robust to blinking, motion and drift). One line cannot separate "
-                    "offset and read noise: by default the offset is the fit's x-intercept (read noise 0); pin "
-                    "them with --dark, --offset or --read-noise.")
+                    "frame-difference variances, pixels binned by their neighbours' level, less the changes "
+                    "neighbouring pixels share (blinking, motion, flicker). The +- combines a statistical part "
+                    "(bootstrap over tiles of pixels) and systematic parts (frame halves, level halves, that "
+                    "correction); warnings say what limits the result. One line cannot separate offset and read "
+                    "noise: by default the offset is the fit's x-intercept (read noise 0); pin them with --dark, "
+                    "--offset or --read-noise.")
     cal.add_argument("input", help="a movie of a mostly static scene: TIFF, folder or glob of TIFF or PZF frames, "
                                    "or .npy")
     cal.add_argument("--out", metavar="FILE", help="write the result as JSON for `convert --calibration`")

@@ -38,6 +38,7 @@ import numpy as np
 
 from . import ome
 from .camera import CameraModel
+from .camera_check import CameraCheck, check_camera, sample_planes
 from .sources import ImageSource, open_source
 
 CODEC_NAMES = ("huffquant16", "hufflossless", "nbitpack")
@@ -58,9 +59,14 @@ class ConvertSummary:
     seconds: float
     levels: int = 1
     camera: dict[str, float] = field(default_factory=dict)
+    store_bytes: int = 0
+    check: CameraCheck | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
+        """Raw bytes over stored bytes (chunks and metadata) of the full-resolution array, as ``pymecompress
+        info`` reports it."""
         return self.input_bytes / max(self.output_bytes, 1)
 
     @property
@@ -70,13 +76,19 @@ class ConvertSummary:
     def format(self) -> str:
         """Human-readable summary (several lines)."""
         pyramid = f", {self.levels} pyramid levels" if self.levels > 1 else ""
-        return "\n".join([
+        which = "full-resolution array" if self.levels > 1 else "array"
+        lines = [
             f"input       : {self.input} ({'x'.join(map(str, self.shape))} {self.dtype}, "
             f"{self.input_bytes / 1e6:.1f} MB)",
-            f"output      : {self.output} ({self.codec}{pyramid}, {self.output_bytes / 1e6:.1f} MB)",
-            f"ratio       : {self.ratio:.2f}x",
+            f"output      : {self.output} ({self.codec}{pyramid}, {self.store_bytes / 1e6:.2f} MB in all)",
+            f"ratio       : {self.ratio:.2f}x ({which}: {self.input_bytes / 1e6:.2f} MB raw / "
+            f"{self.output_bytes / 1e6:.2f} MB stored, chunks and metadata, as `pymecompress info` counts)",
             f"time        : {self.seconds:.2f} s, {self.mbps:.0f} MB/s",
-        ])
+        ]
+        if self.check is not None:
+            cam = ", ".join(f"{k} {v:g}" for k, v in self.camera.items())
+            lines.append(f"camera      : {cam}; {self.check.summary()}")
+        return "\n".join(lines)
 
 
 def load_calibration(path: str | os.PathLike) -> dict[str, float]:
@@ -183,13 +195,58 @@ def _camera(codec: str, camera: dict[str, float] | CameraModel | None, step: flo
     return CameraModel(**params)
 
 
+ZARR_MARKERS = ("zarr.json", ".zgroup", ".zarray")
+
+
+def is_zarr_store(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder whose top level holds zarr metadata (``zarr.json``, ``.zgroup`` or
+    ``.zarray``): the only kind of existing output ``overwrite`` replaces.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> is_zarr_store(tempfile.mkdtemp())
+    False
+    """
+    path = Path(path)
+    return path.is_dir() and any((path / name).is_file() for name in ZARR_MARKERS)
+
+
+def _check_replaceable(output: Path) -> None:
+    """Refuse to replace anything but a zarr store (a folder of documents named by mistake, say)."""
+    if not is_zarr_store(output):
+        kind = "a folder" if output.is_dir() else "a file"
+        raise FileExistsError(f"{output} exists and is {kind}, not a zarr store (no zarr.json, .zgroup or .zarray "
+                              "at its top level); --overwrite replaces only zarr stores: choose another output, or "
+                              "move it away yourself")
+
+
 def _prepare_output(output: Path, overwrite: bool) -> Path:
-    if output.exists() and not overwrite:
-        raise FileExistsError(f"{output} already exists; pass --overwrite to replace it")
+    if output.exists() or output.is_symlink():
+        if not overwrite:
+            raise FileExistsError(f"{output} already exists; pass --overwrite to replace it (a zarr store only)")
+        _check_replaceable(output)
     parent = output.parent if str(output.parent) else Path(".")
     if not parent.is_dir():
         raise FileNotFoundError(f"{parent} (the folder of the output) does not exist")
     return parent / f".{output.name}.partial-{os.getpid()}"
+
+
+def _move_into_place(tmp: Path, output: Path) -> None:
+    """Rename the finished ``tmp`` to ``output``; an existing zarr store there is first renamed aside and
+    removed only once the new one is in place (restored if the rename fails)."""
+    if not (output.exists() or output.is_symlink()):
+        os.replace(tmp, output)
+        return
+    _check_replaceable(output)  # again: it may have changed while we converted
+    old = output.parent / f".{output.name}.old-{os.getpid()}"
+    os.replace(output, old)
+    try:
+        os.replace(tmp, output)
+    except BaseException:
+        os.replace(old, output)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _check_not_an_input(input: str | os.PathLike | Sequence[str | os.PathLike], output: Path) -> None:
@@ -217,7 +274,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             codec: str = "huffquant16", camera: dict[str, float] | CameraModel | None = None,
             step: float | None = None, chunks: str | tuple[int, ...] | None = None, threads: int = 1,
             ome_zarr: bool = False, ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
-            binning: str = "mean", overwrite: bool = False, progress: bool = True) -> ConvertSummary:
+            binning: str = "mean", overwrite: bool = False, progress: bool = True, series: int | None = None,
+            force: bool = False) -> ConvertSummary:
     """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
 
     Parameters
@@ -227,7 +285,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         frames, or several TIFF or PZF files (stacked in natural order; see
         :func:`pymecompress.sources.open_source`).
     output : path
-        The ``.zarr`` folder to write (must not exist unless ``overwrite``).
+        The ``.zarr`` folder to write (must not exist unless ``overwrite``; only a zarr store is replaced).
     codec : {"huffquant16", "hufflossless", "nbitpack"}
         ``huffquant16`` (noise-bounded, uint16, needs ``camera``) or one of the lossless codecs.
     camera : dict or CameraModel, optional
@@ -242,19 +300,35 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         Write an OME-Zarr image: NGFF 0.4 (zarr v2 storage, as 0.4 requires) or, with ``ngff_version="0.5"``,
         NGFF 0.5 (zarr v3), with a 2x2-binned pyramid (:mod:`pymecompress.ome`).
     axes : str, optional
-        OME axis names such as ``"tzyx"`` (default: from the TIFF's axes, else ``tyx`` / ``tzyx`` / ``tczyx``).
+        Axis names such as ``"tzyx"``: they override what the reader guesses when the element count agrees (e.g. a
+        planar "RGB" TIFF of camera planes), name the OME axes, and become the ``dimension_names`` of a plain
+        zarr v3 array (default: from the TIFF's axes, else ``tyx`` / ``tzyx`` / ``tczyx``).
     levels : int, optional
         Extra pyramid levels (default: while the plane stays >= 64 pixels, at most 4).
     binning : {"mean", "sum"}
         How pyramid levels combine 2 x 2 pixels.
     overwrite : bool
-        Replace an existing output.
+        Replace an existing output, if it is a zarr store (anything else is refused and left untouched).
     progress : bool
         Show a tqdm progress bar with the throughput on stderr.
+    series : int, optional
+        Read only this series of a TIFF (default: every series, stacked, when they all have one shape and dtype).
+    force : bool
+        Write even when the camera model disagrees with the noise measured in the data (huffquant16 only; see
+        :mod:`pymecompress.camera_check`). The disagreement is then returned in ``warnings``.
 
     Returns
     -------
     ConvertSummary
+
+    Raises
+    ------
+    pymecompress.camera_check.CameraModelError
+        The camera model does not fit the data (unless ``force``); nothing is written.
+    pymecompress.sources.InputError
+        The input is missing, unreadable, truncated or unsupported; nothing is written.
+    FileExistsError
+        The output exists (without ``overwrite``), or is not a zarr store.
     """
     import zarr
 
@@ -271,25 +345,38 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     _check_not_an_input(input, output)
     tmp = _prepare_output(output, overwrite)
     t0 = time.perf_counter()
-    with open_source(input) as src:
+    with open_source(input, series=series, axes=axes) as src:
         if codec == "huffquant16" and src.dtype.newbyteorder("=") != np.uint16:
             raise ValueError(f"{src.path} holds {src.dtype} data; huffquant16 compresses uint16 only: use --codec "
                              "hufflossless or --codec nbitpack")
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
+        check, warnings = _check_camera(cam, src, force)
         shutil.rmtree(tmp, ignore_errors=True)  # a stale leftover of this very process id
         try:
             with _zarr_threads(threads):
                 n_levels = _write(src, tmp, zarr, codec, cam, chunk_shape, threads, ome_zarr, ngff_version, axes,
                                   levels, binning, progress, output.name)
-            if output.exists():
-                shutil.rmtree(output) if output.is_dir() else output.unlink()
-            os.replace(tmp, output)
+            _move_into_place(tmp, output)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return ConvertSummary(src.path, str(output), src.shape, src.dtype.name, codec, src.nbytes,
-                              _dir_bytes(output), time.perf_counter() - t0, n_levels,
-                              cam.to_dict() if cam else {})
+        from .info import describe
+
+        full = describe(output)[0]  # the full-resolution array ("0" of an OME-Zarr image), as `info` counts it
+        return ConvertSummary(src.path, str(output), src.shape, src.dtype.name, codec, full.nbytes, full.stored,
+                              time.perf_counter() - t0, n_levels, cam.to_dict() if cam else {}, _dir_bytes(output),
+                              check, warnings)
+
+
+def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tuple[CameraCheck | None, list[str]]:
+    """The camera check on a sample of ``src`` (huffquant16 only): raises unless it passes or ``force``; returns
+    it and the warnings to show."""
+    if cam is None:
+        return None, []
+    check = check_camera(cam, sample_planes(src))
+    if not force:
+        check.raise_for_errors()
+    return check, [*check.warnings, *(f"written anyway (--force): {e}" for e in check.errors)]
 
 
 def _write(src: ImageSource, tmp: Path, zarr, codec: str, cam: CameraModel | None, chunk_shape: tuple[int, ...],
@@ -315,8 +402,9 @@ def _write(src: ImageSource, tmp: Path, zarr, codec: str, cam: CameraModel | Non
         else:
             group.attrs["ome"] = {"version": "0.5", "multiscales": [ms]}
     else:
+        names = {"dimension_names": list(ome.check_axes(axes, len(src.shape)))} if axes else {}
         arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, dtype=dtype, fill_value=0,
-                                    zarr_format=3, **_codec_kwargs(codec, cam, dtype, 3))]
+                                    zarr_format=3, **names, **_codec_kwargs(codec, cam, dtype, 3))]
 
     def write(sel: tuple[slice, ...], data: np.ndarray) -> int:
         block = data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:])

@@ -123,5 +123,7 @@ def format_table(rows: list[ArrayInfo]) -> str:
     if len(rows) > 1:
         raw, stored = sum(r.nbytes for r in rows), sum(r.stored for r in rows)
         lines.append(f"total: {raw / 1e6:.2f} MB in {len(rows)} arrays, {stored / 1e6:.2f} MB stored, ratio "
-                     f"{raw / max(stored, 1):.2f}x")
+                     f"{raw / max(stored, 1):.2f}x (all arrays; `pymecompress convert` reports the first, the full "
+                     "resolution of an OME-Zarr image)")
+    lines.append("ratio = raw bytes / stored bytes (chunks and the array's metadata) of each array")
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,3 +42,17 @@ def simulate_scmos(shape, photons, offset=100.0, gain=2.2, read_noise=1.5, seed=
     electrons = rng.poisson(np.broadcast_to(photons, shape)).astype(np.float64)
     electrons += rng.normal(0.0, read_noise, shape)
     return np.clip(np.round(electrons * gain + offset), 0, 65535).astype(np.uint16)
+
+
+def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed ``pymecompress`` command with ``args`` in ``cwd`` (text output captured)."""
+    return subprocess.run([sys.executable, "-m", "pymecompress", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
+
+
+def blob_scene(shape: tuple[int, int], peak: float = 150.0, width: float = 0.25) -> np.ndarray:
+    """Photons per pixel: a dim background of 3 and a Gaussian blob of ``peak`` photons in the middle, of sigma
+    ``width`` times the height (a range of levels, for calibrations and camera checks)."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    r2 = (yy - shape[0] / 2) ** 2 + (xx - shape[1] / 2) ** 2
+    return 3 + peak * np.exp(-r2 / (2 * (shape[0] * width) ** 2))

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
 import zarr
-from helpers import DATA, require_shared, simulate_scmos
+from helpers import DATA, blob_scene, require_shared, run_cli, simulate_scmos
 
 from pymecompress import CameraModel
 from pymecompress.calibrate import calibrate, calibrate_array
@@ -21,19 +20,9 @@ CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5}
 CAM_ARGS = ["--offset", "100", "--gain", "2.2", "--read-noise", "1.5"]
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pymecompress", *args], capture_output=True, text=True, cwd=cwd)
-
-
-def scene(shape: tuple[int, int]) -> np.ndarray:
-    """Photons per pixel: a dim background and a bright blob (a range of levels for the calibration)."""
-    yy, xx = np.mgrid[: shape[0], : shape[1]]
-    return 3 + 150 * np.exp(-((yy - shape[0] / 2) ** 2 + (xx - shape[1] / 2) ** 2) / (2 * (shape[0] / 4) ** 2))
-
-
 @pytest.fixture(scope="module")
 def movie() -> np.ndarray:
-    return simulate_scmos((7, 96, 80), scene((96, 80)), **CAMERA, seed=3)
+    return simulate_scmos((7, 96, 80), blob_scene((96, 80)), **CAMERA, seed=3)
 
 
 def check_bound(original: np.ndarray, decoded: np.ndarray, camera: dict, step: float = 1.0) -> None:
@@ -43,14 +32,14 @@ def check_bound(original: np.ndarray, decoded: np.ndarray, camera: dict, step: f
 
 def test_convert_multipage_tiff(tmp_path, movie):
     tifffile.imwrite(tmp_path / "movie.tif", movie)
-    out = run(tmp_path, "convert", "movie.tif", "movie.zarr", *CAM_ARGS, "--chunks", "1,48,40", "--threads", "2")
+    out = run_cli(tmp_path, "convert", "movie.tif", "movie.zarr", *CAM_ARGS, "--chunks", "1,48,40", "--threads", "2")
     assert out.returncode == 0, out.stderr
     assert "ratio" in out.stdout and "MB/s" in out.stdout
     z = zarr.open_array(tmp_path / "movie.zarr", mode="r")
     assert z.metadata.zarr_format == 3 and z.chunks == (1, 48, 40)
     assert z.compressors[0].codec_id == "huffquant16"
     check_bound(movie, z[:], CAMERA)
-    info = run(tmp_path, "info", "movie.zarr")
+    info = run_cli(tmp_path, "info", "movie.zarr")
     assert info.returncode == 0, info.stderr
     assert "huffquant16" in info.stdout and "7x96x80" in info.stdout and "ratio" in info.stdout
 
@@ -59,10 +48,10 @@ def test_convert_folder_of_frames_and_glob(tmp_path, movie):
     (tmp_path / "frames").mkdir()
     for i, frame in enumerate(movie):  # natural order: frame_10 after frame_9 (only 7 here, still checks sorting)
         tifffile.imwrite(tmp_path / "frames" / f"frame_{i}.tif", frame)
-    out = run(tmp_path, "convert", "frames", "f.zarr", *CAM_ARGS, "--step", "2")
+    out = run_cli(tmp_path, "convert", "frames", "f.zarr", *CAM_ARGS, "--step", "2")
     assert out.returncode == 0, out.stderr
     check_bound(movie, zarr.open_array(tmp_path / "f.zarr", mode="r")[:], CAMERA, step=2.0)
-    out = run(tmp_path, "convert", "frames/frame_*.tif", "g.zarr", "--codec", "hufflossless")
+    out = run_cli(tmp_path, "convert", "frames/frame_*.tif", "g.zarr", "--codec", "hufflossless")
     assert out.returncode == 0, out.stderr
     np.testing.assert_array_equal(zarr.open_array(tmp_path / "g.zarr", mode="r")[:], movie)
 
@@ -70,19 +59,19 @@ def test_convert_folder_of_frames_and_glob(tmp_path, movie):
 def test_convert_npy_with_calibration_file(tmp_path, movie):
     np.save(tmp_path / "movie.npy", movie)
     (tmp_path / "cal.json").write_text(json.dumps(CAMERA))
-    out = run(tmp_path, "convert", "movie.npy", "m.zarr", "--calibration", "cal.json", "--quiet")
+    out = run_cli(tmp_path, "convert", "movie.npy", "m.zarr", "--calibration", "cal.json", "--quiet")
     assert out.returncode == 0, out.stderr
     check_bound(movie, zarr.open_array(tmp_path / "m.zarr", mode="r")[:], CAMERA)
-    out = run(tmp_path, "convert", "movie.npy", "n.zarr", "--codec", "nbitpack")
+    out = run_cli(tmp_path, "convert", "movie.npy", "n.zarr", "--codec", "nbitpack")
     assert out.returncode == 0, out.stderr
     np.testing.assert_array_equal(zarr.open_array(tmp_path / "n.zarr", mode="r")[:], movie)
 
 
 @pytest.mark.parametrize("ngff", ["0.4", "0.5"])
 def test_convert_ome_zarr(tmp_path, ngff):
-    stack = simulate_scmos((3, 260, 258), scene((260, 258)), **CAMERA, seed=4)
+    stack = simulate_scmos((3, 260, 258), blob_scene((260, 258)), **CAMERA, seed=4)
     tifffile.imwrite(tmp_path / "z.tif", stack, photometric="minisblack", metadata={"axes": "ZYX"})
-    out = run(tmp_path, "convert", "z.tif", "img.zarr", *CAM_ARGS, "--ome", "--ngff", ngff)
+    out = run_cli(tmp_path, "convert", "z.tif", "img.zarr", *CAM_ARGS, "--ome", "--ngff", ngff)
     assert out.returncode == 0, out.stderr
     group = zarr.open_group(tmp_path / "img.zarr", mode="r")
     attrs = group.attrs.asdict()
@@ -99,14 +88,14 @@ def test_convert_ome_zarr(tmp_path, ngff):
     binned = np.round(means).astype(np.uint16)  # half to even, like the converter
     camera1 = {"offset": 100.0, "gain": 2.2 / 4, "read_noise": 3.0}  # the mean of 4 pixels
     check_bound(binned, level1, camera1)
-    info = run(tmp_path, "info", "img.zarr")
+    info = run_cli(tmp_path, "info", "img.zarr")
     assert info.returncode == 0 and f"OME-Zarr {ngff}" in info.stdout and "total" in info.stdout, info.stderr
 
 
 def test_convert_bounded_memory(tmp_path):
     """A 320 MB input converts with a peak RSS far below its size."""
     n, ny, nx = 160, 1024, 1024
-    pool = simulate_scmos((4, ny, nx), scene((ny, nx)), **CAMERA, seed=5)
+    pool = simulate_scmos((4, ny, nx), blob_scene((ny, nx)), **CAMERA, seed=5)
     data = np.lib.format.open_memmap(tmp_path / "big.npy", mode="w+", dtype=np.uint16, shape=(n, ny, nx))
     for i in range(0, n, 4):
         data[i:i + 4] = pool
@@ -153,21 +142,24 @@ def test_convert_errors(tmp_path, movie, case):
         (tmp_path / target).mkdir()
         (tmp_path / target / "keep.txt").write_text("precious")
     before = sorted(p.name for p in tmp_path.iterdir())
-    out = run(tmp_path, "convert", source, target, *CAM_ARGS)
+    out = run_cli(tmp_path, "convert", source, target, *CAM_ARGS)
     assert out.returncode == 2, (out.stdout, out.stderr)
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pymecompress convert: error: "), out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing half-written left behind
     if case == "exists":
         assert (tmp_path / target / "keep.txt").read_text() == "precious"
-        ok = run(tmp_path, "convert", source, target, *CAM_ARGS, "--overwrite")
-        assert ok.returncode == 0, ok.stderr
-        assert not (tmp_path / target / "keep.txt").exists()
+        # not a zarr store: --overwrite refuses it too and leaves it as it was (test_convert_safety.py covers
+        # replacing a real zarr store)
+        again = run_cli(tmp_path, "convert", source, target, *CAM_ARGS, "--overwrite")
+        assert again.returncode == 2 and "not a zarr store" in again.stderr, again.stderr
+        assert sorted(p.name for p in (tmp_path / target).iterdir()) == ["keep.txt"]
+        assert (tmp_path / target / "keep.txt").read_text() == "precious"
 
 
 @pytest.mark.parametrize("offset, gain, read_noise", [(100.0, 2.2, 1.5), (400.0, 0.5, 5.0), (205.0, 17.0, 0.0)])
 def test_calibrate_simulated(offset, gain, read_noise):
-    photons = scene((128, 128))
+    photons = blob_scene((128, 128))
     movie = simulate_scmos((30, 128, 128), photons, offset, gain, read_noise, seed=6)
     cal = calibrate_array(movie)
     assert cal.gain == pytest.approx(gain, rel=0.05)
@@ -185,14 +177,14 @@ def test_calibrate_simulated(offset, gain, read_noise):
 
 
 def test_calibrate_cli_writes_json_for_convert(tmp_path):
-    movie = simulate_scmos((20, 96, 96), scene((96, 96)), **CAMERA, seed=8)
+    movie = simulate_scmos((20, 96, 96), blob_scene((96, 96)), **CAMERA, seed=8)
     tifffile.imwrite(tmp_path / "movie.tif", movie)
-    out = run(tmp_path, "calibrate", "movie.tif", "--out", "cal.json", "--read-noise", "1.5")
+    out = run_cli(tmp_path, "calibrate", "movie.tif", "--out", "cal.json", "--read-noise", "1.5")
     assert out.returncode == 0, out.stderr
     cal = json.loads((tmp_path / "cal.json").read_text())
     assert cal["gain"] == pytest.approx(2.2, rel=0.05) and cal["offset"] == pytest.approx(100, rel=0.05)
     assert cal["fit"]["r2"] > 0.95 and cal["fit"]["n_points"] >= 10
-    conv = run(tmp_path, "convert", "movie.tif", "m.zarr", "--calibration", "cal.json")
+    conv = run_cli(tmp_path, "convert", "movie.tif", "m.zarr", "--calibration", "cal.json")
     assert conv.returncode == 0, conv.stderr
     check_bound(movie, zarr.open_array(tmp_path / "m.zarr", mode="r")[:], {k: cal[k] for k in CAMERA})
 
@@ -201,7 +193,7 @@ def test_calibrate_refuses_unsupported_data(tmp_path):
     tifffile.imwrite(tmp_path / "one.tif", simulate_scmos((64, 64), 20.0, **CAMERA))
     tifffile.imwrite(tmp_path / "two.tif", simulate_scmos((2, 64, 64), 20.0, **CAMERA))
     for name in ("one.tif", "two.tif"):
-        out = run(tmp_path, "calibrate", name)
+        out = run_cli(tmp_path, "calibrate", name)
         assert out.returncode == 2 and "at least 3 frames" in out.stderr, out.stderr
     flat = simulate_scmos((20, 64, 64), 20.0, **CAMERA)  # one light level: no range to fit a slope
     cal_warn = None
@@ -211,7 +203,7 @@ def test_calibrate_refuses_unsupported_data(tmp_path):
         assert "range" in str(err) or "slope" in str(err)
     if cal_warn is not None:
         assert any("signal range" in w for w in cal_warn.warnings)
-    saturated = simulate_scmos((20, 64, 64), scene((64, 64)) * 200, **CAMERA)
+    saturated = simulate_scmos((20, 64, 64), blob_scene((64, 64)) * 200, **CAMERA)
     assert any("saturation" in w for w in calibrate_array(saturated).warnings)
 
 
@@ -235,7 +227,7 @@ def test_calibrate_real_data(name):
 
 def test_demo_writes_png_report(tmp_path):
     pytest.importorskip("matplotlib")
-    out = run(tmp_path, "demo", "--out", "report")
+    out = run_cli(tmp_path, "demo", "--out", "report")
     assert out.returncode == 0, out.stderr
     assert "ratio" in out.stdout and "report" in out.stdout
     png = tmp_path / "report" / "pymecompress_demo.png"
