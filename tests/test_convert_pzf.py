@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
-from helpers import SHARED, require_shared, simulate_scmos
-from test_cli_tools import CAM_ARGS, CAMERA, check_bound, scene
+from helpers import SHARED, blob_scene, require_shared, simulate_scmos
+from test_cli_tools import CAM_ARGS, CAMERA, check_bound
 
 from pymecompress import cli, pzf
 from pymecompress.calibrate import calibrate
@@ -22,7 +22,7 @@ N, W, H = 11, 48, 40  # 11 frames: frame10 must come after frame9, not after fra
 
 @pytest.fixture(scope="module")
 def movie() -> np.ndarray:
-    return simulate_scmos((N, W, H), scene((W, H)), **CAMERA, seed=7)
+    return simulate_scmos((N, W, H), blob_scene((W, H)), **CAMERA, seed=7)
 
 
 def frame_bytes(frame: np.ndarray, i: int) -> bytes:
