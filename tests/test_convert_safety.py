@@ -163,3 +163,10 @@ def test_convert_and_info_report_the_same_ratio(tmp_path, ome):
     assert float(row.split()[-1].rstrip("x")) == converted
     assert ("full-resolution" in out.stdout) == ome and "as `pymecompress info` counts" in out.stdout
     assert "ratio = raw bytes / stored bytes" in info.stdout
+
+
+def test_convert_help_lists_the_input_formats(tmp_path):
+    out = run_cli(tmp_path, "convert", "--help")
+    assert out.returncode == 0
+    for fmt in ("TIFF", "OME-TIFF", "BigTIFF", "ImageJ", "TIFF frames", "PZF", ".npy", "--series", "--force"):
+        assert fmt in out.stdout, fmt
