@@ -61,9 +61,9 @@ from pymecompress import CameraModel  # noqa: E402
 from pymecompress.entropy import residual_entropy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data"
+REAL_DATA = HERE.parent / "tests" / "data" / "camera"
 
-# camera parameters of the real files (../shared/data/README.md)
+# camera parameters of the real files (tests/data/camera/README.md)
 REAL = {
     "smlm_sdt_pMHC_AF647_10x128x128.tif": ("real EMCCD SMLM", (205.0, 17.0, 0.0)),
     "widefield_timelapse_ecoli_gfp_53x64x64.tif": ("real sCMOS widefield", (400.0, 4.2, 0.0)),
@@ -112,7 +112,7 @@ def datasets(min_bytes: int, smoke: bool = False):
     for label, data, cam in simulated_scenes(*((512, 4) if smoke else ())):
         yield label, data, cam, None
     for name, (label, cam) in REAL.items():
-        path = SHARED / name
+        path = REAL_DATA / name
         if not path.exists():
             print(f"(skipping {name}: {path} not found)", file=sys.stderr)
             continue

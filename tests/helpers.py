@@ -1,4 +1,5 @@
-"""Test helpers: paths to ../shared, real camera data with its camera models, simulated frames."""
+"""Test helpers: the real camera data and legacy vectors in tests/data with their camera models, simulated
+frames, running the command."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-DATA = SHARED / "data"
+TESTDATA = Path(__file__).resolve().parent / "data"
+DATA = TESTDATA / "camera"  # real camera files, provenance and licences in its README.md
+LEGACY = TESTDATA / "legacy"  # what the original pymecompress and PYME wrote, described in its README.md
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-# offset (ADU), gain (ADU/e-), read noise (e-) per real file, from ../shared/data/README.md
+# offset (ADU), gain (ADU/e-), read noise (e-) per real file, from tests/data/camera/README.md
 # (lower ends of the fitted ranges where a range is given: a lower gain quantizes more finely).
 CAMERAS = {
     "smlm_sdt_pMHC_AF647_10x128x128.tif": {"offset": 205.0, "gain": 17.0, "read_noise": 0.0},
@@ -24,16 +26,17 @@ CAMERAS = {
 }
 
 
-def require_shared(path: Path) -> Path:
+def require_data(path: Path) -> Path:
+    """``path`` (a file of tests/data), or a test failure naming it: the data belongs to the repository."""
     if not path.exists():
-        pytest.fail(f"{path} is missing: the tests need ../shared beside the repository (see README)")
+        pytest.fail(f"{path} is missing: tests/data is part of the repository; restore it with git checkout")
     return path
 
 
 def load_real(name: str) -> np.ndarray:
     import tifffile
 
-    return tifffile.imread(require_shared(DATA / name))
+    return tifffile.imread(require_data(DATA / name))
 
 
 def simulate_scmos(shape, photons, offset=100.0, gain=2.2, read_noise=1.5, seed=0) -> np.ndarray:

@@ -1,5 +1,5 @@
 """``pymecompress calibrate`` knows its limits: its uncertainty covers the truth on simulated 10-frame movies of
-several cameras and on the real files in ../shared/data, it warns (and says why) when the levels span too little,
+several cameras and on the real files in tests/data/camera, it warns (and says why) when the levels span too little,
 when frames are few, or when blinking dominates, and its read-noise report never contradicts itself.
 
 "Covers" means ``|estimate - truth| <= 2 * standard error`` (:meth:`Calibration.covers`). With the default offset
@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 import tifffile
-from helpers import DATA, require_shared, simulate_scmos
+from helpers import DATA, require_data, simulate_scmos
 
 from pymecompress.calibrate import CalibrationError, calibrate, calibrate_array
 
@@ -167,7 +167,7 @@ def test_few_frames_and_little_range_are_named():
 
 
 def test_real_files_are_covered():
-    """The expected values of ../shared/data/README.md lie within 2 standard errors (gain) and within the
+    """The expected values of tests/data/camera/README.md lie within 2 standard errors (gain) and within the
     offset's bounds (the x-intercept is a lower bound, the darkest pixels an upper one)."""
     expected = {  # gain range, offset range
         "lightsheet_bead_psf_61x128x128.tif": ((1.8, 2.1), (90.0, 97.0)),
@@ -176,7 +176,7 @@ def test_real_files_are_covered():
     }
     results = {}
     for name, ((glo, ghi), (olo, ohi)) in expected.items():
-        cal = calibrate(require_shared(DATA / name))
+        cal = calibrate(require_data(DATA / name))
         results[name] = cal
         assert cal.gain - 2 * cal.gain_stderr <= ghi and glo <= cal.gain + 2 * cal.gain_stderr, cal.format()
         assert cal.offset - 2 * cal.offset_stderr <= ohi and olo <= max(cal.offset + 2 * cal.offset_stderr,
@@ -188,4 +188,4 @@ def test_real_files_are_covered():
     assert any("blinking" in w for w in smlm.warnings)
     assert smlm.correction_axis == "y"  # the EMCCD's frame differences correlate along x: charge smear
     with pytest.raises(CalibrationError, match="at least 3 frames"):
-        calibrate(require_shared(DATA / "brightfield_worms_ccd_520x696.tif"))
+        calibrate(require_data(DATA / "brightfield_worms_ccd_520x696.tif"))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
-from helpers import DATA, blob_scene, require_shared, run_cli, simulate_scmos
+from helpers import DATA, blob_scene, require_data, run_cli, simulate_scmos
 
 from pymecompress import CameraModel
 from pymecompress.calibrate import calibrate, calibrate_array
@@ -207,7 +207,7 @@ def test_calibrate_refuses_unsupported_data(tmp_path):
     assert any("saturation" in w for w in calibrate_array(saturated).warnings)
 
 
-# README ranges (../shared/data/README.md); the lightsheet stack spans only ~10 ADU of background, so its offset
+# README ranges (tests/data/camera/README.md); the lightsheet stack spans only ~10 ADU of background, so its offset
 # is extrapolated far and only checked within the fit's own uncertainty; the smlm "slope ~ 17" of the README is
 # not what an unbiased frame-difference fit of these 10 frames gives (~23: blinking), so only its offset is checked.
 REAL = {
@@ -219,7 +219,7 @@ REAL = {
 
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_calibrate_real_data(name):
-    cal = calibrate(require_shared(DATA / name))
+    cal = calibrate(require_data(DATA / name))
     (glo, ghi), (olo, ohi) = REAL[name]["gain"], REAL[name]["offset"]
     assert glo <= cal.gain <= ghi, cal.format()
     assert olo - 2 * cal.offset_stderr <= cal.offset <= ohi + 2 * cal.offset_stderr, cal.format()

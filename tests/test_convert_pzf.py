@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
-from helpers import SHARED, blob_scene, require_shared, simulate_scmos
+from helpers import LEGACY, blob_scene, require_data, simulate_scmos
 from test_cli_tools import CAM_ARGS, CAMERA, check_bound
 
 from pymecompress import cli, pzf
 from pymecompress.calibrate import calibrate
 from pymecompress.sources import InputError, PzfSource, open_source
 
-LEGACY = SHARED / "legacy"
 N, W, H = 11, 48, 40  # 11 frames: frame10 must come after frame9, not after frame1; W != H catches a transpose
 
 
@@ -182,12 +181,12 @@ def test_calibrate_reads_pzf_frames(tmp_path, movie):
 
 
 def legacy_frame(name: str) -> dict[str, np.ndarray]:
-    with np.load(require_shared(LEGACY / f"{name}.npz")) as npz:
+    with np.load(require_data(LEGACY / f"{name}.npz")) as npz:
         return {k: npz[k] for k in npz.files}
 
 
 def test_frames_written_by_pyme_convert(tmp_path, capsys):
-    """The PZF frames PYME wrote (../shared/legacy, stored in .npz files) as .pzf files."""
+    """The PZF frames PYME wrote (tests/data/legacy, stored in .npz files) as .pzf files."""
     folder = tmp_path / "pyme"
     folder.mkdir()
     vectors = {name: legacy_frame(name) for name in ("pzf_raw_u16_frame", "pzf_huff_u16_frame", "pzf_quant_frame")}

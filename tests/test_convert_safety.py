@@ -88,7 +88,7 @@ def test_python_check(movie):
 
 @pytest.mark.parametrize("name", sorted(CAMERAS))
 def test_real_files_pass_with_their_published_camera(name):
-    """The model of ../shared/data/README.md is right for every real file: measured / model variance within the
+    """The model of tests/data/camera/README.md is right for every real file: measured / model variance within the
     thresholds, for the whole stack and for single planes (the spatial estimate)."""
     data = load_real(name)
     report = CameraModel(**CAMERAS[name]).check(data)

@@ -1,6 +1,6 @@
 """Legacy formats: the codecs ``pymecompress-huffman`` / ``pymecompress-quant16`` of the original pymecompress.
 
-Checked against the vectors the original wrote (../shared/legacy), against a slow bit-by-bit reference parser
+Checked against the vectors the original wrote (tests/data/legacy), against a slow bit-by-bit reference parser
 written here from docs/FORMAT.md ("Legacy formats"), with malformed input, and with zarr v2 stores.
 """
 
@@ -15,29 +15,28 @@ import sys
 import numcodecs
 import numpy as np
 import pytest
-from helpers import SHARED, require_shared
+from helpers import LEGACY, require_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pymecompress import DecodeError, LegacyHuffman, LegacyQuant16, _binding
 from pymecompress.codecs.legacy_quant16 import quantize
 
-LEGACY = SHARED / "legacy"
 MAXLEN = 24  # longest code our encoder writes
 
 
 def manifest() -> list[dict]:
-    return json.loads(require_shared(LEGACY / "manifest.json").read_text())
+    return json.loads(require_data(LEGACY / "manifest.json").read_text())
 
 
 def vector(name: str) -> dict[str, np.ndarray]:
-    with np.load(require_shared(LEGACY / f"{name}.npz")) as npz:
+    with np.load(require_data(LEGACY / f"{name}.npz")) as npz:
         return {k: npz[k] for k in npz.files}
 
 
 def cases(kind: str, codec_id: str | None = None) -> list[dict]:
     if not (LEGACY / "manifest.json").exists():
-        return [{"name": "missing-shared-data", "kind": kind, "params": {"id": codec_id}}]
+        return [{"name": "missing-legacy-data", "kind": kind, "params": {"id": codec_id}}]
     return [c for c in manifest() if c["kind"] == kind and (codec_id is None or c["params"]["id"] == codec_id)]
 
 
@@ -532,10 +531,10 @@ def test_quant16_roundtrip_property(values, offset, scale):
 def test_zarr_v2_stores_written_by_the_original():
     zarr = pytest.importorskip("zarr")
     root = LEGACY / "zarr_v2"
-    huff = zarr.open_array(str(require_shared(root / "z2_huff8.zarr")), mode="r")
+    huff = zarr.open_array(str(require_data(root / "z2_huff8.zarr")), mode="r")
     np.testing.assert_array_equal(huff[:], np.load(root / "z2_huff8_input.npy"))
 
-    quant = zarr.open_array(str(require_shared(root / "z2_quant.zarr")), mode="r")
+    quant = zarr.open_array(str(require_data(root / "z2_quant.zarr")), mode="r")
     written = np.load(root / "z2_quant_input.npy").astype(np.float64)
     read = quant[:].astype(np.float64)
     assert quant.dtype == np.uint16 and read.shape == written.shape

@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 import pytest
-from helpers import SHARED, require_shared
+from helpers import LEGACY, require_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_legacy import check_valid_stream, ref_decode
@@ -15,16 +15,14 @@ from test_legacy import check_valid_stream, ref_decode
 from pymecompress import DecodeError, pzf
 from pymecompress.codecs.legacy_quant16 import quantize
 
-LEGACY = SHARED / "legacy"
-
 
 def pzf_cases() -> list[dict]:
-    manifest = json.loads(require_shared(LEGACY / "manifest.json").read_text())
+    manifest = json.loads(require_data(LEGACY / "manifest.json").read_text())
     return [c for c in manifest if c["kind"] == "pzf"]
 
 
 def vector(name: str) -> dict[str, np.ndarray]:
-    with np.load(require_shared(LEGACY / f"{name}.npz")) as npz:
+    with np.load(require_data(LEGACY / f"{name}.npz")) as npz:
         return {k: npz[k] for k in npz.files}
 
 

@@ -1,4 +1,4 @@
-"""Real camera data from ../shared/data: noise bound on every pixel, lossless exactness, ratios."""
+"""Real camera data from tests/data/camera: noise bound on every pixel, lossless exactness, ratios."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from helpers import DATA, require_shared, run_cli
+from helpers import DATA, require_data, run_cli
 
 from pymecompress import pzf
 from pymecompress.sources import InputError, open_source
@@ -369,7 +369,7 @@ def test_real_tiff_cut_and_flipped(tmp_path, name):
     """Issue 4: the real files cut between 40 kB and their end raised IndexError (smlm, widefield) or read fewer
     planes than the file holds (the light-sheet stack: 1 to 60 of 61)."""
     path = tmp_path / name
-    shutil.copyfile(require_shared(DATA / name), path)
+    shutil.copyfile(require_data(DATA / name), path)
     path.chmod(0o644)
     expected = tifffile.imread(path)
     size = path.stat().st_size
@@ -447,7 +447,7 @@ def test_convert_refuses_damaged_input(tmp_path, movie, case):
     """Exit 2, one line on stderr, nothing left behind. Before: a traceback and exit 1 (real_tiff: IndexError;
     pzf_frame: MemoryError; npy: TokenError), or one page converted and exit 0 (frame_by_frame, ome, zlib)."""
     if case == "real_tiff":  # issue 4: this cut raised IndexError with a traceback (exit 1)
-        data = require_shared(DATA / "smlm_sdt_pMHC_AF647_10x128x128.tif").read_bytes()
+        data = require_data(DATA / "smlm_sdt_pMHC_AF647_10x128x128.tif").read_bytes()
         (tmp_path / "in.tif").write_bytes(data[:40_000])
         source = "in.tif"
     elif case in ("frame_by_frame", "ome", "zlib"):
