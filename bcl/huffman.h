@@ -1,34 +1,32 @@
-/* huffman.h - the entropy-coded segment of a pymecompress stream.
+/* huffman.h - the entropy coder of the chunk container (docs/FORMAT.md,
+ * "Entropy-coded segment"), as the container (container/chunk.c) uses it.
  *
- * A segment carries n "z values" (uint16, typically zigzagged prediction
- * residuals).  The byte layout is specified in docs/FORMAT.md, section
- * "Entropy-coded segment"; this header is the C interface.
+ * The public segment functions (pmc_segment_bound / _encode / _decode in
+ * pymecompress.h) are these with optional scratch; the container passes its
+ * own scratch and also decodes straight to the differences the values stand
+ * for.
  */
 #ifndef PMC_HUFFMAN_H
 #define PMC_HUFFMAN_H
 
-#include "pmc_common.h"
+#include "pmc_internal.h"
 
-#define PMC_HUF_MAXLEN 11    /* longest code, bits */
-#define PMC_HUF_NLIT 64      /* literal symbols 0..63 */
-#define PMC_HUF_NSYM 74      /* + escape categories 64..73 */
+#define PMC_HUF_MAXLEN 11 /* longest code, bits */
+#define PMC_HUF_NLIT 64   /* literal symbols 0..63 */
+#define PMC_HUF_NSYM 74   /* + escape categories 64..73 */
 
-/* Upper bound on the encoded size of a segment of n values (includes the
- * slack the encoder needs for its 8-byte stores). */
-size_t pmc_huf_bound(size_t n);
+#define PMC_HUF_ENC_WS 65536u /* workspace bytes of the encoder (the histogram) */
+#define PMC_HUF_DEC_WS 32768u /* workspace bytes of the decoder (two tables) */
 
-/* Encode z[0..n) as one segment into dst (capacity cap, which must be at
- * least pmc_huf_bound(n)).  On success stores the byte count in *written. */
-int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written);
+/* Encode z[0..n) as one segment with workspace ws (PMC_HUF_ENC_WS bytes,
+ * 16-byte aligned); as pmc_segment_encode otherwise. */
+int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written, void *ws);
 
-/* Decode exactly n values from the segment src[0..len) into z[0..n).
- * The segment must occupy exactly len bytes.  Never reads outside
- * src[0..len) nor writes outside z[0..n). */
-int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n);
-
-/* Same checks, but stores the signed differences the values stand for,
+/* Decode exactly n values with workspace ws (PMC_HUF_DEC_WS bytes,
+ * 16-byte aligned); as pmc_segment_decode otherwise.  With `deltas`
+ * nonzero it stores the signed differences the values stand for,
  * unzigzag(z) (as uint16, mod 2^16), which is what the chunk decoder's
  * unprediction adds: done here it is free in the table lookups. */
-int pmc_huf_decode_deltas(const uint8_t *src, size_t len, uint16_t *d, size_t n);
+int pmc_huf_decode(const uint8_t *src, size_t len, uint16_t *z, size_t n, int deltas, void *ws);
 
 #endif

@@ -9,7 +9,7 @@
  *
  * Encoder
  *   Histogram, Huffman code lengths (two-queue construction over the symbols
- *   sorted by count; lengths limited to PMC_LEGACY_MAXLEN bits by halving the
+ *   sorted by count; lengths limited to MAXLEN (24) bits by halving the
  *   counts), canonical codes, and the tree implied by the canonical codes:
  *   its pre-order walk visits the leaves in code order, so leaf i is preceded
  *   by one 0 bit per internal node on its path not shared with leaf i-1.
@@ -32,12 +32,12 @@
  * Re-entrant: no mutable static state, no allocation.  Stack: about 16 KB in
  * the encoder and in the decoder.
  */
-#include "legacy.h"
+#include "pmc_internal.h"
 
 #include <string.h>
 
-#define MAXNODES PMC_LEGACY_MAXNODES
-#define MAXLEN PMC_LEGACY_MAXLEN
+#define MAXNODES 511 /* a tree over 256 byte values has at most 511 nodes */
+#define MAXLEN 24     /* longest code the encoder writes, bits */
 #define TBITS 11
 #define TSIZE (1u << TBITS)
 #define E_LONG 0x8000u /* table entry: code longer than TBITS, low bits = node */

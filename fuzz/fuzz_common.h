@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bcl/pmc_common.h"
+#include "pmc_internal.h" /* the public header, and byte-order helpers */
 
 /* Stop the run (libFuzzer reports the input as a crash) when cond is false. */
 #define FUZZ_CHECK(cond, what)                                                                                   \

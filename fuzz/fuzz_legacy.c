@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../bcl/legacy.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

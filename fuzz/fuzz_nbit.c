@@ -1,6 +1,6 @@
-/* fuzz_nbit.c - libFuzzer target of pmn_unpack, the n-bit payload decoder
+/* fuzz_nbit.c - libFuzzer target of pmc_nbit_unpack, the n-bit payload decoder
  * (docs/FORMAT.md, "n-bit packed stream"; the 16-byte PMCN header is parsed
- * in Python, which only calls pmn_unpack with a valid nbits and itemsize).
+ * in Python, which only calls pmc_nbit_unpack with a valid nbits and itemsize).
  *
  * Input: byte 0 gives nbits = 1 + (byte & 15) and the item size: 2 when
  * nbits > 8, else 1 + bit 4.  Byte 1 gives the value count n relative to
@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../quantizer/nbit.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,16 +44,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(out, 0x00, out_bytes);
     memset(out2, 0xFF, out_bytes);
 
-    int rc = pmn_unpack(payload, len, nbits, out, n, itemsize);
+    int rc = pmc_nbit_unpack(payload, len, nbits, out, n, itemsize);
     FUZZ_CHECK(rc == PMC_OK || rc == PMC_E_TRUNCATED || rc == PMC_E_CORRUPT || rc == PMC_E_TRAILING,
-               "pmn_unpack refuses hostile input with a non-DecodeError status");
+               "pmc_nbit_unpack refuses hostile input with a non-DecodeError status");
     if (rc == PMC_OK) {
-        rc = pmn_unpack(payload, len, nbits, out2, n, itemsize);
+        rc = pmc_nbit_unpack(payload, len, nbits, out2, n, itemsize);
         FUZZ_CHECK(rc == PMC_OK && memcmp(out, out2, out_bytes) == 0,
                    "decoded values depend on what the output buffer held");
-        FUZZ_CHECK(pmn_packed_size(n, nbits) == len, "accepted a payload of the wrong length");
+        FUZZ_CHECK(pmc_nbit_size(n, nbits) == len, "accepted a payload of the wrong length");
         uint8_t *packed = (uint8_t *)fuzz_alloc(len);
-        rc = pmn_pack(out2, n, itemsize, nbits, packed, len);
+        rc = pmc_nbit_pack(out2, n, itemsize, nbits, packed, len);
         FUZZ_CHECK(rc == PMC_OK, "packing decoded values fails");
         FUZZ_CHECK(len == 0 || memcmp(packed, payload, len) == 0, "pack(unpack(payload)) differs from payload");
         free(packed);

@@ -7,9 +7,11 @@
  * Inputs whose header pmc_stream_info refuses, or whose output would exceed
  * MAX_OUT_BYTES, stop after the header check.  The others are decoded as the
  * Python binding decodes them: into an output buffer of exactly n * itemsize
- * bytes, in mode 1 with the tables pmq_tables builds from the header's
- * parameters (a stream whose parameters pmq_tables refuses is skipped: the
- * binding raises DecodeError for it before calling pmc_decode).  When the
+ * bytes, in mode 1 with the quantizer pmc_quant_init builds from the header's
+ * parameters (a stream whose parameters pmc_quant_init refuses is skipped:
+ * the binding raises DecodeError for it before calling pmc_decode), with the
+ * library allocating its scratch, and again with caller scratch of exactly
+ * the size pmc_decode_scratch_size gives (refused when one byte smaller).  When the
  * header announces a CRC-32C trailer, a copy with the trailer recomputed is
  * decoded too, so that mutated streams also get past the checksum.
  *
@@ -23,63 +25,74 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../bcl/crc32c.h"
-#include "../bcl/stream.h"
-#include "../quantizer/quant.h"
 #include "fuzz_common.h"
 
 #define MAX_OUT_BYTES ((uint64_t)16 << 20) /* decoded size limit: 16 MiB */
 #define ROUNDTRIP_MAX ((uint64_t)1 << 18)  /* re-encode chunks of at most this many elements */
 #define NCACHE 4
 
-/* Quantizer tables of the last few parameter sets (building them takes
- * 65536 square roots; mutated streams mostly keep their parameters). */
+/* Quantizers of the last few parameter sets (building one takes 65536
+ * square roots; mutated streams mostly keep their parameters). */
 typedef struct {
-    int used;
     uint64_t key[4]; /* bit patterns of offset, gain, read_noise, step */
-    uint32_t ncodes;
-    uint16_t enc[PMQ_TABLE_SIZE];
-    uint16_t dec[PMQ_PHASES * PMQ_TABLE_SIZE];
+    pmc_quant *q;    /* NULL: slot unused */
 } tables;
 
 static tables cache[NCACHE];
 static unsigned next_slot;
 
-/* Tables for params, or NULL when pmq_tables refuses them. */
-static const tables *get_tables(const double params[4])
+/* The quantizer of params, or NULL when pmc_quant_init refuses them. */
+static const pmc_quant *get_tables(const double params[4])
 {
     uint64_t key[4];
     memcpy(key, params, sizeof key);
     for (unsigned i = 0; i < NCACHE; i++)
-        if (cache[i].used && memcmp(cache[i].key, key, sizeof key) == 0)
-            return &cache[i];
+        if (cache[i].q && memcmp(cache[i].key, key, sizeof key) == 0)
+            return cache[i].q;
     tables *t = &cache[next_slot];
-    t->used = 0;
-    int rc = pmq_tables(params[0], params[1], params[2], params[3], t->enc, t->dec, &t->ncodes);
-    FUZZ_CHECK(rc == PMC_OK || rc == PMC_E_PARAM, "pmq_tables status");
-    if (rc != PMC_OK)
+    if (!t->q)
+        t->q = (pmc_quant *)fuzz_alloc(pmc_quant_size());
+    int rc = pmc_quant_init(t->q, params[0], params[1], params[2], params[3]);
+    FUZZ_CHECK(rc == PMC_OK || rc == PMC_E_PARAM, "pmc_quant_init status");
+    if (rc != PMC_OK) {
+        free(t->q);
+        t->q = NULL;
         return NULL;
-    FUZZ_CHECK(t->ncodes >= 1 && t->ncodes <= PMQ_TABLE_SIZE, "pmq_tables code count");
+    }
+    const uint32_t ncodes = pmc_quant_ncodes(t->q);
+    FUZZ_CHECK(ncodes >= 1 && ncodes <= PMC_QUANT_LEVELS, "pmc_quant_init code count");
+    double back[4];
+    pmc_quant_params(t->q, back);
+    FUZZ_CHECK(memcmp(back, params, sizeof back) == 0, "pmc_quant_params differs from what init was given");
     memcpy(t->key, key, sizeof key);
-    t->used = 1;
     next_slot = (next_slot + 1) % NCACHE;
-    return t;
+    return t->q;
 }
 
 /* The checks on a stream pmc_decode accepted; out holds what it decoded. */
-static void check_accepted(const uint8_t *src, size_t len, const pmc_info *info, const tables *t,
+static void check_accepted(const uint8_t *src, size_t len, const pmc_info *info, const pmc_quant *q,
                            const uint8_t *out, size_t out_bytes)
 {
-    const uint16_t *dec = t ? t->dec : NULL;
-    const uint32_t ncodes = t ? t->ncodes : 0;
-
     /* same result with the portable path, into a buffer holding other bytes
      * at an odd address (numpy hands over misaligned views too) */
     uint8_t *block = (uint8_t *)fuzz_alloc(out_bytes + 1), *again = block + 1;
     memset(again, 0x5A, out_bytes);
-    int rc = pmc_decode(src, len, again, out_bytes, dec, ncodes, PMC_SIMD_PORTABLE);
+    int rc = pmc_decode(src, len, again, out_bytes, q, NULL, 0, PMC_SIMD_PORTABLE);
     FUZZ_CHECK(rc == PMC_OK, "portable decode refuses what the default path accepts");
     FUZZ_CHECK(memcmp(again, out, out_bytes) == 0, "portable decode differs (or output depends on old bytes)");
+
+    /* caller scratch of exactly the announced size (an exact heap block, so
+     * ASan catches any use beyond it); one byte less is refused */
+    const size_t need = pmc_decode_scratch_size(info, again);
+    FUZZ_CHECK(need != SIZE_MAX, "scratch size of an accepted chunk overflows");
+    uint8_t *scratch = (uint8_t *)fuzz_alloc(need);
+    memset(again, 0x3C, out_bytes);
+    rc = pmc_decode(src, len, again, out_bytes, q, scratch, need - 1, PMC_SIMD_AUTO);
+    FUZZ_CHECK(rc == PMC_E_SCRATCH, "scratch one byte short is not refused");
+    rc = pmc_decode(src, len, again, out_bytes, q, scratch, need, PMC_SIMD_AUTO);
+    FUZZ_CHECK(rc == PMC_OK, "decoding with caller scratch fails");
+    FUZZ_CHECK(memcmp(again, out, out_bytes) == 0, "decoding with caller scratch differs");
+    free(scratch);
 
     /* An empty chunk is not re-encoded: its header may name any plane size,
      * for which the encoder would size its row buffers (the codecs always
@@ -90,18 +103,19 @@ static void check_accepted(const uint8_t *src, size_t len, const pmc_info *info,
         uint8_t *a = (uint8_t *)fuzz_alloc(bound), *b = (uint8_t *)fuzz_alloc(bound);
         size_t wa = 0, wb = 0;
         const int crc = (info->flags & PMC_FLAG_CRC) != 0;
-        const double *params = info->mode == PMC_MODE_QUANT ? info->params : NULL;
-        const uint16_t *enc = t ? t->enc : NULL;
-        rc = pmc_encode(out, n, info->itemsize, info->nx, info->ny, info->mode, params, enc, crc, a, bound, &wa,
+        rc = pmc_encode(out, n, info->itemsize, info->nx, info->ny, info->mode, q, crc, a, bound, &wa, NULL, 0,
                         PMC_SIMD_AUTO);
         FUZZ_CHECK(rc == PMC_OK, "re-encoding decoded data fails");
         memcpy(again, out, out_bytes); /* the portable encoder reads a misaligned copy */
-        rc = pmc_encode(again, n, info->itemsize, info->nx, info->ny, info->mode, params, enc, crc, b, bound, &wb,
-                        PMC_SIMD_PORTABLE);
+        const size_t ws = pmc_encode_scratch_size(n, info->nx, info->ny);
+        uint8_t *escratch = (uint8_t *)fuzz_alloc(ws);
+        rc = pmc_encode(again, n, info->itemsize, info->nx, info->ny, info->mode, q, crc, b, bound, &wb, escratch,
+                        ws, PMC_SIMD_PORTABLE);
+        free(escratch);
         FUZZ_CHECK(rc == PMC_OK, "portable re-encoding fails");
         FUZZ_CHECK(wa == wb && memcmp(a, b, wa) == 0, "AVX2 and portable encoders write different streams");
         memset(again, 0xA5, out_bytes);
-        rc = pmc_decode(a, wa, again, out_bytes, dec, ncodes, PMC_SIMD_AUTO);
+        rc = pmc_decode(a, wa, again, out_bytes, q, NULL, 0, PMC_SIMD_AUTO);
         FUZZ_CHECK(rc == PMC_OK, "a re-encoded chunk does not decode");
         FUZZ_CHECK(memcmp(again, out, out_bytes) == 0, "decode(encode(decoded)) differs from decoded");
         free(a);
@@ -111,15 +125,15 @@ static void check_accepted(const uint8_t *src, size_t len, const pmc_info *info,
 }
 
 /* Decode src as the binding does; returns nothing, aborts on a failed check. */
-static void decode_one(const uint8_t *src, size_t len, const pmc_info *info, const tables *t)
+static void decode_one(const uint8_t *src, size_t len, const pmc_info *info, const pmc_quant *q)
 {
     const size_t out_bytes = (size_t)info->n * (size_t)info->itemsize;
     uint8_t *out = (uint8_t *)fuzz_alloc(out_bytes);
     memset(out, 0xA5, out_bytes);
-    int rc = pmc_decode(src, len, out, out_bytes, t ? t->dec : NULL, t ? t->ncodes : 0, PMC_SIMD_AUTO);
+    int rc = pmc_decode(src, len, out, out_bytes, q, NULL, 0, PMC_SIMD_AUTO);
     FUZZ_CHECK(fuzz_is_decode_status(rc), "pmc_decode refuses hostile input with a non-DecodeError status");
     if (rc == PMC_OK)
-        check_accepted(src, len, info, t, out, out_bytes);
+        check_accepted(src, len, info, q, out, out_bytes);
     free(out);
 }
 
@@ -132,13 +146,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(fuzz_is_decode_status(rc), "pmc_stream_info status");
     if (rc != PMC_OK || info.n > MAX_OUT_BYTES / (uint64_t)info.itemsize)
         return 0;
-    const tables *t = NULL;
-    if (info.mode == PMC_MODE_QUANT && !(t = get_tables(info.params)))
+    const pmc_quant *q = NULL;
+    if (info.mode == PMC_MODE_QUANT && !(q = get_tables(info.params)))
         return 0;
 
     /* the stream as given: an exact copy, so reads before or past it are caught */
     uint8_t *src = fuzz_copy(data, size);
-    decode_one(src, size, &info, t);
+    decode_one(src, size, &info, q);
 
     /* with a correct trailer, when the stream has one */
     if ((info.flags & PMC_FLAG_CRC) && size >= info.header_size + 4) {
@@ -146,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(crc == pmc_crc32c(src, size - 4, PMC_SIMD_AUTO), "SSE4.2 and portable CRC-32C differ");
         if (crc != pmc_rd32(src + size - 4)) {
             pmc_wr32(src + size - 4, crc);
-            decode_one(src, size, &info, t);
+            decode_one(src, size, &info, q);
         }
     }
     free(src);

@@ -41,8 +41,9 @@ echo "== $(clang --version | head -n 1)"
 
 # ---- build
 flags=(-std=c99 -Wall -Wextra -ffp-contract=off -fno-strict-aliasing -g -O1
-       "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all -I"$root")
-sources=("$root"/bcl/*.c "$root"/quantizer/*.c)
+       "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all
+       -I"$root/include" -I"$root/common" -I"$root/bcl" -I"$root/quantizer")
+sources=("$root"/common/*.c "$root"/bcl/*.c "$root"/quantizer/*.c "$root"/container/*.c)
 targets=()
 for src in "$here"/fuzz_*.c; do
     t=$(basename "$src" .c)

@@ -19,14 +19,16 @@ import numpy as np
 from ._core import ffi, lib
 from .errors import DecodeError
 
-SIMD_AUTO = 0
-SIMD_PORTABLE = 1
+SIMD_AUTO = lib.PMC_SIMD_AUTO
+SIMD_PORTABLE = lib.PMC_SIMD_PORTABLE
 DEFAULT_SIMD = SIMD_PORTABLE if os.environ.get("PYMECOMPRESS_SIMD", "auto") == "portable" else SIMD_AUTO
 
-MODE_LOSSLESS = 0
-MODE_QUANT = 1
+MODE_LOSSLESS = lib.PMC_MODE_LOSSLESS
+MODE_QUANT = lib.PMC_MODE_QUANT
 
-_DECODE_ERRORS = {-1, -2, -3, -7, -8, -9, -10}
+# what the header of include/pymecompress.h calls decode errors: the input is not a valid stream
+_DECODE_ERRORS = {lib.PMC_E_TRUNCATED, lib.PMC_E_CORRUPT, lib.PMC_E_TABLE, lib.PMC_E_MAGIC, lib.PMC_E_VERSION,
+                  lib.PMC_E_CHECKSUM, lib.PMC_E_TRAILING}
 
 
 def _message(rc: int) -> str:
@@ -34,11 +36,11 @@ def _message(rc: int) -> str:
 
 
 def _raise(rc: int, what: str) -> None:
-    if rc == 0:
+    if rc == lib.PMC_OK:
         return
     if rc in _DECODE_ERRORS:
         raise DecodeError(f"{what}: {_message(rc)}")
-    if rc == -5:
+    if rc == lib.PMC_E_NOMEM:
         raise MemoryError(f"{what}: {_message(rc)}")
     raise ValueError(f"{what}: {_message(rc)}")
 
@@ -65,18 +67,39 @@ def bytes_view(buf) -> np.ndarray:
     return arr.reshape(-1, order="A").view(np.uint8)
 
 
+def quant_limits() -> dict[str, tuple[float, float]]:
+    """The allowed range (inclusive) of every quantizer parameter, as the C library defines it.
+
+    Examples
+    --------
+    >>> quant_limits()["step"]
+    (0.001, 1000.0)
+    """
+    limits = {}
+    lo, hi = ffi.new("double *"), ffi.new("double *")
+    for i in range(4):
+        name = ffi.string(lib.pmc_quant_limits(i, lo, hi)).decode()
+        limits[name] = (float(lo[0]), float(hi[0]))
+    return limits
+
+
 @dataclass(frozen=True)
 class QuantTables:
-    """Encode table (ADU -> code), decode table and code count.
+    """The C library's prepared quantizer (``pmc_quant``) of one parameter set, with numpy views of its tables.
 
-    ``dec`` has four entries per code: element ``i`` of a chunk holding code ``c``
-    decodes to ``dec[4*c + i % 4]`` (the unbiased reconstruction point of the
-    code, dithered to integers inside the code's ADU interval).
+    ``enc`` maps ADU values to codes; ``dec`` has four entries per code: element ``i``
+    of a chunk holding code ``c`` decodes to ``dec[4*c + i % 4]`` (the unbiased
+    reconstruction point of the code, dithered to integers inside the code's ADU
+    interval).  ``ptr`` is the ``pmc_quant *`` the C functions take; the views and
+    the pointer share the memory ``_mem`` owns.
     """
 
+    params: tuple[float, float, float, float]
     enc: np.ndarray
     dec: np.ndarray
     ncodes: int
+    ptr: object
+    _mem: np.ndarray
 
     def quantize(self, values: np.ndarray) -> np.ndarray:
         """Codes of uint16 values (numpy, any shape)."""
@@ -89,18 +112,26 @@ class QuantTables:
         return self.dec[4 * codes.astype(np.intp) + phase]
 
 
+def _table_view(mem: np.ndarray, start, table, count: int) -> np.ndarray:
+    """Read-only uint16 view of ``count`` entries at C pointer ``table`` inside ``mem`` (which starts at ``start``)."""
+    offset = int(ffi.cast("uintptr_t", table)) - int(ffi.cast("uintptr_t", start))
+    view = mem.view(np.uint8)[offset: offset + 2 * count].view(np.uint16)
+    view.flags.writeable = False
+    return view
+
+
 @functools.lru_cache(maxsize=64)
 def quant_tables(offset: float, gain: float, read_noise: float, step: float) -> QuantTables:
-    """Build (once per parameter set) the tables of the camera-model quantizer."""
-    enc = np.empty(65536, np.uint16)
-    dec = np.empty(4 * 65536, np.uint16)
-    ncodes = ffi.new("uint32_t *")
-    rc = lib.pmq_tables(float(offset), float(gain), float(read_noise), float(step),
-                        _ptr("uint16_t *", enc), _ptr("uint16_t *", dec), ncodes)
-    _raise(rc, "quantizer parameters")
-    enc.flags.writeable = False
-    dec.flags.writeable = False
-    return QuantTables(enc, dec, int(ncodes[0]))
+    """Build (once per parameter set) the camera-model quantizer: ``pmc_quant_init`` into memory numpy owns."""
+    params = (float(offset), float(gain), float(read_noise), float(step))
+    mem = np.zeros(-(-lib.pmc_quant_size() // 8), np.float64)  # 8-byte aligned, as pmc_quant needs
+    start = ffi.from_buffer(mem)
+    q = ffi.cast("pmc_quant *", start)
+    _raise(lib.pmc_quant_init(q, *params), "quantizer parameters")
+    levels, phases = lib.PMC_QUANT_LEVELS, lib.PMC_QUANT_PHASES
+    enc = _table_view(mem, start, lib.pmc_quant_encode_table(q), levels)
+    dec = _table_view(mem, start, lib.pmc_quant_decode_table(q), phases * levels)
+    return QuantTables(params, enc, dec, int(lib.pmc_quant_ncodes(q)), q, mem)
 
 
 def _aligned(arr: np.ndarray) -> np.ndarray:
@@ -113,11 +144,10 @@ def _aligned(arr: np.ndarray) -> np.ndarray:
     return arr if arr.flags.aligned else arr.copy()
 
 
-def lut_map(values: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
-    """``out[i] = lut[values[i]]`` over flat contiguous uint16 arrays (any alignment)."""
+def quantize(values: np.ndarray, tables: QuantTables, out: np.ndarray) -> None:
+    """Codes of a flat contiguous uint16 array into ``out`` (any alignment of either)."""
     dest = out if out.flags.aligned else np.empty_like(out)
-    lib.pmq_map(_ptr("uint16_t *", _aligned(values)), values.size, _ptr("uint16_t *", lut),
-                _ptr("uint16_t *", dest))
+    lib.pmc_quantize(tables.ptr, _ptr("uint16_t *", _aligned(values)), values.size, _ptr("uint16_t *", dest))
     if dest is not out:
         out[...] = dest
 
@@ -125,9 +155,8 @@ def lut_map(values: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
 def dequantize(codes: np.ndarray, tables: QuantTables, out: np.ndarray) -> None:
     """Dequantize a flat chunk of codes into ``out`` (any alignment), refusing codes the tables do not define."""
     dest = out if out.flags.aligned else np.empty_like(out)
-    rc = lib.pmq_dequant(_ptr("uint16_t *", _aligned(codes)), codes.size, 0, _ptr("uint16_t *", tables.dec),
-                         tables.ncodes, _ptr("uint16_t *", dest))
-    if rc:
+    rc = lib.pmc_dequantize(tables.ptr, _ptr("uint16_t *", _aligned(codes)), codes.size, 0, _ptr("uint16_t *", dest))
+    if rc != lib.PMC_OK:
         raise DecodeError(f"code out of range: these parameters define codes 0..{tables.ncodes - 1}")
     if dest is not out:
         out[...] = dest
@@ -140,14 +169,9 @@ def encode_chunk(data: np.ndarray, nx: int, ny: int, mode: int, params: tuple[fl
     bound = lib.pmc_encode_bound(n, nx, ny, mode)
     dst = np.empty(bound, np.uint8)
     written = ffi.new("size_t *")
-    if mode == MODE_QUANT:
-        tables = quant_tables(*params)
-        cparams = ffi.new("double[4]", list(params))
-        enc = _ptr("uint16_t *", tables.enc)
-    else:
-        cparams, enc = ffi.NULL, ffi.NULL
-    rc = lib.pmc_encode(ffi.from_buffer(data, require_writable=False), n, data.itemsize, nx, ny, mode,
-                        cparams, enc, int(bool(checksum)), _ptr("uint8_t *", dst), bound, written, simd)
+    q = quant_tables(*params).ptr if mode == MODE_QUANT else ffi.NULL
+    rc = lib.pmc_encode(ffi.from_buffer(data, require_writable=False), n, data.itemsize, nx, ny, mode, q,
+                        int(bool(checksum)), _ptr("uint8_t *", dst), bound, written, ffi.NULL, 0, simd)
     _raise(rc, "encoding failed")
     return dst[: written[0]].tobytes()
 
@@ -176,7 +200,7 @@ def stream_info(buf) -> StreamInfo:
     _raise(lib.pmc_stream_info(_ptr("uint8_t *", src), src.size, info), "cannot decode")
     params = tuple(info.params[i] for i in range(4)) if info.mode == MODE_QUANT else None
     return StreamInfo(int(info.n), int(info.nx), int(info.ny), int(info.mode), int(info.itemsize),
-                      bool(info.flags & 1), params)
+                      bool(info.flags & lib.PMC_FLAG_CRC), params)
 
 
 def decode_chunk(buf, out: np.ndarray, info: StreamInfo, simd: int = DEFAULT_SIMD) -> None:
@@ -187,10 +211,10 @@ def decode_chunk(buf, out: np.ndarray, info: StreamInfo, simd: int = DEFAULT_SIM
             tables = quant_tables(*info.params)
         except ValueError as err:
             raise DecodeError(f"cannot decode: the stream holds invalid quantizer parameters ({err})") from None
-        dec, ncodes = _ptr("uint16_t *", tables.dec), tables.ncodes
+        q = tables.ptr
     else:
-        dec, ncodes = ffi.NULL, 0
-    rc = lib.pmc_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(out), out.nbytes, dec, ncodes, simd)
+        q = ffi.NULL
+    rc = lib.pmc_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(out), out.nbytes, q, ffi.NULL, 0, simd)
     _raise(rc, "cannot decode")
 
 
@@ -205,11 +229,11 @@ def residuals(buf) -> np.ndarray:
 
 def nbit_pack(data: np.ndarray, nbits: int) -> bytes:
     """Pack a flat contiguous uint8/uint16 array into ``nbits`` bits per value."""
-    size = lib.pmn_packed_size(data.size, nbits)
+    size = lib.pmc_nbit_size(data.size, nbits)
     dst = np.empty(max(size, 1), np.uint8)
-    rc = lib.pmn_pack(ffi.from_buffer(data, require_writable=False), data.size, data.itemsize, nbits,
+    rc = lib.pmc_nbit_pack(ffi.from_buffer(data, require_writable=False), data.size, data.itemsize, nbits,
                       _ptr("uint8_t *", dst), size)
-    if rc == -11:
+    if rc == lib.PMC_E_RANGE:
         raise ValueError(f"a value needs more than nbits={nbits} bits (largest value {int(data.max())}); "
                          "raise nbits or use nbits=0 to pick the width automatically")
     _raise(rc, "n-bit packing failed")
@@ -218,18 +242,18 @@ def nbit_pack(data: np.ndarray, nbits: int) -> bytes:
 
 def nbit_unpack(payload: np.ndarray, nbits: int, out: np.ndarray) -> None:
     """Unpack ``out.size`` values of ``nbits`` bits from a uint8 payload into ``out``."""
-    rc = lib.pmn_unpack(_ptr("uint8_t *", payload), payload.size, nbits, ffi.from_buffer(out), out.size,
+    rc = lib.pmc_nbit_unpack(_ptr("uint8_t *", payload), payload.size, nbits, ffi.from_buffer(out), out.size,
                         out.itemsize)
     _raise(rc, "cannot decode n-bit payload")
 
 
 def huffman_segment_encode(z: np.ndarray) -> bytes:
     """Encode a flat uint16 array as one entropy-coded segment (testing aid)."""
-    bound = lib.pmc_huf_bound(z.size)
+    bound = lib.pmc_segment_bound(z.size)
     dst = np.empty(bound, np.uint8)
     written = ffi.new("size_t *")
-    _raise(lib.pmc_huf_encode(_ptr("uint16_t *", _aligned(z)), z.size, _ptr("uint8_t *", dst), bound, written),
-           "segment encoding failed")
+    _raise(lib.pmc_segment_encode(_ptr("uint16_t *", _aligned(z)), z.size, _ptr("uint8_t *", dst), bound, written,
+                                  ffi.NULL), "segment encoding failed")
     return dst[: written[0]].tobytes()
 
 
@@ -237,7 +261,7 @@ def huffman_segment_decode(buf, n: int) -> np.ndarray:
     """Decode one entropy-coded segment of ``n`` values (testing aid)."""
     src = bytes_view(buf)
     out = np.empty(n, np.uint16)
-    _raise(lib.pmc_huf_decode(_ptr("uint8_t *", src), src.size, _ptr("uint16_t *", out), n),
+    _raise(lib.pmc_segment_decode(_ptr("uint8_t *", src), src.size, _ptr("uint16_t *", out), n, ffi.NULL),
            "cannot decode segment")
     return out
 
@@ -286,9 +310,9 @@ def legacy_huffman_decode(buf, nsym: int, out: np.ndarray | None = None) -> tupl
         return dest, 0
     end = ffi.new("size_t *")
     rc = lib.pmc_legacy_huf_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(dest), nsym, end)
-    if rc == -1:
+    if rc == lib.PMC_E_TRUNCATED:
         raise DecodeError(f"legacy Huffman stream is truncated: its {src.size} bytes end before {nsym} symbols")
-    if rc == -2:
+    if rc == lib.PMC_E_CORRUPT:
         raise DecodeError("legacy Huffman stream is corrupt: invalid code tree (more than 511 nodes or a symbol "
                           "that appears twice)")
     _raise(rc, "cannot decode legacy Huffman stream")

@@ -25,16 +25,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _binding
+
 if TYPE_CHECKING:
     from .camera_check import CameraCheck
 
-# Parameter ranges of the stream format (docs/FORMAT.md, "Quantizer tables").
-LIMITS = {
-    "offset": (-1e6, 1e6, "ADU"),
-    "gain": (1e-6, 1e6, "ADU per electron"),
-    "read_noise": (0.0, 1e4, "electrons"),
-    "step": (1e-3, 1e3, "noise sigmas"),
-}
+_UNITS = {"offset": "ADU", "gain": "ADU per electron", "read_noise": "electrons", "step": "noise sigmas"}
+
+# Parameter ranges of the stream format (docs/FORMAT.md, "Quantizer tables"), as the C library defines them
+# (pmc_quant_limits): name -> (low, high, unit).
+LIMITS = {name: (low, high, _UNITS[name]) for name, (low, high) in _binding.quant_limits().items()}
 
 
 @dataclass(frozen=True)

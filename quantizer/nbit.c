@@ -1,9 +1,10 @@
-/* nbit.c - n-bit packer (see nbit.h). */
-#include "nbit.h"
+/* nbit.c - n-bit packing of integers (declared in pymecompress.h; bit layout
+ * in docs/FORMAT.md), e.g. 12-bit camera data in 1.5 bytes per pixel. */
+#include "pmc_internal.h"
 
 #include <string.h>
 
-size_t pmn_packed_size(size_t n, unsigned nbits)
+size_t pmc_nbit_size(size_t n, unsigned nbits)
 {
     /* n * nbits / 8 rounded up, without overflowing for huge n */
     return (n / 8) * nbits + ((n % 8) * nbits + 7) / 8;
@@ -21,11 +22,11 @@ static inline uint32_t load_item(const void *src, int itemsize, size_t i)
     return v;
 }
 
-int pmn_pack(const void *src, size_t n, int itemsize, unsigned nbits, uint8_t *dst, size_t cap)
+int pmc_nbit_pack(const void *src, size_t n, int itemsize, unsigned nbits, uint8_t *dst, size_t cap)
 {
     if ((itemsize != 1 && itemsize != 2) || nbits < 1 || nbits > 8u * (unsigned)itemsize)
         return PMC_E_PARAM;
-    size_t need = pmn_packed_size(n, nbits);
+    size_t need = pmc_nbit_size(n, nbits);
     if (cap < need)
         return PMC_E_OUTPUT;
     uint32_t limit = 1u << nbits, worst = 0;
@@ -52,11 +53,11 @@ int pmn_pack(const void *src, size_t n, int itemsize, unsigned nbits, uint8_t *d
     return worst >= limit ? PMC_E_RANGE : PMC_OK;
 }
 
-int pmn_unpack(const uint8_t *src, size_t len, unsigned nbits, void *dst, size_t n, int itemsize)
+int pmc_nbit_unpack(const uint8_t *src, size_t len, unsigned nbits, void *dst, size_t n, int itemsize)
 {
     if ((itemsize != 1 && itemsize != 2) || nbits < 1 || nbits > 8u * (unsigned)itemsize)
         return PMC_E_PARAM;
-    size_t need = pmn_packed_size(n, nbits);
+    size_t need = pmc_nbit_size(n, nbits);
     if (len < need)
         return PMC_E_TRUNCATED;
     if (len > need)

@@ -16,7 +16,6 @@
 #include "predict.h"
 #include "quant.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #if PMC_X86
@@ -540,8 +539,10 @@ static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_
     return worst > 255 ? PMC_E_CORRUPT : PMC_OK;
 }
 
+typedef char pmp_check_rows[PMP_DECODE_ROWS == GROUP_MAX + 1 ? 1 : -1];
+
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
-               const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, int simd)
+               const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, uint16_t *rows, int simd)
 {
     const size_t ny = g->ny, nx = g->nx, th = g->th, tw = g->tw;
     (void)simd;
@@ -552,9 +553,6 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
     for (size_t t = 0; t < ntiles; t++) /* every predictor number is checked before any is used */
         if (choice[t] >= PMP_COUNT)
             return PMC_E_CORRUPT;
-    uint16_t *rows = (uint16_t *)malloc((GROUP_MAX + 1) * nx * sizeof(uint16_t));
-    if (!rows)
-        return PMC_E_NOMEM;
     int rc = PMC_OK;
     size_t t_plane = 0;
     for (size_t pl = 0; pl < g->nplanes && rc == PMC_OK; pl++, t_plane += nty * ntx) {
@@ -596,6 +594,5 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
             y += R;
         }
     }
-    free(rows);
     return rc;
 }

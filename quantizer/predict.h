@@ -4,7 +4,7 @@
 #ifndef PMC_PREDICT_H
 #define PMC_PREDICT_H
 
-#include "../bcl/pmc_common.h"
+#include "pmc_internal.h"
 
 enum { PMP_NONE = 0, PMP_LEFT = 1, PMP_UP = 2, PMP_AVG2 = 3, PMP_AVG4 = 4, PMP_MED = 5, PMP_COUNT = 6 };
 
@@ -26,11 +26,15 @@ void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, s
                      uint16_t *base, uint16_t *z, int simd);
 
 /* Decoder: rebuild the codes from the deltas d = unzigzag(z) (see
- * pmc_huf_decode_deltas) and the per-tile choice/base, one row at a time, and hand each row to the output stage: out[i] = codes when lut is
- * NULL (itemsize 2) or codes checked <= 255 (itemsize 1), or the codes
- * dequantized with the 4-entry-per-code table lut (see pmq_dequant).  d may alias out when itemsize is 2.
- * Returns PMC_E_CORRUPT on an unknown predictor or an out-of-range code. */
+ * pmc_huf_decode) and the per-tile choice/base, a few rows at a time in
+ * the workspace rows (PMP_DECODE_ROWS * nx values), and hand each row to
+ * the output stage: out[i] = codes when lut is NULL (itemsize 2) or codes
+ * checked <= 255 (itemsize 1), or the codes dequantized with the
+ * 4-entry-per-code table lut (see pmq_dequant).  d may alias out when
+ * itemsize is 2.  Returns PMC_E_CORRUPT on an unknown predictor or an
+ * out-of-range code. */
+#define PMP_DECODE_ROWS 5
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
-               const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, int simd);
+               const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, uint16_t *rows, int simd);
 
 #endif

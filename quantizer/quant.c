@@ -2,6 +2,30 @@
 #include "quant.h"
 
 #include <math.h>
+#include <string.h>
+
+/* The parameter ranges of docs/FORMAT.md: they keep every quantity of the
+ * table construction finite and nonzero. */
+static const struct {
+    const char *name;
+    double min, max;
+} LIMITS[4] = {
+    {"offset", -1e6, 1e6},
+    {"gain", 1e-6, 1e6},
+    {"read_noise", 0.0, 1e4},
+    {"step", 1e-3, 1e3},
+};
+
+const char *pmc_quant_limits(int i, double *min, double *max)
+{
+    if (i < 0 || i > 3)
+        return NULL;
+    if (min)
+        *min = LIMITS[i].min;
+    if (max)
+        *max = LIMITS[i].max;
+    return LIMITS[i].name;
+}
 
 /* Variance-stabilised value of ADU value x, in units of the noise sigma.
  * Above the offset: generalised Anscombe 2*sqrt(e + 3/8 + rn^2) with
@@ -41,13 +65,9 @@ static void reconstruct(uint32_t lo, uint32_t hi, double offset, double x0, uint
     }
 }
 
-int pmq_tables(double offset, double gain, double read_noise, double step,
-               uint16_t *enc, uint16_t *dec, uint32_t *ncodes)
+static int build_tables(double offset, double gain, double read_noise, double step, uint16_t *enc, uint16_t *dec,
+                        uint32_t *ncodes)
 {
-    /* ranges of docs/FORMAT.md: they keep every quantity below finite and nonzero (NaN fails them too) */
-    if (!(offset >= -1e6 && offset <= 1e6) || !(gain >= 1e-6 && gain <= 1e6) ||
-        !(read_noise >= 0.0 && read_noise <= 1e4) || !(step >= 1e-3 && step <= 1e3))
-        return PMC_E_PARAM;
     const double v0 = 0.375 + read_noise * read_noise;
     const double sv0 = sqrt(v0);
     const double x0 = offset - gain * v0;
@@ -69,6 +89,45 @@ int pmq_tables(double offset, double gain, double read_noise, double step,
         for (int k = 0; k < PMQ_PHASES; k++)
             dec[PMQ_PHASES * (size_t)c + (size_t)k] = (uint16_t)(PMQ_TABLE_SIZE - 1);
     return PMC_OK;
+}
+
+size_t pmc_quant_size(void) { return sizeof(pmc_quant); }
+
+int pmc_quant_init(pmc_quant *q, double offset, double gain, double read_noise, double step)
+{
+    if (!q)
+        return PMC_E_PARAM;
+    const double params[4] = {offset, gain, read_noise, step};
+    q->ncodes = 0;
+    for (int i = 0; i < 4; i++) /* NaN fails both comparisons */
+        if (!(params[i] >= LIMITS[i].min && params[i] <= LIMITS[i].max))
+            return PMC_E_PARAM;
+    memcpy(q->params, params, sizeof params);
+    return build_tables(offset, gain, read_noise, step, q->enc, q->dec, &q->ncodes);
+}
+
+void pmc_quant_params(const pmc_quant *q, double params[4]) { memcpy(params, q->params, sizeof q->params); }
+
+uint32_t pmc_quant_ncodes(const pmc_quant *q) { return q->ncodes; }
+
+const uint16_t *pmc_quant_encode_table(const pmc_quant *q) { return q->enc; }
+
+const uint16_t *pmc_quant_decode_table(const pmc_quant *q) { return q->dec; }
+
+int pmq_matches(const pmc_quant *q, const double params[4])
+{
+    /* equal values build equal tables (0.0 and -0.0 included); NaN never builds any */
+    int same = q->ncodes > 0;
+    for (int i = 0; i < 4; i++)
+        same &= q->params[i] == params[i];
+    return same;
+}
+
+void pmc_quantize(const pmc_quant *q, const uint16_t *in, size_t n, uint16_t *out) { pmq_map(in, n, q->enc, out); }
+
+int pmc_dequantize(const pmc_quant *q, const uint16_t *codes, size_t n, size_t index0, uint16_t *out)
+{
+    return pmq_dequant(codes, n, index0, q->dec, q->ncodes, out);
 }
 
 void pmq_map(const uint16_t *in, size_t n, const uint16_t *lut, uint16_t *out)

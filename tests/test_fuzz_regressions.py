@@ -1,8 +1,8 @@
 """Regressions from fuzzing the C decoders (fuzz/) and from the sanitizer build of the suite (tests/sanitize.sh).
 
 The UndefinedBehaviorSanitizer run found the C core reading and writing uint16 data through misaligned pointers
-when a codec was handed a numpy view at an odd address (``pmc_encode``, ``pmc_decode``, ``pmn_pack``,
-``pmn_unpack``, and the ``vstquant16`` filter's ``pmq_map``/``pmq_dequant``).
+when a codec was handed a numpy view at an odd address (``pmc_encode``, ``pmc_decode``, ``pmc_nbit_pack``,
+``pmc_nbit_unpack``, and the ``vstquant16`` filter's ``pmc_quantize``/``pmc_dequantize``).
 x86 forgives that, but it is undefined behaviour that an optimising compiler may turn into a
 crash or wrong data; the C core now copies such data with ``memcpy``.  These tests pin the results of those code
 paths (identical to the aligned ones) and, under tests/sanitize.sh, that they stay free of sanitizer reports.

@@ -57,7 +57,7 @@ class VSTQuant16(Codec):
         f_order = src.flags.f_contiguous and not src.flags.c_contiguous
         arr = memory_order_array(buf, ("u2",), self.codec_id)  # C-contiguous; an F-ordered input transposed
         codes = np.empty(arr.shape, "<u2")
-        _binding.lut_map(arr.reshape(-1), self._tables.enc, codes.reshape(-1))
+        _binding.quantize(arr.reshape(-1), self._tables, codes.reshape(-1))
         return codes.T if f_order else codes
 
     def decode(self, buf, out=None):

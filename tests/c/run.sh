@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the standalone C tests of bcl/huffman.c and bcl/crc32c.c:
+# Builds and runs the standalone C tests: test_huffman.c (the entropy coder, bcl/huffman_*.c, and common/crc32c.c)
+# and test_api.c (the public interface, compiled with include/ alone on its include path):
 # once with the package's flags (-O3), once under AddressSanitizer and
 # UndefinedBehaviorSanitizer.  `tests/c/run.sh --bench` also runs the
 # microbenchmark of the -O3 build.
@@ -7,19 +8,30 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 CC=${CC:-gcc}
-sources=("$here/test_huffman.c" "$root/bcl/huffman.c" "$root/bcl/crc32c.c" "$root/bcl/pmc_common.c")
-flags=(-std=c99 -ffp-contract=off -fno-strict-aliasing -Wall -Wextra -Werror)
+sources=("$here/test_huffman.c" "$root"/bcl/huffman_*.c "$root"/common/*.c)
+library=("$root"/common/*.c "$root"/bcl/*.c "$root"/quantizer/*.c "$root"/container/*.c)
+lib_includes=(-I"$root/include" -I"$root/common" -I"$root/bcl" -I"$root/quantizer")
+flags=(-std=c99 -ffp-contract=off -fno-strict-aliasing -Wall -Wextra -Werror
+       -I"$root/include" -I"$root/common" -I"$root/bcl")
 
 echo "== -O3 build"
 "$CC" "${flags[@]}" -O3 -o "$here/test_huffman" "${sources[@]}" -lm
 "$here/test_huffman"
-
-echo "== -fsanitize=address,undefined build"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+api_flags=(-std=c99 -ffp-contract=off -fno-strict-aliasing -Wall -Wextra -Werror)
+"$CC" "${api_flags[@]}" -O3 -I"$root/include" -c "$here/test_api.c" -o "$tmp/test_api.o"
+"$CC" "${api_flags[@]}" -O3 "${lib_includes[@]}" -o "$tmp/test_api" "$tmp/test_api.o" "${library[@]}" -lm
+"$tmp/test_api"
+
+echo "== -fsanitize=address,undefined build"
 "$CC" "${flags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
     -o "$tmp/test_huffman_san" "${sources[@]}" -lm
 ASAN_OPTIONS=detect_leaks=1 "$tmp/test_huffman_san"
+san=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)
+"$CC" "${api_flags[@]}" "${san[@]}" -I"$root/include" -c "$here/test_api.c" -o "$tmp/test_api_san.o"
+"$CC" "${api_flags[@]}" "${san[@]}" "${lib_includes[@]}" -o "$tmp/test_api_san" "$tmp/test_api_san.o" "${library[@]}" -lm
+ASAN_OPTIONS=detect_leaks=1 "$tmp/test_api_san"
 
 if [ "${1:-}" = "--bench" ]; then
     echo "== microbenchmark (-O3 build)"

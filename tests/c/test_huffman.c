@@ -1,5 +1,5 @@
-/* test_huffman.c - standalone tests and microbenchmark of bcl/huffman.c and
- * bcl/crc32c.c.
+/* test_huffman.c - standalone tests and microbenchmark of the entropy coder
+ * (bcl/huffman_encode.c, bcl/huffman_decode.c) and of common/crc32c.c.
  *
  *   test_huffman            run the tests
  *   test_huffman --bench    run the tests, then the microbenchmark
@@ -21,8 +21,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../bcl/crc32c.h"
-#include "../../bcl/huffman.h"
+#include "huffman.h" /* internal: the deltas variant the chunk decoder uses */
+
+/* The chunk decoder's variant of the segment decoder (bcl/huffman.h): the
+ * differences the values stand for, with a workspace of its own. */
+static int decode_deltas(const uint8_t *src, size_t len, uint16_t *d, size_t n)
+{
+    void *ws = malloc(PMC_HUF_DEC_WS);
+    if (!ws)
+        return PMC_E_NOMEM;
+    const int rc = pmc_huf_decode(src, len, d, n, 1, ws);
+    free(ws);
+    return rc;
+}
 
 static int failures = 0;
 static long checks = 0;
@@ -600,15 +611,15 @@ static int lib_decode(const uint8_t *seg, size_t len, uint16_t *out, size_t n)
     uint8_t *copy = (uint8_t *)xmalloc(len);
     if (len)
         memcpy(copy, seg, len);
-    int rc = pmc_huf_decode(len ? copy : NULL, len, out, n);
+    int rc = pmc_segment_decode(len ? copy : NULL, len, out, n, NULL);
     /* the chunk decoder's variant: same status, unzigzag of the same values */
     uint16_t *d = (uint16_t *)xmalloc((n ? n : 1) * sizeof(uint16_t));
-    int rd = pmc_huf_decode_deltas(len ? copy : NULL, len, n ? d : NULL, n);
-    CHECK(rd == rc, "pmc_huf_decode_deltas status %d, pmc_huf_decode %d (n=%zu, len=%zu)", rd, rc, n, len);
+    int rd = decode_deltas(len ? copy : NULL, len, n ? d : NULL, n);
+    CHECK(rd == rc, "deltas variant status %d, pmc_segment_decode %d (n=%zu, len=%zu)", rd, rc, n, len);
     if (rc == PMC_OK && rd == PMC_OK)
         for (size_t i = 0; i < n; i++)
             if (d[i] != (uint16_t)((out[i] >> 1) ^ (uint16_t)(-(out[i] & 1)))) {
-                CHECK(0, "pmc_huf_decode_deltas value %zu: %u for z=%u (n=%zu)", i, d[i], out[i], n);
+                CHECK(0, "deltas variant value %zu: %u for z=%u (n=%zu)", i, d[i], out[i], n);
                 break;
             }
     free(d);
@@ -639,10 +650,10 @@ static int mode_seen[3];
 
 static void roundtrip_one(const uint16_t *z, size_t n, const char *what)
 {
-    size_t bound = pmc_huf_bound(n);
+    size_t bound = pmc_segment_bound(n);
     uint8_t *dst = (uint8_t *)xmalloc(bound);
     size_t w = 0;
-    int rc = pmc_huf_encode(z, n, dst, bound, &w);
+    int rc = pmc_segment_encode(z, n, dst, bound, &w, NULL);
     CHECK(rc == PMC_OK, "%s n=%zu encode rc=%d", what, n, rc);
     if (rc != PMC_OK) {
         free(dst);
@@ -721,11 +732,11 @@ static void test_roundtrips(void)
     {
         uint8_t dst[64];
         size_t w = 0;
-        int rc = pmc_huf_encode(NULL, 0, dst, pmc_huf_bound(0), &w);
+        int rc = pmc_segment_encode(NULL, 0, dst, pmc_segment_bound(0), &w, NULL);
         CHECK(rc == PMC_OK && w == 3 && dst[0] == 1 && dst[1] == 0 && dst[2] == 0, "n=0 encode");
-        CHECK(pmc_huf_decode(dst, 3, NULL, 0) == PMC_OK, "n=0 decode constant");
+        CHECK(pmc_segment_decode(dst, 3, NULL, 0, NULL) == PMC_OK, "n=0 decode constant");
         uint8_t raw1[1] = {2};
-        CHECK(pmc_huf_decode(raw1, 1, NULL, 0) == PMC_E_CORRUPT, "n=0 raw rejected");
+        CHECK(pmc_segment_decode(raw1, 1, NULL, 0, NULL) == PMC_E_CORRUPT, "n=0 raw rejected");
     }
     /* every k the encoder can choose, both modes seen */
     for (unsigned k = 0; k <= 10; k++)
@@ -1144,13 +1155,13 @@ static void test_params(void)
     uint16_t z[4] = {1, 2, 3, 4};
     uint8_t dst[64];
     size_t w;
-    CHECK(pmc_huf_encode(z, 4, dst, pmc_huf_bound(4) - 1, &w) == PMC_E_OUTPUT, "small cap");
-    CHECK(pmc_huf_encode(NULL, 4, dst, sizeof dst, &w) == PMC_E_PARAM, "null z");
-    CHECK(pmc_huf_encode(z, 4, NULL, sizeof dst, &w) == PMC_E_PARAM, "null dst");
-    CHECK(pmc_huf_encode(z, 4, dst, sizeof dst, NULL) == PMC_E_PARAM, "null written");
-    CHECK(pmc_huf_bound(SIZE_MAX) == SIZE_MAX, "bound saturates");
-    CHECK(pmc_huf_decode(NULL, 5, z, 4) == PMC_E_PARAM, "null src");
-    CHECK(pmc_huf_decode(dst, 5, NULL, 4) == PMC_E_PARAM, "null z");
+    CHECK(pmc_segment_encode(z, 4, dst, pmc_segment_bound(4) - 1, &w, NULL) == PMC_E_OUTPUT, "small cap");
+    CHECK(pmc_segment_encode(NULL, 4, dst, sizeof dst, &w, NULL) == PMC_E_PARAM, "null z");
+    CHECK(pmc_segment_encode(z, 4, NULL, sizeof dst, &w, NULL) == PMC_E_PARAM, "null dst");
+    CHECK(pmc_segment_encode(z, 4, dst, sizeof dst, NULL, NULL) == PMC_E_PARAM, "null written");
+    CHECK(pmc_segment_bound(SIZE_MAX) == SIZE_MAX, "bound saturates");
+    CHECK(pmc_segment_decode(NULL, 5, z, 4, NULL) == PMC_E_PARAM, "null src");
+    CHECK(pmc_segment_decode(dst, 5, NULL, 4, NULL) == PMC_E_PARAM, "null z");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1225,7 +1236,7 @@ static void bench(void)
         int d, p;
     } dists[ND] = {{D_GAUSS15, 0}, {D_GAUSS30, 0}, {D_GAUSSP, 5}, {D_GAUSSP, 100}, {D_GAUSSP, 1000},
                    {D_GAUSSP, 10000}, {D_FIBGEO, 0}, {D_SPIKES, 7}, {D_NOISE, 0}};
-    size_t bound = pmc_huf_bound(seg);
+    size_t bound = pmc_segment_bound(seg);
     uint16_t *z[ND], *back = (uint16_t *)xmalloc(n * sizeof(uint16_t));
     uint8_t *enc[ND];
     size_t lens[ND][16];
@@ -1240,11 +1251,11 @@ static void bench(void)
         for (int d = 0; d < ND; d++) {
             double t0 = now();
             for (size_t s = 0; s < nseg; s++)
-                if (pmc_huf_encode(z[d] + s * seg, seg, enc[d] + s * bound, bound, &lens[d][s]) != PMC_OK)
+                if (pmc_segment_encode(z[d] + s * seg, seg, enc[d] + s * bound, bound, &lens[d][s], NULL) != PMC_OK)
                     failures++;
             double t1 = now();
             for (size_t s = 0; s < nseg; s++)
-                if (pmc_huf_decode(enc[d] + s * bound, lens[d][s], back + s * seg, seg) != PMC_OK)
+                if (pmc_segment_decode(enc[d] + s * bound, lens[d][s], back + s * seg, seg, NULL) != PMC_OK)
                     failures++;
             double t2 = now();
             te[d][run] = t1 - t0;

@@ -1,14 +1,13 @@
-/* stream.c - the chunk container: header, predictor map, entropy segments,
- * optional CRC-32C trailer (see docs/FORMAT.md, "Chunk container"). */
-#include "stream.h"
-
-#include <stdlib.h>
+/* chunk.c - the PMCS chunk container: header, predictor map, entropy
+ * segments, optional CRC-32C trailer (see docs/FORMAT.md, "Chunk
+ * container").  The top layer of the library: it drives the quantizer and
+ * predictor (quantizer/) and the entropy coder (bcl/).  Declared in
+ * pymecompress.h. */
 #include <string.h>
 
-#include "../quantizer/predict.h"
-#include "../quantizer/quant.h"
-#include "crc32c.h"
 #include "huffman.h"
+#include "predict.h"
+#include "quant.h"
 
 #define HDR_BASE 32u
 #define HDR_QUANT 64u
@@ -38,18 +37,50 @@ size_t pmc_encode_bound(size_t n, size_t nx, size_t ny, int mode)
     size_t ntiles = planes * ((ny + th - 1) / th) * ((nx + tw - 1) / tw);
     size_t nseg = (n + PMC_SEG_DEFAULT - 1) / PMC_SEG_DEFAULT;
     size_t last = n - (nseg ? (nseg - 1) * (size_t)PMC_SEG_DEFAULT : 0);
-    size_t segs = nseg ? (nseg - 1) * (4 + pmc_huf_bound(PMC_SEG_DEFAULT)) + 4 + pmc_huf_bound(last) : 0;
+    size_t segs = nseg ? (nseg - 1) * (4 + pmc_segment_bound(PMC_SEG_DEFAULT)) + 4 + pmc_segment_bound(last) : 0;
     return header_size(mode) + (ntiles + 1) / 2 + 2 * ntiles + segs + 4;
 }
 
-int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, int mode, const double *params,
-               const uint16_t *enc_lut, int checksum, uint8_t *dst, size_t cap, size_t *written, int simd)
+/* a * b, or SIZE_MAX when it does not fit a size_t */
+static size_t mul_sat(uint64_t a, uint64_t b)
+{
+    if (a && b > (uint64_t)SIZE_MAX / a)
+        return SIZE_MAX;
+    return (size_t)(a * b);
+}
+
+/* The working memory of pmc_encode, in the order it takes it: the entropy
+ * coder's workspace, choice and base per tile, the band of codes (plus the
+ * row above it), the residuals of a segment (plus a band). */
+static size_t encode_need(size_t n, size_t nx, size_t ny)
+{
+    if (nx == 0 || ny == 0)
+        nx = ny = 1;
+    size_t tw, th;
+    pick_tiles(nx, ny, &tw, &th);
+    const pmp_geometry g = {n / mul_sat(nx, ny), ny, nx, th, tw};
+    const size_t ntiles = pmp_tile_count(&g) + 1, band = mul_sat(th + 1, nx);
+    const size_t seg = n < PMC_SEG_DEFAULT ? n : PMC_SEG_DEFAULT;
+    size_t need = pmc_scratch_add(0, PMC_HUF_ENC_WS);
+    need = pmc_scratch_add(need, ntiles);
+    need = pmc_scratch_add(need, mul_sat(ntiles, sizeof(uint16_t)));
+    need = pmc_scratch_add(need, mul_sat(band, sizeof(uint16_t)));
+    return pmc_scratch_add(need, band == SIZE_MAX ? SIZE_MAX : mul_sat(seg + band, sizeof(uint16_t)));
+}
+
+size_t pmc_encode_scratch_size(size_t n, size_t nx, size_t ny) { return pmc_scratch_total(encode_need(n, nx, ny)); }
+
+int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, int mode, const pmc_quant *q,
+               int checksum, uint8_t *dst, size_t cap, size_t *written, void *scratch, size_t scratch_size,
+               int simd)
 {
     if ((itemsize != 1 && itemsize != 2) || (mode != PMC_MODE_LOSSLESS && mode != PMC_MODE_QUANT))
         return PMC_E_PARAM;
-    if (mode == PMC_MODE_QUANT && (itemsize != 2 || !params || !enc_lut))
+    if (mode == PMC_MODE_QUANT && (itemsize != 2 || !q || !q->ncodes))
         return PMC_E_PARAM;
     if (nx == 0 || ny == 0 || nx > UINT32_MAX || ny > UINT32_MAX || n % (nx * ny) != 0)
+        return PMC_E_PARAM;
+    if (!dst || !written || (n && !src))
         return PMC_E_PARAM;
     if (cap < pmc_encode_bound(n, nx, ny, mode))
         return PMC_E_OUTPUT;
@@ -57,12 +88,14 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
     pick_tiles(nx, ny, &tw, &th);
     pmp_geometry g = {n / (nx * ny), ny, nx, th, tw};
     size_t ntiles = pmp_tile_count(&g);
+    const uint16_t *enc_lut = mode == PMC_MODE_QUANT ? q->enc : NULL;
+    const double *params = mode == PMC_MODE_QUANT ? q->params : NULL;
 
     /* header */
     size_t hs = header_size(mode);
     memset(dst, 0, hs);
     memcpy(dst, MAGIC, 4);
-    dst[4] = PMC_VERSION;
+    dst[4] = PMC_FORMAT_VERSION;
     dst[5] = (uint8_t)mode;
     dst[6] = (uint8_t)itemsize;
     dst[7] = checksum ? PMC_FLAG_CRC : 0;
@@ -91,15 +124,18 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
     const int aligned = itemsize == 1 || ((uintptr_t)src & 1u) == 0;
     const int direct = mode == PMC_MODE_LOSSLESS && itemsize == 2 && aligned; /* codes are the input */
     const size_t band_max = th * nx, seg = PMC_SEG_DEFAULT;
-    uint16_t *cbuf = NULL, *zbuf = NULL;
-    uint8_t *choice = (uint8_t *)malloc(ntiles ? ntiles : 1);
-    uint16_t *base = (uint16_t *)malloc((ntiles ? ntiles : 1) * sizeof(uint16_t));
-    if (!direct)
-        cbuf = (uint16_t *)malloc((band_max + nx) * sizeof(uint16_t));
-    zbuf = (uint16_t *)malloc(((n < seg ? n : seg) + band_max) * sizeof(uint16_t)); /* fill < seg + band */
-    int rc = PMC_OK;
-    if (!choice || !base || (!direct && !cbuf) || !zbuf) {
-        rc = PMC_E_NOMEM;
+    pmc_arena a;
+    int rc = pmc_arena_open(&a, scratch, scratch_size, encode_need(n, nx, ny));
+    if (rc != PMC_OK)
+        return rc;
+    void *const hws = pmc_arena_take(&a, PMC_HUF_ENC_WS);
+    uint8_t *const choice = (uint8_t *)pmc_arena_take(&a, ntiles + 1);
+    uint16_t *const base = (uint16_t *)pmc_arena_take(&a, (ntiles + 1) * sizeof(uint16_t));
+    uint16_t *const cbuf = (uint16_t *)pmc_arena_take(&a, (band_max + nx) * sizeof(uint16_t));
+    /* fill < seg + band */
+    uint16_t *const zbuf = (uint16_t *)pmc_arena_take(&a, ((n < seg ? n : seg) + band_max) * sizeof(uint16_t));
+    if (!zbuf) { /* the blocks before it fit too */
+        rc = PMC_E_SCRATCH;
         goto done;
     }
     const size_t map_max = (ntiles + 1) / 2 + 2 * ntiles;
@@ -130,7 +166,7 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
             fill += nrows * nx;
             while (fill >= seg || (fill && pl + 1 == g.nplanes && y0 + nrows == ny)) {
                 size_t m = fill < seg ? fill : seg, w = 0;
-                rc = pmc_huf_encode(zbuf, m, dst + o + 4, cap - o - 4, &w);
+                rc = pmc_huf_encode(zbuf, m, dst + o + 4, cap - o - 4, &w, hws);
                 if (rc != PMC_OK)
                     goto done;
                 pmc_wr32(dst + o, (uint32_t)w);
@@ -160,10 +196,7 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
     }
     *written = o;
 done:
-    free(cbuf);
-    free(zbuf);
-    free(choice);
-    free(base);
+    pmc_arena_close(&a);
     return rc;
 }
 
@@ -173,7 +206,7 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
         return len < 4 && memcmp(src, MAGIC, len) == 0 ? PMC_E_TRUNCATED : PMC_E_MAGIC;
     if (len < 8)
         return PMC_E_TRUNCATED;
-    if (src[4] != PMC_VERSION)
+    if (src[4] != PMC_FORMAT_VERSION)
         return PMC_E_VERSION;
     info->mode = src[5];
     info->itemsize = src[6];
@@ -217,9 +250,44 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
     return PMC_OK;
 }
 
-/* What pmc_decode and pmc_residuals both read first (parse_map): the
- * header, the trailer's check and the predictor map, whose choice/base are
- * allocated there and freed by release(). */
+/* Tile count of a chunk whose header pmc_stream_info accepted (it fits a
+ * size_t: pmc_stream_info refuses more tiles than twice the input's bytes). */
+static size_t tile_count(const pmc_info *info, pmp_geometry *g)
+{
+    const size_t n = (size_t)info->n;
+    const pmp_geometry geo = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
+    *g = geo;
+    return pmp_tile_count(g);
+}
+
+/* The working memory of pmc_decode, in the order it takes it: the entropy
+ * decoder's tables, choice and base per tile, the rows of the unprediction
+ * and, when the codes cannot be decoded in place (uint8 output, or uint16
+ * output at an odd address), the chunk's codes. */
+static size_t decode_need(const pmc_info *info, int in_place)
+{
+    pmp_geometry g;
+    const size_t ntiles = tile_count(info, &g) + 1;
+    const uint64_t n = info->n;
+    size_t need = pmc_scratch_add(0, PMC_HUF_DEC_WS);
+    need = pmc_scratch_add(need, ntiles);
+    need = pmc_scratch_add(need, mul_sat(ntiles, sizeof(uint16_t)));
+    need = pmc_scratch_add(need, n ? mul_sat((uint64_t)PMP_DECODE_ROWS * sizeof(uint16_t), info->nx) : 0);
+    return pmc_scratch_add(need, in_place ? 0 : mul_sat(n, sizeof(uint16_t)));
+}
+
+static int decodes_in_place(const pmc_info *info, const void *out)
+{
+    return info->itemsize == 2 && ((uintptr_t)out & 1u) == 0;
+}
+
+size_t pmc_decode_scratch_size(const pmc_info *info, const void *out)
+{
+    return pmc_scratch_total(decode_need(info, decodes_in_place(info, out)));
+}
+
+/* What pmc_decode and pmc_residuals both read after the header (parse_map):
+ * the trailer's check and the predictor map, into choice/base. */
 typedef struct {
     pmc_info info;
     pmp_geometry g;  /* planes, rows, columns, tile shape */
@@ -230,14 +298,7 @@ typedef struct {
 
 static int parse_map(const uint8_t *src, size_t len, parsed *P, size_t *pos, int simd)
 {
-    P->choice = NULL;
-    P->base = NULL;
-    int rc = pmc_stream_info(src, len, &P->info);
-    if (rc != PMC_OK)
-        return rc;
     const pmc_info *info = &P->info;
-    if (info->n > SIZE_MAX / 2)
-        return PMC_E_OUTPUT;
     size_t end = len;
     if (info->flags & PMC_FLAG_CRC) {
         if (len < info->header_size + 4)
@@ -247,18 +308,11 @@ static int parse_map(const uint8_t *src, size_t len, parsed *P, size_t *pos, int
             return PMC_E_CHECKSUM;
     }
     P->end = end;
-    const size_t n = (size_t)info->n;
-    const pmp_geometry g = {n / ((size_t)info->nx * info->ny), info->ny, info->nx, info->th, info->tw};
-    P->g = g;
-    const size_t ntiles = pmp_tile_count(&g);
+    const size_t ntiles = tile_count(info, &P->g);
     size_t o = info->header_size;
     const size_t mapbytes = (ntiles + 1) / 2;
     if (end - o < mapbytes)
         return PMC_E_TRUNCATED;
-    P->choice = (uint8_t *)malloc(ntiles ? ntiles : 1);
-    P->base = (uint16_t *)malloc((ntiles ? ntiles : 1) * sizeof(uint16_t));
-    if (!P->choice || !P->base)
-        return PMC_E_NOMEM;
     size_t nnone = 0;
     for (size_t t = 0; t < ntiles; t++) {
         const uint8_t v = src[o + t / 2];
@@ -285,7 +339,7 @@ static int parse_map(const uint8_t *src, size_t len, parsed *P, size_t *pos, int
 
 /* Every entropy segment from src + o to P->end into z: the residuals as
  * stored (zigzagged) or, with deltas, the differences they stand for. */
-static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16_t *z, int deltas)
+static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16_t *z, int deltas, void *hws)
 {
     const size_t n = (size_t)P->info.n, end = P->end;
     for (size_t s = 0; s < n; s += P->info.seg) {
@@ -296,7 +350,7 @@ static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16
         o += 4;
         if (end - o < w)
             return PMC_E_TRUNCATED;
-        const int rc = deltas ? pmc_huf_decode_deltas(src + o, w, z + s, m) : pmc_huf_decode(src + o, w, z + s, m);
+        const int rc = pmc_huf_decode(src + o, w, z + s, m, deltas, hws);
         if (rc != PMC_OK)
             return rc;
         o += w;
@@ -304,67 +358,84 @@ static int decode_segments(const uint8_t *src, const parsed *P, size_t o, uint16
     return o != end ? PMC_E_TRAILING : PMC_OK;
 }
 
-static void release(parsed *P)
-{
-    free(P->choice);
-    free(P->base);
-}
-
 int pmc_residuals(const uint8_t *src, size_t len, uint16_t *z, size_t n)
 {
-    if ((len && !src) || (n && !z))
+    if (n && !z)
         return PMC_E_PARAM;
     parsed P;
+    pmc_arena a;
     size_t o = 0;
-    int rc = parse_map(src, len, &P, &o, PMC_SIMD_AUTO);
-    if (rc == PMC_OK && (P.info.n != n))
+    if (len && !src)
+        return PMC_E_PARAM;
+    int rc = pmc_stream_info(src, len, &P.info);
+    if (rc != PMC_OK)
+        return rc;
+    if (P.info.n > SIZE_MAX / 2)
+        return PMC_E_OUTPUT;
+    rc = pmc_arena_open(&a, NULL, 0, decode_need(&P.info, 1));
+    if (rc != PMC_OK)
+        return rc;
+    void *const hws = pmc_arena_take(&a, PMC_HUF_DEC_WS);
+    const size_t ntiles = tile_count(&P.info, &P.g) + 1;
+    P.choice = (uint8_t *)pmc_arena_take(&a, ntiles);
+    P.base = (uint16_t *)pmc_arena_take(&a, ntiles * sizeof(uint16_t));
+    rc = parse_map(src, len, &P, &o, PMC_SIMD_AUTO);
+    if (rc == PMC_OK && P.info.n != n)
         rc = PMC_E_OUTPUT;
     if (rc == PMC_OK)
-        rc = decode_segments(src, &P, o, z, 0);
-    release(&P);
+        rc = decode_segments(src, &P, o, z, 0, hws);
+    pmc_arena_close(&a);
     return rc;
 }
 
-int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const uint16_t *dec_lut,
-               uint32_t ncodes, int simd)
+int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const pmc_quant *q, void *scratch,
+               size_t scratch_size, int simd)
 {
     parsed P;
+    pmc_arena a;
     size_t o = 0;
-    uint16_t *z = NULL;
-    int misaligned = 0;
-    int rc = parse_map(src, len, &P, &o, simd);
+    if (out_bytes && !out)
+        return PMC_E_PARAM;
+    /* the caller's errors first (sizes, tables, scratch), then the stream's */
+    if (len && !src)
+        return PMC_E_PARAM;
+    int rc = pmc_stream_info(src, len, &P.info);
     if (rc != PMC_OK)
-        goto done;
+        return rc;
     const pmc_info *info = &P.info;
+    if (info->n > SIZE_MAX / 2 || out_bytes != (size_t)info->n * (size_t)info->itemsize)
+        return PMC_E_OUTPUT;
+    if (info->mode == PMC_MODE_QUANT && !q)
+        return PMC_E_PARAM;
+    if (info->mode == PMC_MODE_QUANT && !pmq_matches(q, info->params))
+        return PMC_E_TABLES;
+    /* The residuals go straight into out when it holds uint16 at an even
+     * address (writing through a misaligned uint16_t pointer is undefined
+     * behaviour); otherwise they are decoded into scratch and the output
+     * stage writes out. */
+    const int in_place = decodes_in_place(info, out);
+    rc = pmc_arena_open(&a, scratch, scratch_size, decode_need(info, in_place));
+    if (rc != PMC_OK)
+        return rc;
     const size_t n = (size_t)info->n;
-    if (out_bytes != n * (size_t)info->itemsize) {
-        rc = PMC_E_OUTPUT;
-        goto done;
-    }
-    if (info->mode == PMC_MODE_QUANT && (!dec_lut || ncodes == 0 || ncodes > 65536)) {
-        rc = PMC_E_PARAM;
-        goto done;
-    }
-    /* residuals go straight into out when it holds uint16, unless out is not
-     * 2-byte aligned (the caller's buffer may sit at any address; writing
-     * through a misaligned uint16_t pointer is undefined behaviour): then the
-     * chunk is decoded in z and copied to out at the end */
-    misaligned = info->itemsize == 2 && ((uintptr_t)out & 1u) != 0;
-    z = info->itemsize == 2 && !misaligned ? (uint16_t *)out : (uint16_t *)malloc((n ? n : 1) * sizeof(uint16_t));
-    if (!z) {
-        rc = PMC_E_NOMEM;
-        goto done;
-    }
-    rc = decode_segments(src, &P, o, z, 1);
+    void *const hws = pmc_arena_take(&a, PMC_HUF_DEC_WS);
+    const size_t ntiles = tile_count(info, &P.g) + 1;
+    P.choice = (uint8_t *)pmc_arena_take(&a, ntiles);
+    P.base = (uint16_t *)pmc_arena_take(&a, ntiles * sizeof(uint16_t));
+    const size_t nrows = n ? (size_t)PMP_DECODE_ROWS * info->nx : 0;
+    uint16_t *const rows = (uint16_t *)pmc_arena_take(&a, nrows * sizeof(uint16_t));
+    uint16_t *const z = in_place ? (uint16_t *)out : (uint16_t *)pmc_arena_take(&a, n * sizeof(uint16_t));
+    rc = parse_map(src, len, &P, &o, simd);
+    if (rc == PMC_OK)
+        rc = decode_segments(src, &P, o, z, 1, hws);
     if (rc == PMC_OK && n) {
-        rc = pmp_decode(z, &P.g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? dec_lut : NULL, ncodes,
-                        misaligned ? (void *)z : out, info->itemsize, simd);
+        const int misaligned = info->itemsize == 2 && !in_place;
+        rc = pmp_decode(z, &P.g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? q->dec : NULL,
+                        info->mode == PMC_MODE_QUANT ? q->ncodes : 0, misaligned ? (void *)z : out, info->itemsize,
+                        rows, simd);
+        if (rc == PMC_OK && misaligned)
+            memcpy(out, z, n * sizeof(uint16_t));
     }
-    if (rc == PMC_OK && misaligned)
-        memcpy(out, z, n * sizeof(uint16_t));
-done:
-    if (z && z != (uint16_t *)out)
-        free(z);
-    release(&P);
+    pmc_arena_close(&a);
     return rc;
 }

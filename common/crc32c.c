@@ -1,10 +1,10 @@
-/* crc32c.c - CRC-32C (Castagnoli), see crc32c.h.
+/* crc32c.c - CRC-32C (Castagnoli), declared in pymecompress.h.
  *
  * Two paths with identical results: a portable slice-by-8 table method, and
  * the SSE4.2 crc32 instruction (x86 only, chosen at run time unless the
  * caller asks for PMC_SIMD_PORTABLE).  No mutable state anywhere.
  */
-#include "crc32c.h"
+#include "pmc_internal.h"
 
 #if PMC_X86
 #include <nmmintrin.h>

@@ -1,5 +1,5 @@
-/* pmc_common.c - error messages and CPU feature selection. */
-#include "pmc_common.h"
+/* errors.c - status messages and CPU feature selection. */
+#include "pmc_internal.h"
 
 const char *pmc_strerror(int code)
 {
@@ -16,6 +16,8 @@ const char *pmc_strerror(int code)
     case PMC_E_CHECKSUM: return "checksum mismatch: the stream was corrupted";
     case PMC_E_TRAILING: return "stream is corrupt: unexpected bytes after its end";
     case PMC_E_RANGE: return "a value does not fit the requested bit width";
+    case PMC_E_SCRATCH: return "scratch memory is smaller than the library asked for";
+    case PMC_E_TABLES: return "the quantizer tables were built for other parameters than the stream's";
     default: return "unknown error";
     }
 }

@@ -1,0 +1,181 @@
+/* test_api.c - the public interface, used as an outside program would: this
+ * file includes only pymecompress.h (it is compiled with -Iinclude alone).
+ *
+ * It encodes a synthetic camera frame stack with both modes, reads the
+ * header back, decodes with library-allocated and with caller scratch (also
+ * at odd addresses), and checks the contract's refusals: scratch one byte
+ * short, quantizer tables of other parameters, a corrupted byte under a
+ * CRC, parameters outside pmc_quant_limits, values too wide for n-bit
+ * packing.  Exits 1 on the first failed check.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pymecompress.h"
+
+static int failures;
+
+#define CHECK(cond, what)                                                                                        \
+    do {                                                                                                         \
+        if (!(cond)) {                                                                                           \
+            fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, (what), #cond);                         \
+            failures++;                                                                                          \
+        }                                                                                                        \
+    } while (0)
+
+/* a photon-limited scene: a smooth background and a few bright spots, Poisson-like noise from an LCG */
+static void scene(uint16_t *img, size_t nplanes, size_t ny, size_t nx)
+{
+    uint32_t state = 12345u;
+    for (size_t p = 0; p < nplanes; p++)
+        for (size_t y = 0; y < ny; y++)
+            for (size_t x = 0; x < nx; x++) {
+                const double dx = (double)x - 0.3 * (double)nx, dy = (double)y - 0.6 * (double)ny;
+                const double mean = 20.0 + 400.0 * exp(-(dx * dx + dy * dy) / 50.0) + (double)p;
+                state = state * 1664525u + 1013904223u;
+                const double u = (double)(state >> 8) / 16777216.0 - 0.5;
+                img[(p * ny + y) * nx + x] = (uint16_t)(100.0 + 2.0 * (mean + 3.46 * sqrt(mean) * u));
+            }
+}
+
+static void test_chunks(void)
+{
+    const size_t nplanes = 3, ny = 70, nx = 90, n = nplanes * ny * nx;
+    uint16_t *img = (uint16_t *)malloc(n * sizeof(uint16_t));
+    scene(img, nplanes, ny, nx);
+
+    pmc_quant *q = (pmc_quant *)malloc(pmc_quant_size());
+    CHECK(pmc_quant_init(q, 100.0, 2.0, 1.5, 1.0) == PMC_OK, "pmc_quant_init");
+    double params[4];
+    pmc_quant_params(q, params);
+    CHECK(params[PMC_PARAM_OFFSET] == 100.0 && params[PMC_PARAM_STEP] == 1.0, "pmc_quant_params");
+    CHECK(pmc_quant_ncodes(q) > 1 && pmc_quant_ncodes(q) <= PMC_QUANT_LEVELS, "code count");
+
+    for (int mode = PMC_MODE_LOSSLESS; mode <= PMC_MODE_QUANT; mode++) {
+        const size_t cap = pmc_encode_bound(n, nx, ny, mode);
+        uint8_t *dst = (uint8_t *)malloc(cap);
+        size_t written = 0, w2 = 0;
+        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, 1, dst, cap, &written, NULL, 0, PMC_SIMD_AUTO) == PMC_OK,
+              "encode, library scratch");
+        /* caller scratch at an odd address gives the same bytes */
+        const size_t es = pmc_encode_scratch_size(n, nx, ny);
+        uint8_t *escratch = (uint8_t *)malloc(es + 1), *dst2 = (uint8_t *)malloc(cap);
+        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, 1, dst2, cap, &w2, escratch + 1, es - 1, PMC_SIMD_AUTO) ==
+                  PMC_E_SCRATCH, "encode scratch one byte short");
+        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, 1, dst2, cap, &w2, escratch + 1, es, PMC_SIMD_PORTABLE) ==
+                  PMC_OK, "encode, caller scratch");
+        CHECK(w2 == written && memcmp(dst, dst2, written) == 0, "scratch and SIMD choice change no byte");
+
+        pmc_info info;
+        CHECK(pmc_stream_info(dst, written, &info) == PMC_OK, "stream info");
+        CHECK(info.n == n && info.nx == nx && info.ny == ny && info.mode == mode && info.itemsize == 2, "header");
+        CHECK((info.flags & PMC_FLAG_CRC) != 0, "CRC flag");
+
+        uint16_t *out = (uint16_t *)malloc(n * sizeof(uint16_t) + 2);
+        CHECK(pmc_decode(dst, written, out, n * 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode");
+        if (mode == PMC_MODE_LOSSLESS)
+            CHECK(memcmp(out, img, n * 2) == 0, "lossless round trip");
+        size_t worst = 0;
+        for (size_t i = 0; i < n && mode == PMC_MODE_QUANT; i++) {
+            uint16_t code_in, code_out;
+            pmc_quantize(q, &img[i], 1, &code_in);
+            pmc_quantize(q, &out[i], 1, &code_out);
+            worst += code_in != code_out;
+        }
+        CHECK(worst == 0, "every decoded value re-encodes to its code");
+
+        /* caller scratch, output at an odd address: same values */
+        uint8_t *odd = (uint8_t *)out + 1;
+        const size_t ds = pmc_decode_scratch_size(&info, odd);
+        CHECK(ds > pmc_decode_scratch_size(&info, out), "an odd output address needs room for the codes");
+        uint8_t *dscratch = (uint8_t *)malloc(ds);
+        CHECK(pmc_decode(dst, written, odd, n * 2, q, dscratch, ds - 1, PMC_SIMD_AUTO) == PMC_E_SCRATCH,
+              "decode scratch one byte short");
+        CHECK(pmc_decode(dst, written, odd, n * 2, q, dscratch, ds, PMC_SIMD_PORTABLE) == PMC_OK,
+              "decode, caller scratch, odd address");
+        uint16_t *again = (uint16_t *)malloc(n * sizeof(uint16_t));
+        CHECK(pmc_decode(dst, written, again, n * 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode again");
+        CHECK(memcmp(odd, again, n * 2) == 0, "odd address and caller scratch change no value");
+
+        if (mode == PMC_MODE_QUANT) {
+            pmc_quant *other = (pmc_quant *)malloc(pmc_quant_size());
+            CHECK(pmc_quant_init(other, 100.0, 2.0, 1.5, 0.5) == PMC_OK, "other tables");
+            CHECK(pmc_decode(dst, written, again, n * 2, other, NULL, 0, PMC_SIMD_AUTO) == PMC_E_TABLES,
+                  "tables of other parameters are refused");
+            CHECK(pmc_decode(dst, written, again, n * 2, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_E_PARAM,
+                  "a quantized chunk needs tables");
+            free(other);
+        }
+        CHECK(pmc_decode(dst, written, again, n * 2 - 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_E_OUTPUT,
+              "wrong output size");
+        dst[written / 2] ^= 0x10;
+        CHECK(pmc_decode(dst, written, again, n * 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_E_CHECKSUM,
+              "a flipped bit under a CRC");
+        CHECK(strstr(pmc_strerror(PMC_E_CHECKSUM), "checksum") != NULL, "message of PMC_E_CHECKSUM");
+        free(dst);
+        free(dst2);
+        free(escratch);
+        free(dscratch);
+        free(out);
+        free(again);
+    }
+    free(q);
+    free(img);
+}
+
+static void test_quant_limits(void)
+{
+    pmc_quant *q = (pmc_quant *)malloc(pmc_quant_size());
+    const char *names[4] = {"offset", "gain", "read_noise", "step"};
+    for (int i = 0; i < 4; i++) {
+        double lo, hi;
+        const char *name = pmc_quant_limits(i, &lo, &hi);
+        CHECK(name && strcmp(name, names[i]) == 0 && lo < hi, "limits name and order");
+        double p[4] = {100.0, 2.0, 1.5, 1.0};
+        p[i] = hi;
+        CHECK(pmc_quant_init(q, p[0], p[1], p[2], p[3]) == PMC_OK, "the upper limit is allowed");
+        p[i] = hi * 1.5 + 1.0;
+        CHECK(pmc_quant_init(q, p[0], p[1], p[2], p[3]) == PMC_E_PARAM, "above the limit is refused");
+        p[i] = NAN;
+        CHECK(pmc_quant_init(q, p[0], p[1], p[2], p[3]) == PMC_E_PARAM, "NaN is refused");
+    }
+    CHECK(pmc_quant_limits(4, NULL, NULL) == NULL, "no fifth parameter");
+    free(q);
+}
+
+static void test_nbit_and_segments(void)
+{
+    const uint16_t v[5] = {0, 4095, 17, 2048, 1};
+    uint8_t packed[8];
+    uint16_t back[5];
+    CHECK(pmc_nbit_size(5, 12) == 8, "n-bit size");
+    CHECK(pmc_nbit_pack(v, 5, 2, 12, packed, sizeof packed) == PMC_OK, "pack");
+    CHECK(pmc_nbit_unpack(packed, 8, 12, back, 5, 2) == PMC_OK && memcmp(back, v, sizeof v) == 0, "unpack");
+    CHECK(pmc_nbit_pack(v, 5, 2, 11, packed, sizeof packed) == PMC_E_RANGE, "too wide for 11 bits");
+
+    uint16_t z[1000], z2[1000];
+    for (int i = 0; i < 1000; i++)
+        z[i] = (uint16_t)((i * 7919) % 23);
+    uint8_t seg[4096], scratch[PMC_SEGMENT_ENCODE_SCRATCH > PMC_SEGMENT_DECODE_SCRATCH ? PMC_SEGMENT_ENCODE_SCRATCH
+                                                                                     : PMC_SEGMENT_DECODE_SCRATCH];
+    size_t w = 0;
+    CHECK(pmc_segment_bound(1000) <= sizeof seg, "segment bound");
+    CHECK(pmc_segment_encode(z, 1000, seg, sizeof seg, &w, scratch) == PMC_OK, "segment encode");
+    CHECK(pmc_segment_decode(seg, w, z2, 1000, scratch) == PMC_OK && memcmp(z, z2, sizeof z) == 0,
+          "segment decode");
+    CHECK(pmc_crc32c((const uint8_t *)"123456789", 9, PMC_SIMD_AUTO) == 0xE3069283u, "CRC-32C check value");
+}
+
+int main(void)
+{
+    test_chunks();
+    test_quant_limits();
+    test_nbit_and_segments();
+    if (failures)
+        fprintf(stderr, "%d failures\n", failures);
+    else
+        printf("public interface: all checks passed\n");
+    return failures ? 1 : 0;
+}
