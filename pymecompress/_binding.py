@@ -169,7 +169,9 @@ def encode_chunk(data: np.ndarray, nx: int, ny: int, mode: int, params: tuple[fl
     bound = lib.pmc_encode_bound(n, nx, ny, mode)
     dst = np.empty(bound, np.uint8)
     written = ffi.new("size_t *")
-    q = quant_tables(*params).ptr if mode == MODE_QUANT else ffi.NULL
+    # `tables` keeps the quantizer's memory alive through the call (the cache may drop it meanwhile)
+    tables = quant_tables(*params) if mode == MODE_QUANT else None
+    q = tables.ptr if tables is not None else ffi.NULL
     rc = lib.pmc_encode(ffi.from_buffer(data, require_writable=False), n, data.itemsize, nx, ny, mode, q,
                         int(bool(checksum)), _ptr("uint8_t *", dst), bound, written, ffi.NULL, 0, simd)
     _raise(rc, "encoding failed")
