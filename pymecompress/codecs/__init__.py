@@ -1,10 +1,5 @@
-"""numcodecs codec classes of pymecompress, one per module."""
+"""numcodecs codec classes of pymecompress, one module per codec (plain chunk functions and the class).
 
-from .hufflossless import HuffmanLossless
-from .huffquant16 import HuffmanQuant16
-from .legacy_huffman import LegacyHuffman
-from .legacy_quant16 import LegacyQuant16
-from .nbitpack import NBitPack
-from .vstquant16 import VSTQuant16
-
-__all__ = ["HuffmanQuant16", "HuffmanLossless", "LegacyHuffman", "LegacyQuant16", "NBitPack", "VSTQuant16"]
+The list of codecs is :mod:`pymecompress.registry`; ``numcodecs.get_codec`` finds the classes through the
+``numcodecs.codecs`` entry points, and ``pymecompress.<Class>`` names them (see :mod:`pymecompress`).
+"""
