@@ -75,13 +75,14 @@ def _decoded_values(codec, encoded, original: np.ndarray, compare: Compare) -> n
     return values
 
 
-def check_encode_decode(arr: np.ndarray, codec, compare: Compare = identical) -> None:
+def check_encode_decode(arr: np.ndarray, codec, compare: Compare = identical, *, raw_bytes: bool = True) -> None:
     """Encode ``arr`` from every kind of input and decode every kind of stream buffer, into every kind of ``out``.
 
     - inputs: the array, a read-only copy, an F-ordered copy, a non-contiguous view, a byte-swapped copy, a copy at
       an odd address and a ``memoryview``; all encode to the same bytes as the array's own memory (C or F order);
       raw byte buffers (``bytes``, ``bytearray``, ``memoryview`` of bytes) encode like uint8 data when the codec
-      takes uint8, and are refused with a TypeError naming the codec otherwise;
+      takes uint8, and are refused with a TypeError naming the codec otherwise (``raw_bytes=False`` leaves them
+      out, for parameters that refuse 8-bit data);
     - streams: ``bytes``, ``bytearray``, ``memoryview``, uint8 array, read-only and misaligned views all decode to
       the same values, and encoding does not modify its input;
     - ``out``: a new array, a ``bytearray``, a misaligned view and an array of another shape but the right size are
@@ -116,7 +117,7 @@ def check_encode_decode(arr: np.ndarray, codec, compare: Compare = identical) ->
         strided = arr[..., ::2]
         same_stream(strided, np.ascontiguousarray(strided))
     raw = memory_bytes(arr)
-    for buffer in (raw, bytearray(raw), memoryview(raw)):
+    for buffer in (raw, bytearray(raw), memoryview(raw)) if raw_bytes else ():
         if "uint8" in _spec(codec).dtypes:
             _decoded_values(codec, codec.encode(buffer), np.frombuffer(raw, np.uint8),
                             compare if arr.dtype == np.uint8 else identical)
