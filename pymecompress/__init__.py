@@ -40,4 +40,4 @@ def __getattr__(name: str) -> type:
 
 __version__ = "1.0.0.dev0"
 
-__all__ = ["CameraModel", "DecodeError", "list_codecs", "__version__", *registry.BY_CLASS]  # noqa: PLE0604
+__all__ = ["CameraModel", "DecodeError", "list_codecs", "__version__", *registry.BY_CLASS]

@@ -78,5 +78,44 @@ def write_all() -> None:
         print(f"{name}: {data.nbytes} -> {np.asarray(encoded).nbytes} bytes")
 
 
+ZARR_V3 = FIXTURES / "zarr_v3"
+"""One small zarr v3 store per codec with a zarr v3 face: the ``zarr.json`` they hold (codec names and
+configuration keys) is what other readers (such as a JavaScript one) rely on."""
+
+
+def zarr_v3_cases() -> dict[str, dict]:
+    """name -> ``zarr.create_array`` codec arguments, as JSON (the codec written to zarr.json)."""
+    return {
+        "huffquant16": {"compressors": [{"name": "huffquant16", "configuration": {
+            "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0, "checksum": True}}]},
+        "hufflossless": {"compressors": [{"name": "hufflossless", "configuration": {"checksum": True}}]},
+        "vstquant16": {"filters": [{"name": "vstquant16", "configuration": {
+            "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}}], "compressors": None},
+        "nbitpack": {"serializer": {"name": "nbitpack", "configuration": {"nbits": 12}}, "compressors": None},
+    }
+
+
+def zarr_v3_input() -> np.ndarray:
+    return _scene((2, 24, 20), 9)
+
+
+def write_zarr_stores() -> None:
+    """Write the zarr v3 store of every case that has none (existing stores are never rewritten)."""
+    import zarr
+
+    ZARR_V3.mkdir(exist_ok=True)
+    for name, kwargs in zarr_v3_cases().items():
+        path = ZARR_V3 / f"{name}.zarr"
+        if path.exists():
+            continue
+        data = zarr_v3_input()
+        z = zarr.create_array(str(path), shape=data.shape, chunks=(1, 16, 16), dtype="uint16", fill_value=0,
+                              zarr_format=3, **kwargs)
+        z[:] = data
+        np.save(ZARR_V3 / f"{name}.decoded.npy", z[:])
+        print(f"{name}: zarr v3 store written")
+
+
 if __name__ == "__main__":
     write_all()
+    write_zarr_stores()

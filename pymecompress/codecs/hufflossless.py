@@ -46,7 +46,7 @@ class HuffmanLossless(Codec):
 
     def decode(self, buf, out=None, *, header: _binding.StreamInfo | None = None):
         """Decode a chunk into ``out`` (or a new flat array); ``header``: its :meth:`read_header`, if already read."""
-        return _pmcs.decode(buf, header or self.read_header(buf), out)
+        return _pmcs.decode(buf, self.read_header(buf) if header is None else header, out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(checksum={self.checksum!r})"

@@ -73,7 +73,7 @@ class HuffmanQuant16(Codec):
 
     def decode(self, buf, out=None, *, header: _binding.StreamInfo | None = None):
         """Decode a chunk into ``out`` (or a new flat uint16 array); ``header``: its :meth:`read_header`, if read."""
-        return _pmcs.decode(buf, header or self.read_header(buf), out)
+        return _pmcs.decode(buf, self.read_header(buf) if header is None else header, out)
 
     def __repr__(self) -> str:
         c = self.camera

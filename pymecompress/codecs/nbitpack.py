@@ -122,7 +122,7 @@ class NBitPack(Codec):
 
     def decode(self, buf, out=None, *, header: NBitHeader | None = None):
         """Unpack a stream into ``out`` (or a new flat array); ``header``: its :meth:`read_header`, if already read."""
-        return decode(buf, header or read_header(buf), out)
+        return decode(buf, read_header(buf) if header is None else header, out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(nbits={self.nbits!r})"
