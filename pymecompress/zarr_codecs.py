@@ -31,6 +31,17 @@ argument. Instead, per codec:
   ``zarr.json`` holds exactly what the face writes: ``{"name": <codec id>, "configuration": <numcodecs config
   without "id">}``.
 
+zarr v2 metadata serialises its compressor and filters by recursing into every zarr ``Metadata`` it holds (the
+public class is one, through its zarr base class) and then keeps ``get_config()`` of numcodecs codecs: the public
+class's ``to_dict`` therefore returns its numcodecs configuration, exactly what ``.zarray`` held before. zarr v3
+never serialises a public object (it is replaced by its face first).
+
+The public class subclasses a zarr class, so it exists only where zarr is installed: without zarr,
+``pymecompress.HuffmanQuant16`` is the numcodecs class itself (the public class's base, same behaviour for
+numcodecs), and ``numcodecs.get_codec`` always returns the numcodecs class, so reading numcodecs or zarr v2 data
+never imports zarr. (zarr's own answer for numcodecs codecs, ``numcodecs.zarr3``, is separate classes that users
+pick per format; the public class spares users that choice.)
+
 The faces and public classes are built from :mod:`pymecompress.registry` (one per codec with a zarr v3 kind), so
 adding a codec does not touch this module.
 

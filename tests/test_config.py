@@ -59,10 +59,14 @@ def test_installed_entry_point_names_equal_codec_ids():
 
 
 def test_package_names_are_the_registry():
+    import pymecompress.codecs
+
     assert set(registry.BY_CLASS) <= set(pymecompress.__all__)
+    assert pymecompress.codecs.__all__ == list(registry.BY_CLASS)
     for spec in registry.CODECS:
         cls = getattr(pymecompress, spec.cls)
         assert cls.codec_id == spec.id and issubclass(cls, spec.numcodecs_class())
+        assert getattr(pymecompress.codecs, spec.cls) is spec.numcodecs_class()
 
 
 def test_list_codecs_describes_everything():
