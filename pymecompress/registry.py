@@ -5,23 +5,26 @@ Everything else reads this list: ``import pymecompress`` (the public class names
 ``pymecompress convert``, ``pymecompress codecs`` and :func:`list_codecs`. The entry points in ``pyproject.toml``
 are static text that a test keeps equal to this list.
 
-Vocabulary
-----------
+Vocabulary (the keys of :func:`list_codecs`)
+--------------------------------------------
 ``kind``
     What the codec does in a zarr v3 codec chain, in zarr's words: ``"filter"`` (array to array),
     ``"serializer"`` (array to bytes) or ``"compressor"`` (bytes to bytes).
 ``zarr_v3``
     The matching zarr v3 codec type (``"array-to-array"``, ``"array-to-bytes"``, ``"bytes-to-bytes"``), or None
-    for the codecs that exist for zarr v2 / numcodecs only.
+    for the codecs that exist for zarr v2 / numcodecs only (:attr:`CodecSpec.zarr_v3` is False for them).
 ``zarr_v2``
     Where the numcodecs codec goes in zarr v2 metadata: ``"filter"`` or ``"compressor"`` (zarr v2 has no
     serializers: an array-to-bytes codec is its compressor).
-``format_versions``
-    The versions of the codec's stream format (docs/FORMAT.md) that its decoder reads; each has a committed
-    fixture (tests/fixtures). Formats without a version field (legacy streams, quantizer codes) are version 1.
+
+:attr:`CodecSpec.format_versions` lists the versions of the codec's stream format (docs/FORMAT.md) that its
+decoder reads; each has a committed fixture (tests/fixtures). Formats without a version field (legacy streams,
+quantizer codes) are version 1.
 
 Adding a codec: one entry here, its module under ``pymecompress/codecs/`` (plain functions and the numcodecs
-class), one short test file, and the entry-point lines in ``pyproject.toml`` (a test names any missing).
+class), one short test file (``tests/test_codec_<id>.py``, feeding ``tests/common.py``); then the tests name
+what else must agree: the entry-point lines of ``pyproject.toml``, fixture cases in ``tests/fixture_cases.py``
+(and a store in its zarr v3 cases) and the row of the README's codec table.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ ZARR_V3_KINDS = {"filter": "array-to-array", "serializer": "array-to-bytes", "co
 
 @dataclass(frozen=True)
 class CodecSpec:
-    """One codec's entry: see the module docstring for ``kind``, ``zarr_v3`` and ``zarr_v2``."""
+    """One codec's entry: see the module docstring for ``kind``, ``zarr_v2`` and ``format_versions``;
+    ``zarr_v3`` says whether the codec has a zarr v3 face (:attr:`zarr_v3_kind` names its type)."""
 
     id: str
     cls: str
