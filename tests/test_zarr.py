@@ -179,3 +179,23 @@ def test_committed_zarr_v3_stores(tmp_path, name):
 
 def test_every_zarr_v3_codec_has_a_committed_store():
     assert set(fixture_cases.zarr_v3_cases()) == set(registry.codec_ids(zarr_v3=True))
+
+
+def test_faces_read_the_committed_stores_in_fresh_interpreter(tmp_path):
+    """The zarr v3 faces alone (what pyproject.toml's ``zarr.codecs`` entry points name) read every committed
+    store, whatever an older installation's entry-point metadata names."""
+    code = textwrap.dedent(f"""
+        import numpy as np, zarr, zarr.registry as r
+        from pymecompress.zarr_codecs import FACES
+        for name, face in FACES.items():
+            r.register_codec(name, face)
+        zarr.config.set({{f"codecs.{{n}}": f"{{f.__module__}}.{{f.__name__}}" for n, f in FACES.items()}})
+        for name in {sorted(fixture_cases.zarr_v3_cases())!r}:
+            z = zarr.open_array("{fixture_cases.ZARR_V3}/" + name + ".zarr", mode="r")
+            assert all(type(c).__name__.endswith("Codec") for c in z.metadata.codecs), z.metadata.codecs
+            assert np.array_equal(z[:], np.load("{fixture_cases.ZARR_V3}/" + name + ".decoded.npy")), name
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert out.stdout.strip() == "ok", out.stderr
