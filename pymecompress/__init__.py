@@ -1,5 +1,12 @@
 """pymecompress: noise-bounded compression codecs for photon-limited images.
 
+The codec classes (``HuffmanQuant16``, ``HuffmanLossless``, ``VSTQuant16``, ``NBitPack``, ``LegacyHuffman``,
+``LegacyQuant16``; see :mod:`pymecompress.registry`) are resolved on first use, so ``import pymecompress`` imports
+neither zarr nor a codec module it does not need. With zarr installed, the codecs that have a zarr v3 face resolve
+to their public class in :mod:`pymecompress.zarr_codecs`: the numcodecs class, also admitted by zarr v3, so one
+instance serves ``zarr_format=3`` and ``2``. Without zarr they resolve to the numcodecs class itself (the public
+class's base: the numcodecs behaviour is the same either way).
+
 Examples
 --------
 >>> import numcodecs
@@ -10,43 +17,27 @@ Examples
 
 import importlib.util
 
+from . import registry
 from .camera import CameraModel
-from .codecs.legacy_huffman import LegacyHuffman
-from .codecs.legacy_quant16 import LegacyQuant16
 from .errors import DecodeError
 from .registry import list_codecs
 
-_CODEC_CLASSES = ("HuffmanQuant16", "HuffmanLossless", "VSTQuant16", "NBitPack")
 
-
-def __getattr__(name: str):
-    """Resolve the codec classes on first use, without importing zarr at ``import pymecompress``.
-
-    With zarr installed they are the classes of :mod:`pymecompress.zarr_codecs`, which work both as
-    zarr 3 codecs and as numcodecs codecs (so one instance serves ``zarr_format=3`` and ``2``);
-    without zarr they are the numcodecs classes of :mod:`pymecompress.codecs`.
-    """
-    if name not in _CODEC_CLASSES:
+def __getattr__(name: str) -> type:
+    """Resolve a codec class named in the registry (see the module docstring)."""
+    spec = registry.BY_CLASS.get(name)
+    if spec is None:
         raise AttributeError(f"module 'pymecompress' has no attribute {name!r}")
-    if importlib.util.find_spec("zarr") is not None:
-        from . import zarr_codecs as module
+    if spec.zarr_v3 and importlib.util.find_spec("zarr") is not None:
+        from .zarr_codecs import PUBLIC
+
+        cls = PUBLIC[spec.id]
     else:
-        from . import codecs as module
-    cls = getattr(module, name)
+        cls = spec.numcodecs_class()
     globals()[name] = cls
     return cls
 
+
 __version__ = "1.0.0.dev0"
 
-__all__ = [
-    "CameraModel",
-    "DecodeError",
-    "HuffmanLossless",
-    "HuffmanQuant16",
-    "LegacyHuffman",
-    "LegacyQuant16",
-    "NBitPack",
-    "VSTQuant16",
-    "list_codecs",
-    "__version__",
-]
+__all__ = ["CameraModel", "DecodeError", "list_codecs", "__version__", *registry.BY_CLASS]

@@ -8,13 +8,19 @@ and variance-stabilised with the generalised Anscombe transform
 
 so that shot noise plus read noise has unit standard deviation in ``t`` (below the
 offset the transform continues along its tangent, so steps there are bounded by the
-read noise).  Codes are ``round(t / step)``; decoding returns the middle of each
-code's ADU interval, which is unbiased.
+read noise).  Codes are ``round(t / step)``.  Decoding does not return the middle of a
+code's ADU interval: above the offset the interval widens with the signal, so its middle
+overestimates the mean of the values falling into it (by ``step**2 / 12`` photo-electrons in
+all).  It returns an unbiased reconstruction point inside the interval, dithered to integers
+over four phases so the mean of the decoded values is that point (docs/FORMAT.md,
+"Quantizer tables", is the normative definition).
 
 **The noise bound.** The original and the decoded pixel lie in the same code interval,
 so ``|t(decoded) - t(original)| <= step`` for every pixel: the error never exceeds
 ``step`` noise sigmas (and is half that on average).  The added noise is
-``step**2 / 12`` of the noise variance: +4.1 % noise at ``step=1``.
+``step**2 / 12`` of the noise variance, so the noise standard deviation grows by
+``sqrt(1 + step**2 / 12) - 1``: +4.1 % at ``step=1`` (:meth:`CameraModel.added_noise_expected`;
+:meth:`CameraModel.added_noise_measured` measures the same quantity on data).
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ class CameraModel:
     read_noise : float
         Read noise in electrons (0 is conservative: finer steps near the offset).
     step : float
-        Quantization step in noise sigmas (1.0 adds 4.1 % noise; 2.0 adds 15.5 %).
+        Quantization step in noise sigmas (1.0 adds 4.1 % to the noise standard deviation; 2.0 adds 15.5 %).
 
     Examples
     --------
@@ -131,6 +137,34 @@ class CameraModel:
     def error_sigmas(self, original, decoded) -> np.ndarray:
         """Per-pixel error ``|t(decoded) - t(original)|`` in noise sigmas."""
         return np.abs(self.vst(decoded) - self.vst(original))
+
+    def added_noise_expected(self) -> float:
+        """Relative growth of the noise standard deviation that quantizing with ``step`` adds, in theory:
+        ``sqrt(1 + step**2 / 12) - 1`` (a quantization error spread evenly over a step of ``step`` sigmas has
+        variance ``step**2 / 12``).
+
+        Examples
+        --------
+        >>> round(100 * CameraModel(step=1.0).added_noise_expected(), 1), round(100 * CameraModel(step=2.0)
+        ...                                                                     .added_noise_expected(), 1)
+        (4.1, 15.5)
+        """
+        return math.sqrt(1.0 + self.step**2 / 12.0) - 1.0
+
+    def added_noise_measured(self, original, decoded) -> float:
+        """The same quantity as :meth:`added_noise_expected`, measured: ``sqrt(1 + mean(r**2)) - 1`` with ``r``
+        the residuals ``t(decoded) - t(original)`` in noise sigmas (the data's own noise is one sigma).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cam = CameraModel(offset=100, gain=2.0)
+        >>> x = np.array([100, 102, 110, 140], np.uint16)
+        >>> cam.added_noise_measured(x, x)
+        0.0
+        """
+        residual = self.vst(decoded) - self.vst(original)
+        return math.sqrt(1.0 + float(np.mean(residual**2))) - 1.0 if residual.size else 0.0
 
     def check(self, data) -> CameraCheck:
         """Compare this model with the noise measured in raw data, before compressing it.

@@ -17,7 +17,12 @@ import json
 import os
 import sys
 
+from . import registry
 from .registry import list_codecs
+
+CONVERT_CODECS = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
+"""The ``--codec`` choices of ``convert`` (what :data:`pymecompress.convert.CODEC_NAMES` holds, without importing
+the converter)."""
 
 
 def _positive_float(text: str) -> float:
@@ -54,10 +59,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_codecs(args: argparse.Namespace) -> int:
-    rows = [("id", "kind", "lossless", "dtypes", "parameters")]
+    rows = [("id", "class", "kind", "zarr v3", "zarr v2", "lossless", "dtypes", "parameters")]
     for c in list_codecs():
-        rows.append((c["id"], c["kind"], "yes" if c["lossless"] else "no", ",".join(c["dtypes"]),
-                     ",".join(c["parameters"])))
+        rows.append((c["id"], c["class"], c["kind"], c["zarr_v3"] or "-", c["zarr_v2"],
+                     "yes" if c["lossless"] else "no", ",".join(c["dtypes"]), ",".join(c["parameters"])))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
@@ -65,7 +70,8 @@ def _cmd_codecs(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .convert import convert, load_calibration
+    from .calibration_file import load_calibration
+    from .convert import convert
 
     camera: dict[str, float] = load_calibration(args.calibration) if args.calibration else {}
     for key in ("offset", "gain", "read_noise"):
@@ -167,9 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="TIFF/OME-TIFF/BigTIFF file, .npy file, PYME .pzf frame, folder of TIFF or PZF frames, "
                            "quoted glob ('frames/*.pzf'), or several TIFF or PZF files")
     conv.add_argument("output", metavar="OUTPUT", help="the .zarr folder to write (always the last argument)")
-    conv.add_argument("--codec", choices=("huffquant16", "hufflossless", "nbitpack"), default="huffquant16",
-                      help="huffquant16 (noise-bounded, uint16, needs the camera; default), hufflossless or "
-                           "nbitpack (lossless)")
+    conv.add_argument("--codec", choices=CONVERT_CODECS, default=CONVERT_CODECS[0],
+                      help=f"{CONVERT_CODECS[0]} (noise-bounded, uint16, needs the camera; default), or "
+                           f"{' or '.join(c for c in CONVERT_CODECS if registry.BY_ID[c].lossless)} (lossless)")
     cam = conv.add_argument_group("camera (huffquant16)")
     cam.add_argument("--calibration", metavar="FILE", help="JSON written by `pymecompress calibrate --out`")
     cam.add_argument("--offset", type=float, help="dark level, ADU")

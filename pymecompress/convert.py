@@ -23,7 +23,6 @@ Examples
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
 import time
@@ -32,17 +31,17 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from . import ome
+from . import ome, pyramid, registry
 from .camera import CameraModel
 from .camera_check import CameraCheck, check_camera, sample_planes
+from .chunk_shape import parse_chunks
 from .sources import ImageSource, open_source
 
-CODEC_NAMES = ("huffquant16", "hufflossless", "nbitpack")
-DEFAULT_PLANE_CHUNK = 512
+CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
+"""What ``convert`` writes with: the codecs with a zarr v3 face that need no other codec after them."""
 
 
 @dataclass
@@ -91,80 +90,6 @@ class ConvertSummary:
         return "\n".join(lines)
 
 
-def load_calibration(path: str | os.PathLike) -> dict[str, float]:
-    """``offset``, ``gain`` and ``read_noise`` from a JSON file written by ``pymecompress calibrate``.
-
-    Examples
-    --------
-    >>> import json, os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "calib.json")
-    >>> _ = open(p, "w").write(json.dumps({"offset": 100, "gain": 2.2, "read_noise": 1.5, "fit": {}}))
-    >>> load_calibration(p)
-    {'offset': 100.0, 'gain': 2.2, 'read_noise': 1.5}
-    """
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except FileNotFoundError:
-        raise ValueError(f"calibration file {path} not found; write one with `pymecompress calibrate MOVIE "
-                         "--out FILE`") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"calibration file {path} is not readable JSON ({err})") from None
-    if not isinstance(data, dict) or not all(k in data for k in ("offset", "gain")):
-        raise ValueError(f"calibration file {path} needs at least 'offset' and 'gain' keys (as written by "
-                         "`pymecompress calibrate`)")
-    out = {}
-    for key in ("offset", "gain", "read_noise"):
-        if key in data:
-            try:
-                out[key] = float(data[key])
-            except (TypeError, ValueError):
-                raise ValueError(f"calibration file {path}: {key} must be a number, got {data[key]!r}") from None
-    return out
-
-
-def parse_chunks(text: str | None, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Chunk shape from ``"1,512,512"`` (missing leading entries are 1; ``-1`` or ``0`` means the full axis), or
-    by default one plane per chunk along the leading axes and up to 512 x 512 pixels.
-
-    Examples
-    --------
-    >>> parse_chunks(None, (100, 2048, 700))
-    (1, 512, 512)
-    >>> parse_chunks("256,-1", (100, 2048, 700))
-    (1, 256, 700)
-    """
-    if text is None:
-        return (*([1] * (len(shape) - 2)), min(shape[-2], DEFAULT_PLANE_CHUNK), min(shape[-1], DEFAULT_PLANE_CHUNK))
-    try:
-        values = [int(v) for v in text.replace("x", ",").split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"--chunks {text!r}: expected integers separated by commas, e.g. 1,512,512") from None
-    if not values or len(values) > len(shape):
-        raise ValueError(f"--chunks {text!r} has {len(values)} entries for a {len(shape)}-d stack {shape}")
-    values = [1] * (len(shape) - len(values)) + values
-    chunks = tuple(n if v <= 0 else min(v, n) for v, n in zip(values, shape, strict=True))
-    return chunks
-
-
-def _codec_kwargs(codec: str, camera: CameraModel | None, dtype: np.dtype, zarr_format: int) -> dict[str, Any]:
-    """``zarr.create_array`` keyword arguments for one of our codecs."""
-    from . import zarr_codecs
-
-    if codec == "huffquant16":
-        if dtype != np.uint16:
-            raise ValueError(f"huffquant16 compresses uint16 data, this stack is {dtype}; use --codec hufflossless "
-                             "or --codec nbitpack")
-        return {"compressors": [zarr_codecs.HuffmanQuant16(**camera.to_dict())]}
-    if codec == "hufflossless":
-        return {"compressors": [zarr_codecs.HuffmanLossless()]}
-    if codec == "nbitpack":
-        if zarr_format == 2:
-            return {"compressors": [zarr_codecs.NBitPack()]}
-        return {"serializer": zarr_codecs.NBitPack(), "compressors": None}
-    raise ValueError(f"unknown codec {codec!r}; choose one of {', '.join(CODEC_NAMES)}")
-
-
 def _blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tuple[tuple[slice, ...], list[int]]]:
     """(selection of leading axes, flat plane indices) of every block of one chunk along the leading axes."""
     lead, lead_chunks = shape[:-2], chunks[:-2]
@@ -176,6 +101,16 @@ def _blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tuple[t
         yield sel, planes
 
 
+def _check_dtype(codec: str, src: ImageSource) -> None:
+    """Refuse a stack whose dtype the codec does not take, naming the codecs that do."""
+    dtype = src.dtype.newbyteorder("=").name
+    spec = registry.BY_ID[codec]
+    if dtype not in spec.dtypes:
+        others = " or ".join(f"--codec {c}" for c in CODEC_NAMES if dtype in registry.BY_ID[c].dtypes)
+        raise ValueError(f"{src.path} holds {src.dtype} data; {codec} compresses {' or '.join(spec.dtypes)} only"
+                         + (f": use {others}" if others else ""))
+
+
 def _dir_bytes(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
@@ -183,13 +118,14 @@ def _dir_bytes(path: Path) -> int:
 
 
 def _camera(codec: str, camera: dict[str, float] | CameraModel | None, step: float | None) -> CameraModel | None:
-    if codec != "huffquant16":
+    if not registry.BY_ID[codec].takes_camera:
         return None
     params = camera.to_dict() if isinstance(camera, CameraModel) else dict(camera or {})
     if "offset" not in params or "gain" not in params:
-        raise ValueError("huffquant16 needs the camera's offset and gain: pass --offset and --gain (ADU, ADU per "
-                         "electron), or --calibration FILE from `pymecompress calibrate`; or use --codec "
-                         "hufflossless for lossless compression")
+        lossless = " or ".join(f"--codec {c}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
+        raise ValueError(f"{codec} needs the camera's offset and gain: pass --offset and --gain (ADU, ADU per "
+                         "electron), or --calibration FILE from `pymecompress calibrate`; or use "
+                         f"{lossless} for lossless compression")
     if step is not None:
         params["step"] = step
     return CameraModel(**params)
@@ -286,8 +222,9 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         :func:`pymecompress.sources.open_source`).
     output : path
         The ``.zarr`` folder to write (must not exist unless ``overwrite``; only a zarr store is replaced).
-    codec : {"huffquant16", "hufflossless", "nbitpack"}
-        ``huffquant16`` (noise-bounded, uint16, needs ``camera``) or one of the lossless codecs.
+    codec : str
+        One of :data:`CODEC_NAMES` (read from :mod:`pymecompress.registry`): ``huffquant16`` (noise-bounded,
+        uint16, needs ``camera``) or one of the lossless codecs.
     camera : dict or CameraModel, optional
         ``offset`` and ``gain`` (required for huffquant16), ``read_noise`` and ``step`` (optional).
     step : float, optional
@@ -346,9 +283,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     tmp = _prepare_output(output, overwrite)
     t0 = time.perf_counter()
     with open_source(input, series=series, axes=axes) as src:
-        if codec == "huffquant16" and src.dtype.newbyteorder("=") != np.uint16:
-            raise ValueError(f"{src.path} holds {src.dtype} data; huffquant16 compresses uint16 only: use --codec "
-                             "hufflossless or --codec nbitpack")
+        _check_dtype(codec, src)
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
         check, warnings = _check_camera(cam, src, force)
         shutil.rmtree(tmp, ignore_errors=True)  # a stale leftover of this very process id
@@ -382,36 +317,20 @@ def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tup
 def _write(src: ImageSource, tmp: Path, zarr, codec: str, cam: CameraModel | None, chunk_shape: tuple[int, ...],
            threads: int, ome_zarr: bool, ngff_version: str, axes: str | None, levels: int | None, binning: str,
            progress: bool, name: str) -> int:
+    from .zarr_codecs import create_array_kwargs
+
     dtype = src.dtype.newbyteorder("=")
-    fmt = 2 if ome_zarr and ngff_version == "0.4" else 3
     if ome_zarr:
-        ax = ome.check_axes(axes, len(src.shape)) if axes else ome.axes_from_tiff(src.axes, len(src.shape))
-        shapes = ome.pyramid_shapes(src.shape, levels)
-        group = zarr.open_group(str(tmp), mode="w-", zarr_format=fmt)
-        arrays = []
-        for level, shape in enumerate(shapes):
-            level_cam = ome.level_camera(cam, level, binning) if cam is not None else None
-            lchunks = (*chunk_shape[:-2], min(chunk_shape[-2], shape[-2]), min(chunk_shape[-1], shape[-1]))
-            extra = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if fmt == 2 else \
-                {"dimension_names": list(ax)}
-            arrays.append(group.create_array(str(level), shape=shape, chunks=lchunks, dtype=dtype,
-                                             fill_value=0, **extra, **_codec_kwargs(codec, level_cam, dtype, fmt)))
-        ms = ome.multiscales(ax, len(shapes), name.removesuffix(".zarr"), ngff_version, binning)
-        if ngff_version == "0.4":
-            group.attrs["multiscales"] = [ms]
-        else:
-            group.attrs["ome"] = {"version": "0.5", "multiscales": [ms]}
+        arrays = pyramid.create_ome_image(tmp, src.shape, dtype, chunk_shape, codec, cam, ngff_version=ngff_version,
+                                          axes=axes, tiff_axes=src.axes, levels=levels, binning=binning,
+                                          name=name.removesuffix(".zarr"))
     else:
         names = {"dimension_names": list(ome.check_axes(axes, len(src.shape)))} if axes else {}
         arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, dtype=dtype, fill_value=0,
-                                    zarr_format=3, **names, **_codec_kwargs(codec, cam, dtype, 3))]
+                                    zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3))]
 
     def write(sel: tuple[slice, ...], data: np.ndarray) -> int:
-        block = data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:])
-        for level, arr in enumerate(arrays):
-            if level:
-                block = ome.bin2x2(block, binning)
-            arr[sel] = block
+        pyramid.write_levels(arrays, sel, data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:]), binning)
         return data.nbytes
 
     bar = _progress_bar(src.nbytes, progress)

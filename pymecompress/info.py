@@ -18,6 +18,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from . import registry
+from .camera import CameraModel
+
 
 @dataclass
 class ArrayInfo:
@@ -38,20 +41,27 @@ class ArrayInfo:
         return self.nbytes / self.stored if self.stored else float("inf")
 
 
+def _name_and_config(codec) -> tuple[str, dict]:
+    """A codec's name and parameters: numcodecs codecs (zarr v2) by ``get_config``, zarr v3 codecs by their JSON."""
+    if hasattr(codec, "get_config"):
+        config = dict(codec.get_config())
+        return str(config.pop("id", type(codec).__name__)), config
+    try:
+        data = codec.to_dict()
+        return str(data["name"]), dict(data.get("configuration") or {})
+    except (AttributeError, KeyError, TypeError):
+        return type(codec).__name__, {}
+
+
 def _codec_names(arr) -> str:
     names = []
     for codec in (*arr.filters, arr.serializer, *arr.compressors):
         if codec is None:
             continue
-        name = getattr(codec, "codec_id", None)
-        if not name:
-            try:
-                name = codec.to_dict()["name"]
-            except (AttributeError, KeyError, TypeError):
-                name = type(codec).__name__
+        name, config = _name_and_config(codec)
         params = ""
-        if name in ("huffquant16", "vstquant16"):
-            c = codec.camera
+        if name in registry.BY_ID and registry.BY_ID[name].takes_camera:
+            c = CameraModel.from_config(**{k: v for k, v in config.items() if k != "checksum"})
             params = f"(offset={c.offset:g}, gain={c.gain:g}, read_noise={c.read_noise:g}, step={c.step:g})"
         names.append(f"{name}{params}")
     return " -> ".join(names) if names else "none"

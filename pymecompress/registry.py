@@ -1,74 +1,149 @@
-"""The capability listing of pymecompress's codecs."""
+"""The one list of pymecompress's codecs: ids, classes, kinds, dtypes, parameters.
+
+Everything else reads this list: ``import pymecompress`` (the public class names), the zarr v3 faces
+(:mod:`pymecompress.zarr_codecs`), :func:`pymecompress.convert.convert` and the ``--codec`` choices of
+``pymecompress convert``, ``pymecompress codecs`` and :func:`list_codecs`. The entry points in ``pyproject.toml``
+are static text that a test keeps equal to this list.
+
+Vocabulary (the keys of :func:`list_codecs`)
+--------------------------------------------
+``kind``
+    What the codec does in a zarr v3 codec chain, in zarr's words: ``"filter"`` (array to array),
+    ``"serializer"`` (array to bytes) or ``"compressor"`` (bytes to bytes).
+``zarr_v3``
+    The matching zarr v3 codec type (``"array-to-array"``, ``"array-to-bytes"``, ``"bytes-to-bytes"``), or None
+    for the codecs that exist for zarr v2 / numcodecs only (:attr:`CodecSpec.zarr_v3` is False for them).
+``zarr_v2``
+    Where the numcodecs codec goes in zarr v2 metadata: ``"filter"`` or ``"compressor"`` (zarr v2 has no
+    serializers: an array-to-bytes codec is its compressor).
+
+:attr:`CodecSpec.format_versions` lists the versions of the codec's stream format (docs/FORMAT.md) that its
+decoder reads; each has a committed fixture (tests/fixtures). Formats without a version field (legacy streams,
+quantizer codes) are version 1.
+
+Adding a codec: one entry here, its module under ``pymecompress/codecs/`` (plain functions and the numcodecs
+class), one short test file (``tests/test_codec_<id>.py``, feeding ``tests/common.py``); then the tests name
+what else must agree: the entry-point lines of ``pyproject.toml``, fixture cases in ``tests/fixture_cases.py``
+(and a store in its zarr v3 cases) and the row of the README's codec table.
+"""
 
 from __future__ import annotations
 
-CODECS: tuple[dict, ...] = (
-    {
-        "id": "huffquant16",
-        "class": "HuffmanQuant16",
-        "kind": "compressor",
-        "lossless": False,
-        "dtypes": ("uint16",),
-        "parameters": ("offset", "gain", "read_noise", "step", "scale", "checksum"),
-        "purpose": "raw camera counts: quantize within the photon noise, predict, Huffman-code (5-10x)",
-    },
-    {
-        "id": "hufflossless",
-        "class": "HuffmanLossless",
-        "kind": "compressor",
-        "lossless": True,
-        "dtypes": ("uint8", "int8", "uint16", "int16"),
-        "parameters": ("checksum",),
-        "purpose": "bit-exact images: the same predictor + Huffman engine without quantization",
-    },
-    {
-        "id": "vstquant16",
-        "class": "VSTQuant16",
-        "kind": "filter",
-        "lossless": False,
-        "dtypes": ("uint16",),
-        "parameters": ("offset", "gain", "read_noise", "step", "scale"),
-        "purpose": "the noise-bounded quantizer alone (uint16 -> uint16 codes), to pair with any compressor",
-    },
-    {
-        "id": "nbitpack",
-        "class": "NBitPack",
-        "kind": "compressor",
-        "lossless": True,
-        "dtypes": ("uint8", "int8", "uint16", "int16"),
-        "parameters": ("nbits",),
-        "purpose": "pack n-bit camera data densely (12-bit data in 1.5 bytes per pixel), very fast",
-    },
-    {
-        "id": "pymecompress-huffman",
-        "class": "LegacyHuffman",
-        "kind": "compressor",
-        "lossless": True,
-        "dtypes": ("uint8", "int8", "bool"),
-        "parameters": (),
-        "purpose": "compatibility: the original pymecompress's byte Huffman codec (read old data, write for old "
-                   "readers)",
-    },
-    {
-        "id": "pymecompress-quant16",
-        "class": "LegacyQuant16",
-        "kind": "compressor",
-        "lossless": False,
-        "dtypes": ("uint16",),
-        "parameters": ("offset", "scale", "legacy_decode"),
-        "purpose": "compatibility: the original pymecompress's sqrt quantizer + Huffman (read old data, write for old "
-                   "readers)",
-    },
+import importlib
+from dataclasses import dataclass
+
+ZARR_V3_KINDS = {"filter": "array-to-array", "serializer": "array-to-bytes", "compressor": "bytes-to-bytes"}
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """One codec's entry: see the module docstring for ``kind``, ``zarr_v2`` and ``format_versions``;
+    ``zarr_v3`` says whether the codec has a zarr v3 face (:attr:`zarr_v3_kind` names its type)."""
+
+    id: str
+    cls: str
+    module: str
+    kind: str
+    zarr_v3: bool
+    lossless: bool
+    dtypes: tuple[str, ...]
+    parameters: tuple[str, ...]
+    purpose: str
+    format_versions: tuple[int, ...] = (1,)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ZARR_V3_KINDS:
+            raise ValueError(f"{self.id}: kind must be one of {', '.join(ZARR_V3_KINDS)}, got {self.kind!r}")
+
+    @property
+    def zarr_v3_kind(self) -> str | None:
+        """``"array-to-array"``, ``"array-to-bytes"``, ``"bytes-to-bytes"``, or None without a zarr v3 face."""
+        return ZARR_V3_KINDS[self.kind] if self.zarr_v3 else None
+
+    @property
+    def zarr_v2_use(self) -> str:
+        """``"filter"`` or ``"compressor"``: the slot of the numcodecs codec in zarr v2 metadata."""
+        return "filter" if self.kind == "filter" else "compressor"
+
+    @property
+    def takes_camera(self) -> bool:
+        """Whether the codec is parameterised by a camera model (``offset``, ``gain``, ...)."""
+        return {"offset", "gain", "read_noise", "step"} <= set(self.parameters)
+
+    @property
+    def numcodecs_target(self) -> str:
+        """The ``numcodecs.codecs`` entry point value, ``module:Class``."""
+        return f"{self.module}:{self.cls}"
+
+    @property
+    def zarr_target(self) -> str | None:
+        """The ``zarr.codecs`` entry point value (the zarr v3 face), or None."""
+        return f"pymecompress.zarr_codecs:{self.cls}Codec" if self.zarr_v3 else None
+
+    def numcodecs_class(self) -> type:
+        """The numcodecs codec class (imports its module, never zarr)."""
+        return getattr(importlib.import_module(self.module), self.cls)
+
+    def as_dict(self) -> dict:
+        """The :func:`list_codecs` entry."""
+        return {"id": self.id, "class": self.cls, "kind": self.kind, "zarr_v3": self.zarr_v3_kind,
+                "zarr_v2": self.zarr_v2_use, "lossless": self.lossless, "dtypes": self.dtypes,
+                "parameters": self.parameters, "purpose": self.purpose}
+
+
+CODECS: tuple[CodecSpec, ...] = (
+    CodecSpec("huffquant16", "HuffmanQuant16", "pymecompress.codecs.huffquant16", "compressor", True, False,
+              ("uint16",), ("offset", "gain", "read_noise", "step", "scale", "checksum"),
+              "raw camera counts: quantize within the photon noise, predict, Huffman-code (5-10x)"),
+    CodecSpec("hufflossless", "HuffmanLossless", "pymecompress.codecs.hufflossless", "compressor", True, True,
+              ("uint8", "int8", "uint16", "int16"), ("checksum",),
+              "bit-exact images: the same predictor + Huffman engine without quantization"),
+    CodecSpec("vstquant16", "VSTQuant16", "pymecompress.codecs.vstquant16", "filter", True, False,
+              ("uint16",), ("offset", "gain", "read_noise", "step", "scale"),
+              "the noise-bounded quantizer alone (uint16 -> uint16 codes), to pair with any compressor"),
+    CodecSpec("nbitpack", "NBitPack", "pymecompress.codecs.nbitpack", "serializer", True, True,
+              ("uint8", "int8", "uint16", "int16"), ("nbits",),
+              "pack n-bit camera data densely (12-bit data in 1.5 bytes per pixel), very fast"),
+    CodecSpec("pymecompress-huffman", "LegacyHuffman", "pymecompress.codecs.legacy_huffman", "compressor", False,
+              True, ("uint8", "int8", "bool"), (),
+              "compatibility: the original pymecompress's byte Huffman codec (read old data, write for old readers)"),
+    CodecSpec("pymecompress-quant16", "LegacyQuant16", "pymecompress.codecs.legacy_quant16", "compressor", False,
+              False, ("uint16",), ("offset", "scale", "legacy_decode"),
+              "compatibility: the original pymecompress's sqrt quantizer + Huffman (read old data, write for old "
+              "readers)"),
 )
+
+BY_ID: dict[str, CodecSpec] = {spec.id: spec for spec in CODECS}
+BY_CLASS: dict[str, CodecSpec] = {spec.cls: spec for spec in CODECS}
+
+
+def codec_ids(*, zarr_v3: bool | None = None, kinds: tuple[str, ...] = tuple(ZARR_V3_KINDS)) -> tuple[str, ...]:
+    """The codec ids in registry order; with ``zarr_v3=True`` only those with a zarr v3 face, and only of the
+    given ``kinds``.
+
+    Examples
+    --------
+    >>> codec_ids(zarr_v3=True)
+    ('huffquant16', 'hufflossless', 'vstquant16', 'nbitpack')
+    >>> codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
+    ('huffquant16', 'hufflossless', 'nbitpack')
+    """
+    return tuple(s.id for s in CODECS if (zarr_v3 is None or s.zarr_v3 == zarr_v3) and s.kind in kinds)
 
 
 def list_codecs() -> list[dict]:
-    """Describe every codec: id, class, kind, lossless, dtypes, parameters, purpose.
+    """Describe every codec, returned as a list of dicts (``pymecompress codecs`` prints it as a table).
+
+    Keys: ``id``, ``class``, ``kind`` (``filter``, ``serializer`` or ``compressor``, as in a zarr v3 codec chain),
+    ``zarr_v3`` (zarr v3 codec type, None for codecs without one), ``zarr_v2`` (its slot in zarr v2 metadata),
+    ``lossless``, ``dtypes``, ``parameters``, ``purpose``.
 
     Examples
     --------
     >>> from pymecompress import list_codecs
     >>> [c["id"] for c in list_codecs()]
     ['huffquant16', 'hufflossless', 'vstquant16', 'nbitpack', 'pymecompress-huffman', 'pymecompress-quant16']
+    >>> [(c["kind"], c["zarr_v3"], c["zarr_v2"]) for c in list_codecs() if c["id"] == "nbitpack"]
+    [('serializer', 'array-to-bytes', 'compressor')]
     """
-    return [dict(c) for c in CODECS]
+    return [spec.as_dict() for spec in CODECS]

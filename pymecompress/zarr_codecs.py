@@ -1,17 +1,49 @@
-"""zarr-python 3 faces of the pymecompress codecs.
+"""zarr v3 faces of the pymecompress codecs, and the public classes that both zarr formats accept.
 
-This module imports zarr; ``import pymecompress`` does not import it, so numcodecs-only users do not need
-zarr. zarr finds these classes by name through the ``zarr.codecs`` entry points (the name written to
-``zarr.json`` is the numcodecs id), and ``from pymecompress import HuffmanQuant16`` returns the class defined
-here whenever zarr is installed.
+This module imports zarr; ``import pymecompress`` does not, so numcodecs-only users need no zarr.
 
-Each class subclasses both the numcodecs codec and the zarr codec base class, so one instance works with
-``zarr_format=3`` (as a zarr codec) and ``zarr_format=2`` (as a numcodecs codec):
+Why three classes per codec
+---------------------------
+zarr-python 3.1 takes codec *objects* in ``zarr.create_array(compressors=..., filters=..., serializer=...)`` and
+treats them by format:
 
-- :class:`HuffmanQuant16`, :class:`HuffmanLossless`: bytes-to-bytes compressors (they read dtype and chunk
-  shape from the chunk spec: the planes they predict on are the chunk's last two axes);
-- :class:`VSTQuant16`: array-to-array filter (uint16 values to uint16 codes);
-- :class:`NBitPack`: array-to-bytes serializer.
+- ``zarr_format=3`` accepts only instances of its codec base classes (``BytesBytesCodec``, ``ArrayArrayCodec``,
+  ``ArrayBytesCodec``: ``zarr.registry._parse_bytes_bytes_codec`` checks ``isinstance``); it does *not* wrap a
+  numcodecs codec (a ``numcodecs.Zstd()`` is refused with a TypeError). Every codec of a new array then goes
+  through the codec hook ``evolve_from_array_spec`` (``ArrayV3Metadata.__init__``, and the sharding codec for
+  its inner codecs), and the pipeline and ``zarr.json`` use what that returns.
+- ``zarr_format=2`` accepts anything shaped like a numcodecs codec (``codec_id``, ``get_config``,
+  ``from_config``, ``encode(buf)``, ``decode(buf, out=None)``) and calls ``encode``/``decode`` on it chunk by chunk.
+
+Both protocols name their entry points ``encode`` and ``decode`` (zarr v3: a coroutine over a batch of (chunk,
+spec) pairs; numcodecs: one buffer), so one object cannot serve both without guessing its caller from the
+argument. Instead, per codec:
+
+- the **numcodecs class** (``pymecompress.codecs.<module>``): numcodecs protocol only, registered under the
+  ``numcodecs.codecs`` entry points; a thin wrapper over the plain chunk functions of its module;
+- the **zarr v3 face** (``<Class>Codec`` here, e.g. :class:`HuffmanQuant16Codec`): zarr v3 protocol only,
+  registered under the ``zarr.codecs`` entry points (it is what reading a ``zarr.json`` builds); it holds a
+  numcodecs codec for its parameters and calls the same chunk functions through it (composition);
+- the **public class** (``<Class>`` here, ``pymecompress.HuffmanQuant16`` when zarr is installed): the numcodecs
+  class, also declared a zarr v3 codec of its kind so that zarr v3 admits it. Its ``encode``/``decode`` are the
+  numcodecs ones, which is what zarr v2 calls; for zarr v3 its ``evolve_from_array_spec`` returns its zarr face,
+  which zarr v3 then uses and writes. So ``compressors=[HuffmanQuant16(...)]`` works for both formats, and
+  ``zarr.json`` holds exactly what the face writes: ``{"name": <codec id>, "configuration": <numcodecs config
+  without "id">}``.
+
+zarr v2 metadata serialises its compressor and filters by recursing into every zarr ``Metadata`` it holds (the
+public class is one, through its zarr base class) and then keeps ``get_config()`` of numcodecs codecs: the public
+class's ``to_dict`` therefore returns its numcodecs configuration, exactly what ``.zarray`` held before. zarr v3
+never serialises a public object (it is replaced by its face first).
+
+The public class subclasses a zarr class, so it exists only where zarr is installed: without zarr,
+``pymecompress.HuffmanQuant16`` is the numcodecs class itself (the public class's base, same behaviour for
+numcodecs), and ``numcodecs.get_codec`` always returns the numcodecs class, so reading numcodecs or zarr v2 data
+never imports zarr. (zarr's own answer for numcodecs codecs, ``numcodecs.zarr3``, is separate classes that users
+pick per format; the public class spares users that choice.)
+
+The faces and public classes are built from :mod:`pymecompress.registry` (one per codec with a zarr v3 kind), so
+adding a codec does not touch this module.
 
 Examples
 --------
@@ -20,8 +52,10 @@ Examples
 >>> z = zarr.create_array({}, shape=(64, 64), chunks=(32, 32), dtype="uint16",
 ...                       compressors=[HuffmanQuant16(offset=100, gain=2.2)])
 >>> z[:] = 100
->>> int(z[5, 5])
-100
+>>> int(z[5, 5]), type(z.compressors[0]).__name__
+(100, 'HuffmanQuant16Codec')
+>>> z.compressors[0].to_dict()["name"]
+'huffquant16'
 """
 
 from __future__ import annotations
@@ -29,13 +63,12 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BaseCodec, BytesBytesCodec
+from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec
 
-from . import _binding
-from .codecs import hufflossless, huffquant16, nbitpack, vstquant16
+from . import registry
 from .errors import DecodeError
 
 
@@ -45,100 +78,70 @@ def _numpy_dtype(dtype) -> np.dtype:
     return np.dtype(to_native() if to_native is not None else dtype)
 
 
-def _native_dtype(chunk_spec) -> np.dtype:
-    return _numpy_dtype(chunk_spec.dtype)
-
-
 def _count(chunk_spec) -> int:
     return math.prod(chunk_spec.shape)
 
 
-def _is_zarr_batch(data) -> bool:
-    """Whether ``encode``/``decode`` was called by zarr's pipeline (an iterable of (chunk, spec) pairs)
-    rather than through numcodecs (a buffer or an array)."""
-    if isinstance(data, (bytes, bytearray, memoryview, np.ndarray)) or hasattr(data, "__array_interface__"):
-        return False
-    try:
-        memoryview(data)
-    except TypeError:
-        return True
-    return False
-
-
-class _CodecDict(dict):
-    """The v3 JSON form of a codec that zarr v2 metadata still recognises as a numcodecs codec.
-
-    zarr serialises metadata by recursing into every field that is a zarr ``Metadata`` (our codecs are),
-    calling ``to_dict()``; zarr v3 writes the result, while zarr v2 afterwards replaces anything that looks
-    like a numcodecs codec by its ``get_config()``. This mapping is the v3 form and answers the numcodecs
-    protocol with the v2 form, so one codec instance serialises correctly for both formats.
-    """
-
-    def __init__(self, codec):
-        config = codec.get_config()
-        self._numcodecs_config = dict(config)
-        config.pop("id")
-        super().__init__(name=codec.codec_id, configuration=config)
-
-    codec_id = ""  # set per codec: zarr checks it on the class
-
-    def get_config(self) -> dict[str, Any]:
-        return dict(self._numcodecs_config)
-
-    def encode(self, buf):
-        raise TypeError("this is a codec description, not a codec")
-
-    decode = encode
-
-    @classmethod
-    def from_config(cls, config):
-        raise TypeError("this is a codec description, not a codec")
-
-
-_CODEC_DICT_CLASSES: dict[str, type[_CodecDict]] = {}
-
-
-def _codec_dict_class(codec_id: str) -> type[_CodecDict]:
-    if codec_id not in _CODEC_DICT_CLASSES:
-        _CODEC_DICT_CLASSES[codec_id] = type(f"_CodecDict_{codec_id}", (_CodecDict,), {"codec_id": codec_id})
-    return _CODEC_DICT_CLASSES[codec_id]
+def _check_size(name: str, header, chunk_spec, itemsize: int) -> None:
+    """Refuse a chunk whose header announces another size than the array's chunk (read the header only once)."""
+    expected = _count(chunk_spec)
+    if header.n != expected or header.itemsize != itemsize:
+        raise DecodeError(f"{name}: the stored chunk holds {header.n} values of {header.itemsize} byte(s) but the "
+                          f"array expects {expected} values of {itemsize} byte(s) for chunk shape "
+                          f"{tuple(chunk_spec.shape)}: the chunk belongs to another array or is corrupt")
 
 
 class _ZarrFace:
-    """zarr v3 glue shared by every class here: naming, JSON, hashing, async-to-thread.
+    """zarr v3 protocol shared by the faces: JSON form, equality, dtype check, work in a thread.
 
-    zarr's codec base class and numcodecs both name their entry points ``encode`` and ``decode``: zarr calls
-    them with an iterable of (chunk, spec) pairs and awaits the result, numcodecs with one buffer. Both are
-    served, by looking at the argument.
+    A face holds ``codec``, an instance of its numcodecs class, for the parameters and the chunk functions.
     """
 
-    codec_id: str
+    spec: ClassVar[registry.CodecSpec]
+    codec_class: ClassVar[type]
     is_fixed_size = False
 
-    def encode(self, data, *args, **kwargs):
-        if _is_zarr_batch(data):
-            return BaseCodec.encode(self, data, *args, **kwargs)
-        return super().encode(data, *args, **kwargs)
+    def __init__(self, **configuration: Any):
+        object.__setattr__(self, "codec", self.codec_class(**configuration))
 
-    def decode(self, data, *args, **kwargs):
-        if _is_zarr_batch(data):
-            return BaseCodec.decode(self, data, *args, **kwargs)
-        return super().decode(data, *args, **kwargs)
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """The codec's parameters as written to ``zarr.json`` (its numcodecs config without ``id``)."""
+        config = self.codec.get_config()
+        config.pop("id")
+        return config
 
     def to_dict(self) -> dict[str, Any]:
-        return _codec_dict_class(self.codec_id)(self)
+        return {"name": self.spec.id, "configuration": self.configuration}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        if data.get("name") != cls.codec_id:
-            raise ValueError(f"expected a codec named {cls.codec_id!r}, got {data.get('name')!r}")
+        if data.get("name") != cls.spec.id:
+            raise ValueError(f"expected a codec named {cls.spec.id!r}, got {data.get('name')!r}")
         return cls(**(data.get("configuration") or {}))
 
-    def __hash__(self) -> int:
-        return hash(json.dumps(self.get_config(), sort_keys=True))
+    def evolve_from_array_spec(self, array_spec):
+        return self
+
+    def validate(self, *, shape=None, dtype=None, chunk_grid=None, **kwargs) -> None:
+        if dtype is not None:
+            native = _numpy_dtype(dtype)
+            if native.name not in self.spec.dtypes:
+                raise TypeError(f"{self.spec.id} takes {', '.join(self.spec.dtypes)} arrays, this array is {native}; "
+                                "pick another codec (pymecompress.list_codecs())")
 
     def compute_encoded_size(self, input_byte_length: int, chunk_spec) -> int:
-        raise NotImplementedError(f"{self.codec_id} output size depends on the data")
+        raise NotImplementedError(f"{self.spec.id} output size depends on the data")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.configuration == self.configuration
+
+    def __hash__(self) -> int:
+        return hash((self.spec.id, json.dumps(self.configuration, sort_keys=True)))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.configuration.items())
+        return f"{type(self).__name__}({args})"
 
     async def _encode_single(self, chunk, chunk_spec):
         return await asyncio.to_thread(self._encode_sync, chunk, chunk_spec)
@@ -147,96 +150,161 @@ class _ZarrFace:
         return await asyncio.to_thread(self._decode_sync, chunk, chunk_spec)
 
 
-def _check_decoded_size(codec_id: str, data: np.ndarray, chunk_spec, itemsize: int) -> None:
-    info = _binding.stream_info(data)
-    expected = _count(chunk_spec)
-    if info.n != expected or info.itemsize != itemsize:
-        raise DecodeError(f"{codec_id}: the stored chunk holds {info.n} values of {info.itemsize} byte(s) but the "
-                          f"array expects {expected} values of {itemsize} byte(s) for chunk shape "
-                          f"{tuple(chunk_spec.shape)}: the chunk belongs to another array or is corrupt")
-
-
-class _PMCSCompressor(_ZarrFace):
-    """Bytes-to-bytes face of the PMCS codecs: reinterpret the serialized chunk with the spec's dtype."""
-
-    def _chunk_array(self, chunk_bytes, chunk_spec) -> np.ndarray:
-        dtype = _native_dtype(chunk_spec)
-        raw = chunk_bytes.as_numpy_array().view(np.uint8)
-        if raw.nbytes != _count(chunk_spec) * dtype.itemsize:
-            raise ValueError(f"{self.codec_id}: got {raw.nbytes} bytes for a chunk of shape "
-                             f"{tuple(chunk_spec.shape)} and dtype {dtype}")
-        # the bytes codec before us wrote the chunk in C order, little-endian by default
-        return raw.view(dtype.newbyteorder("<")).reshape(chunk_spec.shape)
+class _CompressorFace(_ZarrFace, BytesBytesCodec):
+    """Bytes-to-bytes face: reinterpret the serialized chunk with the spec's dtype and shape (the planes the PMCS
+    codecs predict on are the chunk's last two axes)."""
 
     def _encode_sync(self, chunk_bytes, chunk_spec):
-        encoded = self.encode(self._chunk_array(chunk_bytes, chunk_spec))
-        return chunk_spec.prototype.buffer.from_bytes(encoded)
+        dtype = _numpy_dtype(chunk_spec.dtype)
+        raw = chunk_bytes.as_numpy_array().view(np.uint8)
+        if raw.nbytes != _count(chunk_spec) * dtype.itemsize:
+            raise ValueError(f"{self.spec.id}: got {raw.nbytes} bytes for a chunk of shape "
+                             f"{tuple(chunk_spec.shape)} and dtype {dtype}")
+        # the bytes codec before us wrote the chunk in C order, little-endian by default
+        chunk = raw.view(dtype.newbyteorder("<")).reshape(chunk_spec.shape)
+        return chunk_spec.prototype.buffer.from_bytes(self.codec.encode(chunk))
 
     def _decode_sync(self, chunk_bytes, chunk_spec):
-        dtype = _native_dtype(chunk_spec)
+        dtype = _numpy_dtype(chunk_spec.dtype)
         data = chunk_bytes.as_numpy_array().view(np.uint8)
-        _check_decoded_size(self.codec_id, data, chunk_spec, dtype.itemsize)
+        header = self.codec.read_header(data)
+        _check_size(self.spec.id, header, chunk_spec, dtype.itemsize)
         out = np.empty(_count(chunk_spec), dtype=dtype.newbyteorder("<"))
-        self.decode(data, out=out)
+        self.codec.decode(data, out=out, header=header)
         return chunk_spec.prototype.buffer.from_array_like(out.view(np.uint8))
 
 
-class HuffmanQuant16(_PMCSCompressor, huffquant16.HuffmanQuant16, BytesBytesCodec):
-    """``huffquant16`` for zarr 3 (bytes-to-bytes) and zarr 2 (numcodecs); see the numcodecs class.
-
-    Examples
-    --------
-    >>> HuffmanQuant16(offset=100, gain=2.2).to_dict()["name"]
-    'huffquant16'
-    """
-
-    def validate(self, *, shape=None, dtype=None, chunk_grid=None, **kwargs) -> None:
-        if dtype is not None:
-            native = _numpy_dtype(dtype)
-            if native.kind != "u" or native.itemsize != 2:
-                raise TypeError(f"huffquant16 compresses uint16 arrays, this array is {native}; use "
-                                "hufflossless or another codec (pymecompress.list_codecs())")
-
-
-class HuffmanLossless(_PMCSCompressor, hufflossless.HuffmanLossless, BytesBytesCodec):
-    """``hufflossless`` for zarr 3 (bytes-to-bytes) and zarr 2 (numcodecs); see the numcodecs class."""
-
-    def validate(self, *, shape=None, dtype=None, chunk_grid=None, **kwargs) -> None:
-        if dtype is not None:
-            native = _numpy_dtype(dtype)
-            if native.kind not in "ui" or native.itemsize not in (1, 2):
-                raise TypeError(f"hufflossless compresses 8- and 16-bit integer arrays, this array is {native}")
-
-
-class VSTQuant16(_ZarrFace, vstquant16.VSTQuant16, ArrayArrayCodec):
-    """``vstquant16`` for zarr 3 (array-to-array filter) and zarr 2 (numcodecs filter)."""
+class _FilterFace(_ZarrFace, ArrayArrayCodec):
+    """Array-to-array face (values to codes of the same dtype and shape)."""
 
     def resolve_metadata(self, chunk_spec):
-        return chunk_spec  # codes are uint16 like the values
+        return chunk_spec
 
     def _encode_sync(self, chunk_array, chunk_spec):
-        codes = self.encode(np.asarray(chunk_array.as_ndarray_like()))
+        codes = self.codec.encode(np.asarray(chunk_array.as_ndarray_like()))
         return chunk_spec.prototype.nd_buffer.from_ndarray_like(codes)
 
     def _decode_sync(self, chunk_array, chunk_spec):
         codes = np.asarray(chunk_array.as_ndarray_like())
         order = "F" if codes.flags.f_contiguous and not codes.flags.c_contiguous else "C"
-        values = self.decode(codes).reshape(codes.shape, order=order)  # decode keeps the memory order
+        values = self.codec.decode(codes).reshape(codes.shape, order=order)  # decode keeps the memory order
         return chunk_spec.prototype.nd_buffer.from_ndarray_like(values)
 
 
-class NBitPack(_ZarrFace, nbitpack.NBitPack, ArrayBytesCodec):
-    """``nbitpack`` for zarr 3 (array-to-bytes serializer) and zarr 2 (numcodecs compressor)."""
+class _SerializerFace(_ZarrFace, ArrayBytesCodec):
+    """Array-to-bytes face."""
 
     def _encode_sync(self, chunk_array, chunk_spec):
         arr = np.ascontiguousarray(chunk_array.as_ndarray_like())
-        return chunk_spec.prototype.buffer.from_bytes(self.encode(arr))
+        return chunk_spec.prototype.buffer.from_bytes(self.codec.encode(arr))
 
     def _decode_sync(self, chunk_bytes, chunk_spec):
-        dtype = _native_dtype(chunk_spec)
+        dtype = _numpy_dtype(chunk_spec.dtype)
+        data = chunk_bytes.as_numpy_array()
+        header = self.codec.read_header(data)
+        _check_size(self.spec.id, header, chunk_spec, dtype.itemsize)
         out = np.empty(chunk_spec.shape, dtype=dtype)
-        self.decode(chunk_bytes.as_numpy_array(), out=out)
+        self.codec.decode(data, out=out, header=header)
         return chunk_spec.prototype.nd_buffer.from_ndarray_like(out)
 
 
-CODECS = {cls.codec_id: cls for cls in (HuffmanQuant16, HuffmanLossless, VSTQuant16, NBitPack)}
+class _AdmittedByZarr3:
+    """The zarr v3 side of a public class: zarr v3 admits it as a codec of its kind and evolves it into its face.
+
+    The numcodecs side (``encode``, ``decode``, ``get_config``, ...) comes from the numcodecs class, which comes
+    before the zarr base class in the MRO: zarr v2 calls those. zarr v3 never calls ``encode``/``decode`` on this
+    object: it replaces it by :meth:`zarr_codec` in ``evolve_from_array_spec`` when it builds the array metadata.
+    """
+
+    zarr_face: ClassVar[type[_ZarrFace]]
+
+    def zarr_codec(self) -> _ZarrFace:
+        """This codec's zarr v3 face (same parameters)."""
+        config = self.get_config()
+        config.pop("id")
+        return self.zarr_face(**config)
+
+    def evolve_from_array_spec(self, array_spec) -> _ZarrFace:
+        return self.zarr_codec().evolve_from_array_spec(array_spec)
+
+    def validate(self, **kwargs) -> None:
+        self.zarr_codec().validate(**kwargs)
+
+    def resolve_metadata(self, chunk_spec):
+        return self.zarr_codec().resolve_metadata(chunk_spec)
+
+    def compute_encoded_size(self, input_byte_length: int, chunk_spec) -> int:
+        return self.zarr_codec().compute_encoded_size(input_byte_length, chunk_spec)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The numcodecs configuration (``{"id": ..., **parameters}``).
+
+        zarr serialises this object only inside zarr v2 metadata (zarr v3 replaces it by its face first, whose
+        ``to_dict`` is the v3 form), where it recurses into every field that is a zarr ``Metadata`` and then
+        writes what it gets: the numcodecs configuration is what zarr v2 metadata holds.
+        """
+        return self.get_config()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        """From a numcodecs configuration or the zarr v3 form ``{"name": ..., "configuration": {...}}``."""
+        if "id" in data:
+            return cls.from_config(data)
+        return cls(**cls.zarr_face.from_dict(data).configuration)
+
+    def __hash__(self) -> int:
+        return hash(self.zarr_codec())
+
+
+_FACES = {"compressor": _CompressorFace, "filter": _FilterFace, "serializer": _SerializerFace}
+_ZARR_BASES = {"compressor": BytesBytesCodec, "filter": ArrayArrayCodec, "serializer": ArrayBytesCodec}
+
+
+def _build(spec: registry.CodecSpec) -> tuple[type[_ZarrFace], type]:
+    """The zarr v3 face and the public class of one registry entry."""
+    numcodec = spec.numcodecs_class()
+    face = type(f"{spec.cls}Codec", (_FACES[spec.kind],), {
+        "__module__": __name__, "spec": spec, "codec_class": numcodec,
+        "__doc__": f"``{spec.id}`` as a zarr v3 {spec.zarr_v3_kind} codec; parameters as in "
+                   f":class:`{numcodec.__module__}.{spec.cls}`."})
+    public = type(spec.cls, (_AdmittedByZarr3, numcodec, _ZARR_BASES[spec.kind]), {
+        "__module__": __name__, "zarr_face": face,
+        "__doc__": f"``{spec.id}`` for numcodecs and zarr v2 (this class) and zarr v3 (:class:`{face.__name__}`); "
+                   f"parameters as in :class:`{numcodec.__module__}.{spec.cls}`."})
+    return face, public
+
+
+FACES: dict[str, type[_ZarrFace]] = {}
+"""codec id -> zarr v3 face class (what the ``zarr.codecs`` entry points name)."""
+PUBLIC: dict[str, type] = {}
+"""codec id -> public class (numcodecs codec that zarr v3 also admits)."""
+
+for _spec in registry.CODECS:
+    if _spec.zarr_v3:
+        FACES[_spec.id], PUBLIC[_spec.id] = _build(_spec)
+        globals()[FACES[_spec.id].__name__] = FACES[_spec.id]
+        globals()[_spec.cls] = PUBLIC[_spec.id]
+del _spec
+
+
+def create_array_kwargs(codec: str, camera, dtype: np.dtype, zarr_format: int) -> dict[str, Any]:
+    """``zarr.create_array`` keyword arguments that put the codec ``codec`` (an id) in its place.
+
+    A compressor goes to ``compressors``, a filter to ``filters``, a serializer to ``serializer`` (zarr v3) or,
+    having no such slot in zarr v2, to ``compressors``. ``camera`` (a CameraModel) parameterises the codecs that
+    take one.
+
+    Examples
+    --------
+    >>> create_array_kwargs("nbitpack", None, np.dtype("uint16"), 3)
+    {'serializer': NBitPack(nbits=0), 'compressors': None}
+    >>> create_array_kwargs("nbitpack", None, np.dtype("uint16"), 2)
+    {'compressors': [NBitPack(nbits=0)]}
+    """
+    spec = registry.BY_ID[codec]
+    if np.dtype(dtype).name not in spec.dtypes:
+        raise ValueError(f"{codec} takes {' or '.join(spec.dtypes)} data, got {np.dtype(dtype)}")
+    instance = PUBLIC[codec](**camera.to_dict()) if spec.takes_camera else PUBLIC[codec]()
+    if spec.kind == "serializer" and zarr_format == 3:
+        return {"serializer": instance, "compressors": None}
+    return {"filters" if spec.kind == "filter" else "compressors": [instance]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,12 +24,18 @@ def test_demo_reports_ratio_speed_and_bound():
     assert ratio > 2.0
     max_err = float(text.split("error       : max ")[1].split()[0])
     assert max_err <= 1.0
+    # the added noise, measured and expected, both labelled (the PNG report shows the same two figures)
+    measured, expected = re.search(r"added noise : ([\d.]+) % \(measured\), ([\d.]+) % \(expected, step\^2/12\)",
+                                   text).groups()
+    assert float(expected) == 4.1 and abs(float(measured) - float(expected)) < 1.0
 
 
 def test_codecs_table():
     out = run("codecs")
     assert out.returncode == 0
-    for name in ("huffquant16", "hufflossless", "vstquant16", "nbitpack"):
+    from pymecompress import registry
+
+    for name in registry.codec_ids():
         assert name in out.stdout
 
 

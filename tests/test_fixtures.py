@@ -11,17 +11,21 @@ from fixture_cases import FIXTURES, cases
 
 
 @pytest.mark.parametrize("name", sorted(cases()))
-def test_fixture(name):
+def test_fixture_matches_its_case(name):
+    """Every case has its committed fixture, made from the same configuration and input (the codecs' own test
+    files check the streams: ``check_backwards_compatibility`` in tests/common.py)."""
     path = FIXTURES / f"{name}.npz"
     assert path.exists(), f"missing fixture {path}: run python tests/fixture_cases.py once and commit it"
     stored = np.load(path)
     config, data = cases()[name]
     assert json.loads(str(stored["config"])) == config
     assert np.array_equal(stored["input"], data), "the fixture input generator changed"
-    codec = numcodecs.get_codec(dict(config))
-    encoded = stored["encoded"].tobytes()
-    assert codec.encode(data) == encoded, "encoder output changed: that is a format change"
-    assert np.array_equal(codec.decode(encoded), stored["decoded"])
+
+
+def test_every_codec_has_fixtures():
+    from pymecompress import registry
+
+    assert {config["id"] for config, _ in cases().values()} == set(registry.codec_ids())
 
 
 DECODE_ONLY = sorted(p.stem for p in (FIXTURES / "decode_only").glob("*.npz"))
@@ -49,7 +53,8 @@ def test_streams_of_earlier_encoders_still_decode(name):
     assert len(codec.encode(stored["input"])) <= len(encoded) * 1.01, "the current encoder writes a larger stream"
 
 
-@pytest.mark.parametrize("name", sorted(n for n in cases() if not n.startswith("nbitpack")))
+@pytest.mark.parametrize("name", sorted(n for n, (config, _) in cases().items()
+                                        if config["id"] in ("huffquant16", "hufflossless")))
 def test_fixture_with_independent_decoder(name):
     """The reference decoder written from docs/FORMAT.md alone agrees with the C decoder."""
     from reference_decoder import decode_pmcs

@@ -30,7 +30,7 @@ def test_every_uint16_value_within_step(cam):
     decoded = t.dequantize(t.quantize(ALL))
     err = cam.error_sigmas(ALL, decoded)
     assert err.max() <= cam.step * (1 + 1e-12)
-    # the midpoint reconstruction keeps the typical error near step/4 .. step/2
+    # the reconstruction point inside each code's interval keeps the typical error near step/4 .. step/2
     assert err.mean() < 0.5 * cam.step
 
 
@@ -122,7 +122,7 @@ def test_unbiased_and_noise_inflation_match_theory(photons, step):
 
 
 def test_naive_inverse_would_be_biased():
-    """The tabulated bin midpoint beats the algebraic inverse at 0.5 photons (the reason for the design)."""
+    """The tabulated reconstruction point beats the algebraic inverse at 0.5 photons (the reason for the design)."""
     gain, offset = 2.2, 100.0
     cam = CameraModel(offset, gain, 0.0, 1.0)
     x = simulate_scmos((400_000,), 0.5, offset, gain, 0.0, seed=3)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from numcodecs.abc import Codec
 
 from .. import _binding
-from ..errors import DecodeError
-from ._buffers import memory_order_array, output_array, plane_shape
+from . import _pmcs
 
 
 class HuffmanLossless(Codec):
@@ -39,18 +38,15 @@ class HuffmanLossless(Codec):
         return {"id": self.codec_id, "checksum": self.checksum}
 
     def encode(self, buf) -> bytes:
-        arr = memory_order_array(buf, ("u1", "i1", "u2", "i2"), self.codec_id)
-        nx, ny = plane_shape(arr)
-        return _binding.encode_chunk(arr, nx, ny, _binding.MODE_LOSSLESS, None, self.checksum)
+        return _pmcs.encode(buf, mode=_pmcs.LOSSLESS, camera=None, checksum=self.checksum, codec_id=self.codec_id)
 
-    def decode(self, buf, out=None):
-        info = _binding.stream_info(buf)
-        if info.mode != _binding.MODE_LOSSLESS:
-            raise DecodeError(f"{self.codec_id}: this stream is quantized (huffquant16); "
-                              "decode it with HuffmanQuant16")
-        dest = output_array(out, info.n * info.itemsize, info.dtype, info.n)
-        _binding.decode_chunk(buf, dest, info)
-        return dest if out is None else out
+    def read_header(self, buf) -> _binding.StreamInfo:
+        """The parsed header of a hufflossless chunk (DecodeError if it is not one)."""
+        return _pmcs.read_header(buf, mode=_pmcs.LOSSLESS, codec_id=self.codec_id)
+
+    def decode(self, buf, out=None, *, header: _binding.StreamInfo | None = None):
+        """Decode a chunk into ``out`` (or a new flat array); ``header``: its :meth:`read_header`, if already read."""
+        return _pmcs.decode(buf, self.read_header(buf) if header is None else header, out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(checksum={self.checksum!r})"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 from numcodecs.abc import Codec
 
 from .. import _binding
 from ..camera import CameraModel
-from ..errors import DecodeError
-from ._buffers import memory_order_array, output_array, plane_shape
+from . import _pmcs
 
 
 class HuffmanQuant16(Codec):
@@ -66,18 +64,16 @@ class HuffmanQuant16(Codec):
         return {"id": self.codec_id, **self.camera.to_dict(), "checksum": self.checksum}
 
     def encode(self, buf) -> bytes:
-        arr = memory_order_array(buf, ("u2",), self.codec_id)
-        nx, ny = plane_shape(arr)
-        return _binding.encode_chunk(arr, nx, ny, _binding.MODE_QUANT, self.camera.params, self.checksum)
+        return _pmcs.encode(buf, mode=_pmcs.QUANT, camera=self.camera, checksum=self.checksum,
+                            codec_id=self.codec_id)
 
-    def decode(self, buf, out=None):
-        info = _binding.stream_info(buf)
-        if info.mode != _binding.MODE_QUANT:
-            raise DecodeError(f"{self.codec_id}: this stream is lossless (hufflossless), not quantized; "
-                              "decode it with HuffmanLossless")
-        dest = output_array(out, info.n * 2, np.dtype(np.uint16), info.n)
-        _binding.decode_chunk(buf, dest, info)
-        return dest if out is None else out
+    def read_header(self, buf) -> _binding.StreamInfo:
+        """The parsed header of a huffquant16 chunk (DecodeError if it is not one)."""
+        return _pmcs.read_header(buf, mode=_pmcs.QUANT, codec_id=self.codec_id)
+
+    def decode(self, buf, out=None, *, header: _binding.StreamInfo | None = None):
+        """Decode a chunk into ``out`` (or a new flat uint16 array); ``header``: its :meth:`read_header`, if read."""
+        return _pmcs.decode(buf, self.read_header(buf) if header is None else header, out)
 
     def __repr__(self) -> str:
         c = self.camera

@@ -6,6 +6,7 @@ import struct
 
 import numpy as np
 from numcodecs.abc import Codec
+from numcodecs.compat import ensure_ndarray_like
 
 from .. import _binding
 from ..errors import DecodeError
@@ -73,7 +74,7 @@ class LegacyHuffman(Codec):
         return {"id": self.codec_id}
 
     def encode(self, buf) -> bytes:
-        arr = np.asarray(buf)
+        arr = np.asarray(ensure_ndarray_like(buf))  # bytes-like objects are uint8 data
         if arr.dtype.itemsize != 1 or arr.dtype.kind not in "uib":
             raise TypeError(f"{self.codec_id} encodes 1-byte data (uint8, int8, bool), got dtype {arr.dtype}: the "
                             "original pymecompress cannot decode wider data; use hufflossless for it")

@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 from numcodecs.abc import Codec
+from numcodecs.compat import ensure_ndarray_like
 
 from .. import _binding
 from ..errors import DecodeError
@@ -138,7 +139,7 @@ class LegacyQuant16(Codec):
         return config
 
     def encode(self, buf) -> bytes:
-        arr = np.asarray(buf)
+        arr = np.asarray(ensure_ndarray_like(buf))  # bytes-like objects are uint8 data
         if arr.dtype.kind != "u" or arr.dtype.itemsize != 2:
             raise TypeError(f"{self.codec_id} encodes uint16 data, got dtype {arr.dtype}; "
                             "convert with .astype(np.uint16) or pick another codec (see pymecompress.list_codecs())")

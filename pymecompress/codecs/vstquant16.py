@@ -10,6 +10,38 @@ from .. import _binding
 from ..camera import CameraModel
 from ._buffers import memory_order_array, output_array
 
+CODEC_ID = "vstquant16"
+
+
+def encode(data, tables: _binding.QuantTables) -> np.ndarray:
+    """Codes of uint16 ``data``: same shape and memory layout (C or F), little-endian uint16.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymecompress import _binding
+    >>> encode(np.array([100, 101, 5000], np.uint16), _binding.quant_tables(100.0, 1.0, 0.0, 1.0)).tolist()
+    [100, 101, 239]
+    """
+    src = np.asarray(ensure_ndarray_like(data))
+    f_order = src.flags.f_contiguous and not src.flags.c_contiguous
+    arr = memory_order_array(data, ("u2",), CODEC_ID)  # C-contiguous; an F-ordered input transposed
+    codes = np.empty(arr.shape, "<u2")
+    _binding.quantize(arr.reshape(-1), tables, codes.reshape(-1))
+    return codes.T if f_order else codes
+
+
+def decode(buf, tables: _binding.QuantTables, out=None) -> np.ndarray:
+    """Values of the little-endian uint16 codes in ``buf`` (flat, memory order) into ``out`` or a new flat array;
+    DecodeError for a code the tables do not define."""
+    raw = np.asarray(ensure_contiguous_ndarray_like(buf)).reshape(-1).view(np.uint8)
+    if raw.nbytes % 2:
+        raise ValueError(f"{CODEC_ID} decodes uint16 codes; got {raw.nbytes} bytes, an odd count")
+    codes = raw.view("<u2").astype(np.uint16, copy=False)
+    dest = output_array(out, codes.nbytes, np.dtype(np.uint16), codes.size)
+    _binding.dequantize(codes, tables, dest)
+    return dest if out is None else out
+
 
 class VSTQuant16(Codec):
     """Variance-stabilising quantizer filter: uint16 ADU values to uint16 codes and back.
@@ -28,7 +60,7 @@ class VSTQuant16(Codec):
     (dtype('uint16'), True)
     """
 
-    codec_id = "vstquant16"
+    codec_id = CODEC_ID
 
     def __init__(self, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float = 1.0,
                  scale: float | None = None):
@@ -53,21 +85,10 @@ class VSTQuant16(Codec):
 
     def encode(self, buf) -> np.ndarray:
         """Codes of ``buf``: same shape and memory layout (C or F), little-endian uint16."""
-        src = np.asarray(ensure_ndarray_like(buf))
-        f_order = src.flags.f_contiguous and not src.flags.c_contiguous
-        arr = memory_order_array(buf, ("u2",), self.codec_id)  # C-contiguous; an F-ordered input transposed
-        codes = np.empty(arr.shape, "<u2")
-        _binding.quantize(arr.reshape(-1), self._tables, codes.reshape(-1))
-        return codes.T if f_order else codes
+        return encode(buf, self._tables)
 
     def decode(self, buf, out=None):
-        raw = np.asarray(ensure_contiguous_ndarray_like(buf)).reshape(-1).view(np.uint8)
-        if raw.nbytes % 2:
-            raise ValueError(f"{self.codec_id} decodes uint16 codes; got {raw.nbytes} bytes, an odd count")
-        codes = raw.view("<u2").astype(np.uint16, copy=False)
-        dest = output_array(out, codes.nbytes, np.dtype(np.uint16), codes.size)
-        _binding.dequantize(codes, self._tables, dest)
-        return dest if out is None else out
+        return decode(buf, self._tables, out)
 
     def __repr__(self) -> str:
         c = self.camera

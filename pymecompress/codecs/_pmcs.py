@@ -1,0 +1,60 @@
+"""Plain functions over the PMCS chunk format (``huffquant16`` and ``hufflossless`` streams).
+
+A PMCS chunk starts with a self-describing header (docs/FORMAT.md).  Decoding reads that header once
+(:func:`read_header`) and hands the parsed :class:`~pymecompress._binding.StreamInfo` to :func:`decode`, so a
+caller that needs the decoded size first (the zarr face checks it against the chunk spec) parses nothing twice.
+
+Examples
+--------
+>>> import numpy as np
+>>> chunk = encode(np.arange(6, dtype=np.uint16).reshape(2, 3), mode=LOSSLESS, camera=None, checksum=True,
+...                codec_id="hufflossless")
+>>> header = read_header(chunk, mode=LOSSLESS, codec_id="hufflossless")
+>>> header.n, header.nx, header.ny, decode(chunk, header).tolist()
+(6, 3, 2, [0, 1, 2, 3, 4, 5])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _binding
+from ..camera import CameraModel
+from ..errors import DecodeError
+from ._buffers import memory_order_array, output_array, plane_shape
+
+LOSSLESS = _binding.MODE_LOSSLESS
+QUANT = _binding.MODE_QUANT
+
+_OTHER = {LOSSLESS: ("lossless (hufflossless), not quantized", "HuffmanLossless"),
+          QUANT: ("quantized (huffquant16)", "HuffmanQuant16")}
+
+
+def encode(data, *, mode: int, camera: CameraModel | None, checksum: bool, codec_id: str) -> bytes:
+    """One PMCS chunk of ``data`` (any buffer; planes are its last two axes in memory order).
+
+    ``camera`` is required for ``mode=QUANT`` and ignored otherwise.
+    """
+    allowed = ("u2",) if mode == QUANT else ("u1", "i1", "u2", "i2")
+    arr = memory_order_array(data, allowed, codec_id)
+    nx, ny = plane_shape(arr)
+    params = camera.params if mode == QUANT else None
+    return _binding.encode_chunk(arr, nx, ny, mode, params, checksum)
+
+
+def read_header(buf, *, mode: int, codec_id: str) -> _binding.StreamInfo:
+    """Parse and validate the header of a PMCS chunk, refusing a stream of the other mode (DecodeError)."""
+    info = _binding.stream_info(buf)
+    if info.mode != mode:
+        what, cls = _OTHER[info.mode]
+        raise DecodeError(f"{codec_id}: this stream is {what}; decode it with {cls}")
+    return info
+
+
+def decode(buf, header: _binding.StreamInfo, out=None) -> np.ndarray:
+    """Decode the chunk whose parsed header is ``header`` into ``out`` (any writable buffer of the decoded size) or
+    a new flat array of the stream's dtype; returns ``out`` when given."""
+    dtype = np.dtype(np.uint16) if header.mode == QUANT else header.dtype
+    dest = output_array(out, header.n * dtype.itemsize, dtype, header.n)
+    _binding.decode_chunk(buf, dest, header)
+    return dest if out is None else out

@@ -1,0 +1,66 @@
+"""Building and filling the OME-Zarr image that ``convert --ome`` writes: one array per pyramid level, each level
+2 x 2-binned from the one above (the binning, shapes, axes and metadata themselves are in :mod:`pymecompress.ome`).
+
+Examples
+--------
+>>> import numpy as np, tempfile, zarr
+>>> path = tempfile.mkdtemp() + "/img.zarr"
+>>> arrays = create_ome_image(path, (2, 128, 128), np.dtype("uint16"), (1, 64, 64), "hufflossless", None,
+...                           ngff_version="0.5", axes=None, tiff_axes=None, levels=None, binning="mean", name="img")
+>>> [a.shape for a in arrays]
+[(2, 128, 128), (2, 64, 64)]
+>>> write_levels(arrays, (slice(0, 2),), np.full((2, 128, 128), 9, np.uint16), "mean")
+>>> int(zarr.open_group(path)["1"][1, 5, 5])
+9
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import ome
+from .camera import CameraModel
+
+
+def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype, chunks: tuple[int, ...],
+                     codec: str, camera: CameraModel | None, *, ngff_version: str, axes: str | None,
+                     tiff_axes: str | None, levels: int | None, binning: str, name: str) -> list:
+    """Create the group at ``path`` (which must not exist) with one empty array per level and the multiscales
+    metadata; returns the arrays, full resolution first.
+
+    NGFF 0.4 is stored as zarr v2 (``/``-separated chunk keys), 0.5 as zarr v3 with dimension names. Each level
+    gets its own camera model (:func:`pymecompress.ome.level_camera`) so the noise bound holds per level.
+    """
+    import zarr
+
+    from .zarr_codecs import create_array_kwargs
+
+    fmt = 2 if ngff_version == "0.4" else 3
+    ax = ome.check_axes(axes, len(shape)) if axes else ome.axes_from_tiff(tiff_axes, len(shape))
+    shapes = ome.pyramid_shapes(shape, levels)
+    group = zarr.open_group(str(path), mode="w-", zarr_format=fmt)
+    arrays = []
+    for level, level_shape in enumerate(shapes):
+        level_cam = ome.level_camera(camera, level, binning) if camera is not None else None
+        level_chunks = (*chunks[:-2], min(chunks[-2], level_shape[-2]), min(chunks[-1], level_shape[-1]))
+        extra = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if fmt == 2 else \
+            {"dimension_names": list(ax)}
+        arrays.append(group.create_array(str(level), shape=level_shape, chunks=level_chunks, dtype=dtype,
+                                         fill_value=0, **extra, **create_array_kwargs(codec, level_cam, dtype, fmt)))
+    ms = ome.multiscales(ax, len(shapes), name, ngff_version, binning)
+    if ngff_version == "0.4":
+        group.attrs["multiscales"] = [ms]
+    else:
+        group.attrs["ome"] = {"version": "0.5", "multiscales": [ms]}
+    return arrays
+
+
+def write_levels(arrays: list, sel: tuple[slice, ...], block: np.ndarray, binning: str) -> None:
+    """Write ``block`` (whole planes at the leading-axes selection ``sel``) to the first array and its successive
+    2 x 2 binnings to the following ones."""
+    for level, arr in enumerate(arrays):
+        if level:
+            block = ome.bin2x2(block, binning)
+        arr[sel] = block

@@ -1,0 +1,83 @@
+"""``huffquant16`` through the shared harness (tests/common.py), and what is particular to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from common import (
+    check_backwards_compatibility,
+    check_config,
+    check_encode_decode,
+    check_malformed,
+    check_repr,
+    check_wrong_dtype_refused,
+)
+from helpers import simulate_scmos
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from pymecompress import HuffmanQuant16
+
+CODECS = [HuffmanQuant16(offset=100, gain=2.2, read_noise=1.5), HuffmanQuant16(offset=100, gain=2.0),
+          HuffmanQuant16(offset=100.5, gain=2.2, read_noise=1.5, step=1.5, checksum=False),
+          HuffmanQuant16(offset=100, scale=1.0)]
+SHAPES = [(0,), (1,), (7,), (1000,), (3, 5), (1, 1), (33, 65), (64, 64), (2, 31, 17), (3, 40, 70), (1, 1, 1),
+          (0, 5), (5, 0, 3), (2, 2, 2, 9), (40, 50), (3, 33, 70), (2, 1, 1100)]
+ARRAYS = {**{f"scmos{shape}": simulate_scmos(shape, 20.0) for shape in SHAPES},
+          "zeros": np.zeros((64, 64), np.uint16), "max": np.full((64, 64), 65535, np.uint16),
+          "extremes": np.tile(np.array([0, 65535], np.uint16), 2048).reshape(64, 64)}
+
+
+def within_step(codec: HuffmanQuant16):
+    """Compare: every decoded pixel within ``step`` noise sigmas of the original."""
+    def compare(original: np.ndarray, decoded: np.ndarray) -> None:
+        assert decoded.dtype == np.uint16 and decoded.size == original.size
+        assert codec.camera.error_sigmas(original, decoded).max(initial=0) <= codec.step * (1 + 1e-12)
+    return compare
+
+
+@pytest.mark.parametrize("name", sorted(ARRAYS))
+@pytest.mark.parametrize("codec", CODECS, ids=repr)
+def test_encode_decode(codec, name):
+    check_encode_decode(ARRAYS[name], codec, within_step(codec))
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=repr)
+def test_config_repr_dtypes_malformed(codec):
+    check_config(codec)
+    check_repr(codec)
+    check_wrong_dtype_refused(codec)
+    check_malformed(ARRAYS["scmos(40, 50)"], codec)
+
+
+def test_backwards_compatibility():
+    check_backwards_compatibility("huffquant16")
+
+
+def test_dtype_refused_with_clear_message():
+    with pytest.raises(TypeError, match="huffquant16 encodes u2 data, got dtype float32"):
+        HuffmanQuant16().encode(np.zeros(4, np.float32))
+
+
+def test_defaults():
+    assert HuffmanQuant16().get_config() == {"id": "huffquant16", "offset": 0.0, "gain": 1.0,
+                                             "read_noise": 0.0, "step": 1.0, "checksum": True}
+
+
+def test_large_chunk_beyond_original_limit():
+    """The original pymecompress crashed from 262,144 values on; several segments here."""
+    a = simulate_scmos((3, 512, 700), 30.0)
+    codec = CODECS[0]
+    within_step(codec)(a.reshape(-1), codec.decode(codec.encode(a)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.uint16, hnp.array_shapes(min_dims=1, max_dims=3, max_side=40)),
+       st.floats(0, 1000), st.floats(0.05, 50), st.floats(0, 20), st.floats(0.1, 4))
+def test_bound_and_idempotence_property(a, offset, gain, rn, step):
+    codec = HuffmanQuant16(offset=offset, gain=gain, read_noise=rn, step=step)
+    enc = codec.encode(a)
+    back = codec.decode(enc).reshape(a.shape)
+    within_step(codec)(a.reshape(-1), back.reshape(-1))
+    assert codec.encode(back) == enc  # idempotent, so partial chunk writes change nothing
