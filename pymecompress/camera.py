@@ -26,6 +26,7 @@ so ``|t(decoded) - t(original)| <= step`` for every pixel: the error never excee
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -74,10 +75,10 @@ class CameraModel:
     def __post_init__(self) -> None:
         for name in ("offset", "gain", "read_noise", "step"):
             value = getattr(self, name)
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise TypeError(f"{name} must be a number, got {value!r}") from None
+            # a number, not a bool or a string that float() would take: a configuration typo must not pass
+            if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a number, got {value!r}")
+            value = float(value)
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value}")
             object.__setattr__(self, name, value)
@@ -102,9 +103,9 @@ class CameraModel:
         return cls(offset=offset, gain=g, read_noise=0.0, step=2.0 * scale / math.sqrt(g))
 
     @classmethod
-    def from_config(cls, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float = 1.0,
+    def from_config(cls, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float | None = None,
                     scale: float | None = None) -> CameraModel:
-        """Build from codec keyword arguments, where ``scale`` (if given) replaces ``step``.
+        """Build from codec keyword arguments: ``step`` (default 1.0) or PYME's ``scale``, not both.
 
         Examples
         --------
@@ -112,7 +113,11 @@ class CameraModel:
         1.0
         """
         if scale is None:
-            return cls(offset, gain, read_noise, step)
+            return cls(offset, gain, read_noise, 1.0 if step is None else step)
+        if step is not None:
+            raise ValueError(f"give step or scale, not both (scale={scale!r} sets the step itself, step={step!r})")
+        if isinstance(scale, bool | np.bool_) or not isinstance(scale, numbers.Real):
+            raise TypeError(f"scale must be a number, got {scale!r}")
         pyme = cls.from_scale(offset, scale, gain=gain)
         return cls(pyme.offset, pyme.gain, read_noise, pyme.step)
 

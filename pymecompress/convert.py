@@ -38,6 +38,7 @@ from . import ome, pyramid, registry
 from .camera import CameraModel
 from .camera_check import CameraCheck, check_camera, sample_planes
 from .chunk_shape import parse_chunks
+from .chunk_writer import ChunkWriter
 from .sources import ImageSource, open_source
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
@@ -329,8 +330,10 @@ def _write(src: ImageSource, tmp: Path, zarr, codec: str, cam: CameraModel | Non
         arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, dtype=dtype, fill_value=0,
                                     zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3))]
 
+    writers = [ChunkWriter(arr) for arr in arrays]  # flushed below, once every block is written
+
     def write(sel: tuple[slice, ...], data: np.ndarray) -> int:
-        pyramid.write_levels(arrays, sel, data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:]), binning)
+        pyramid.write_levels(writers, sel, data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:]), binning)
         return data.nbytes
 
     bar = _progress_bar(src.nbytes, progress)
@@ -343,6 +346,8 @@ def _write(src: ImageSource, tmp: Path, zarr, codec: str, cam: CameraModel | Non
                 pending.append(pool.submit(write, sel, src.read_planes(planes)))
             while pending:
                 bar.update(pending.popleft().result())
+            for writer in writers:
+                writer.flush()
         except BaseException:
             for f in pending:
                 f.cancel()

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import ome
 from .camera import CameraModel
+from .chunk_writer import ChunkWriter
 
 
 def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype, chunks: tuple[int, ...],
@@ -59,8 +60,11 @@ def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.
 
 def write_levels(arrays: list, sel: tuple[slice, ...], block: np.ndarray, binning: str) -> None:
     """Write ``block`` (whole planes at the leading-axes selection ``sel``) to the first array and its successive
-    2 x 2 binnings to the following ones."""
+    2 x 2 binnings to the following ones (zarr arrays, or :class:`~pymecompress.chunk_writer.ChunkWriter` s)."""
     for level, arr in enumerate(arrays):
         if level:
             block = ome.bin2x2(block, binning)
-        arr[sel] = block
+        if isinstance(arr, ChunkWriter):  # our codecs: chunks encoded here, stored through zarr's store
+            arr.write(sel, block)
+        else:
+            arr[sel] = block

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers import ROOT
 
 BENCH = ROOT / "bench" / "run.py"
@@ -90,3 +91,15 @@ def test_committed_results_change_only_on_purpose(args, committed_unchanged):
     run = run_bench(*args, cwd=ROOT / "bench")
     assert run.returncode == 2, run.stdout + run.stderr
     assert "--publish" in run.stderr
+
+
+def test_pipeline_benchmark_reports_every_row(tmp_path) -> None:
+    """bench/pipeline.py (convert and zarr reads against the codec alone) runs and writes its figures."""
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "pipeline.py"), "--planes", "4", "--repeats", "1",
+                             "--threads", "1", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "pipeline.json").read_text())["rows"]
+    assert {row["what"] for row in rows} >= {"codec alone: encode", "convert (chunk writer)",
+                                              "zarr read, DirectDecodePipeline"}
+    assert all(row["MB/s"] > 0 for row in rows)
+    assert "| 1 | convert (chunk writer) |" in result.stdout

@@ -15,8 +15,8 @@ import sys
 import numpy as np
 import pytest
 import tifffile
-from helpers import DATA, require_data, simulate_scmos
 
+from helpers import DATA, require_data, simulate_scmos
 from pymecompress.calibrate import CalibrationError, calibrate, calibrate_array
 
 # offset (ADU), gain (ADU/e-, effective for the EMCCD), read noise (e-), electron multiplication

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
-from helpers import DATA, blob_scene, require_data, run_cli, simulate_scmos
 
+from helpers import DATA, blob_scene, require_data, run_cli, simulate_scmos
 from pymecompress import CameraModel
 from pymecompress.calibrate import calibrate, calibrate_array
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
 from common import (
     check_backwards_compatibility,
     check_config,
@@ -13,10 +17,6 @@ from common import (
     check_wrong_dtype_refused,
 )
 from helpers import simulate_scmos
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
 from pymecompress import HuffmanQuant16
 
 CODECS = [HuffmanQuant16(offset=100, gain=2.2, read_noise=1.5), HuffmanQuant16(offset=100, gain=2.0),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from common import check_backwards_compatibility, check_config, check_encode_decode, check_repr
 
+from common import check_backwards_compatibility, check_config, check_encode_decode, check_repr
 from pymecompress import LegacyHuffman
 
 RNG = np.random.default_rng(11)

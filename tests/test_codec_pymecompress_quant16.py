@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from common import check_backwards_compatibility, check_config, check_encode_decode, check_repr
 from helpers import simulate_scmos
-
 from pymecompress import LegacyQuant16
 from pymecompress.codecs.legacy_quant16 import dequant_table, quantize
 

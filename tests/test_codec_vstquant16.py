@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from common import (
     check_backwards_compatibility,
     check_config,
@@ -14,7 +15,6 @@ from common import (
     odd_address,
 )
 from helpers import simulate_scmos
-
 from pymecompress import DecodeError, VSTQuant16
 
 CODECS = [VSTQuant16(offset=100, gain=2.2), VSTQuant16(offset=90, gain=1.8, read_noise=1.5, step=2.0),

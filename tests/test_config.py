@@ -7,9 +7,9 @@ import sys
 import tomllib
 
 import pytest
-from helpers import ROOT
 
 import pymecompress
+from helpers import ROOT
 from pymecompress import list_codecs, registry
 
 

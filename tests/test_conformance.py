@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference_decoder as ref
-from helpers import simulate_scmos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import reference_decoder as ref
+from helpers import simulate_scmos
 from pymecompress import HuffmanLossless, HuffmanQuant16, NBitPack
 from pymecompress._binding import quant_tables
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
-from helpers import LEGACY, blob_scene, require_data, simulate_scmos
-from test_cli_tools import CAM_ARGS, CAMERA, check_bound
 
+from helpers import LEGACY, blob_scene, require_data, simulate_scmos
 from pymecompress import cli, pzf
 from pymecompress.calibrate import calibrate
 from pymecompress.sources import InputError, PzfSource, open_source
+from test_cli_tools import CAM_ARGS, CAMERA, check_bound
 
 N, W, H = 11, 48, 40  # 11 frames: frame10 must come after frame9, not after frame1; W != H catches a transpose
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
-from helpers import CAMERAS, blob_scene, load_real, run_cli, simulate_scmos
 
+from helpers import CAMERAS, blob_scene, load_real, run_cli, simulate_scmos
 from pymecompress import CameraModel
 from pymecompress.camera_check import MAX_VARIANCE_RATIO, MIN_VARIANCE_RATIO, CameraModelError, check_camera
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import ROOT
 
 import pymecompress
+from helpers import ROOT
 from pymecompress import camera, list_codecs, registry
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 import reference_decoder as ref
 from helpers import simulate_scmos
-
 from pymecompress import DecodeError, HuffmanLossless, HuffmanQuant16, _binding
 from pymecompress.entropy import order0_bits, residual_entropy
 

@@ -6,8 +6,8 @@ import struct
 
 import numpy as np
 import pytest
-from helpers import simulate_scmos
 
+from helpers import simulate_scmos
 from pymecompress import DecodeError, HuffmanLossless, HuffmanQuant16, _binding
 
 QUANT = HuffmanQuant16(offset=100, gain=2.2)

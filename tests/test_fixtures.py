@@ -7,6 +7,7 @@ import json
 import numcodecs
 import numpy as np
 import pytest
+
 from fixture_cases import FIXTURES, cases
 
 

@@ -15,10 +15,10 @@ import sys
 import numcodecs
 import numpy as np
 import pytest
-from helpers import LEGACY, require_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import LEGACY, require_data
 from pymecompress import DecodeError, LegacyHuffman, LegacyQuant16, _binding
 from pymecompress.codecs.legacy_quant16 import quantize
 

@@ -7,13 +7,13 @@ import struct
 
 import numpy as np
 import pytest
-from helpers import LEGACY, require_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_legacy import check_valid_stream, ref_decode
 
+from helpers import LEGACY, require_data
 from pymecompress import DecodeError, pzf
 from pymecompress.codecs.legacy_quant16 import quantize
+from test_legacy import check_valid_stream, ref_decode
 
 
 def pzf_cases() -> list[dict]:

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from helpers import simulate_scmos
 
+from helpers import simulate_scmos
 from pymecompress import CameraModel, HuffmanQuant16, VSTQuant16
 from pymecompress._binding import quant_tables
 

@@ -25,8 +25,9 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
 from packaging.requirements import Requirement
+
+from helpers import ROOT
 
 README = ROOT / "README.md"
 LANGUAGES = {"python", "bash"}  # every fenced block is one of these, so none is left out without a word

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from helpers import load_real, simulate_scmos
 
+from helpers import load_real, simulate_scmos
 from pymecompress import HuffmanQuant16, _binding
 from pymecompress._binding import MODE_LOSSLESS, MODE_QUANT, SIMD_AUTO, SIMD_PORTABLE
 

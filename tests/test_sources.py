@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from helpers import DATA, require_data, run_cli
 
+from helpers import DATA, require_data, run_cli
 from pymecompress import pzf
 from pymecompress.sources import InputError, open_source
 

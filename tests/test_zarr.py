@@ -7,9 +7,10 @@ import subprocess
 import sys
 import textwrap
 
-import fixture_cases
 import numpy as np
 import pytest
+
+import fixture_cases
 from helpers import simulate_scmos
 
 zarr = pytest.importorskip("zarr")

@@ -30,6 +30,17 @@ _OTHER = {LOSSLESS: ("lossless (hufflossless), not quantized", "HuffmanLossless"
           QUANT: ("quantized (huffquant16)", "HuffmanQuant16")}
 
 
+def checksum_flag(value) -> bool:
+    """``checksum`` as a bool; anything but true or false (a string, a number) is refused.
+
+    >>> checksum_flag(False)
+    False
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"checksum must be true or false, got {value!r}")
+    return bool(value)
+
+
 def encode(data, *, mode: int, camera: CameraModel | None, checksum: bool, codec_id: str) -> bytes:
     """One PMCS chunk of ``data`` (any buffer; planes are its last two axes in memory order).
 

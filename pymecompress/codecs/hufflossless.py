@@ -32,7 +32,7 @@ class HuffmanLossless(Codec):
     codec_id = "hufflossless"
 
     def __init__(self, checksum: bool = True):
-        self.checksum = bool(checksum)
+        self.checksum = _pmcs.checksum_flag(checksum)
 
     def get_config(self) -> dict:
         return {"id": self.codec_id, "checksum": self.checksum}

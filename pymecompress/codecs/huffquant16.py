@@ -18,10 +18,10 @@ class HuffmanQuant16(Codec):
     Parameters
     ----------
     offset, gain, read_noise, step : float
-        The camera model (ADU, ADU per electron, electrons, noise sigmas).
+        The camera model (ADU, ADU per electron, electrons, noise sigmas); ``step`` defaults to 1.0.
     scale : float, optional
         PYME/original-pymecompress parameterisation ``q = round(sqrt(x - offset) / scale)``;
-        replaces ``step`` (``step = 2 * scale / sqrt(gain)``).
+        sets the step itself (``step = 2 * scale / sqrt(gain)``), so it cannot be given with ``step``.
     checksum : bool
         Append a CRC-32C of the stream so corruption is detected (default True).
 
@@ -38,10 +38,10 @@ class HuffmanQuant16(Codec):
 
     codec_id = "huffquant16"
 
-    def __init__(self, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float = 1.0,
+    def __init__(self, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float | None = None,
                  scale: float | None = None, checksum: bool = True):
         self.camera = CameraModel.from_config(offset, gain, read_noise, step, scale)
-        self.checksum = bool(checksum)
+        self.checksum = _pmcs.checksum_flag(checksum)
         _binding.quant_tables(*self.camera.params)  # validate + warm the table cache
 
     @property

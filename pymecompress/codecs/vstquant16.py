@@ -62,7 +62,7 @@ class VSTQuant16(Codec):
 
     codec_id = CODEC_ID
 
-    def __init__(self, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float = 1.0,
+    def __init__(self, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float | None = None,
                  scale: float | None = None):
         self.camera = CameraModel.from_config(offset, gain, read_noise, step, scale)
         self._tables = _binding.quant_tables(*self.camera.params)

@@ -1,0 +1,164 @@
+"""The main job against the codec alone: ``convert`` and zarr reads in MB/s next to the codec on the same data.
+
+Run (after ``pip install ".[bench]"``)::
+
+    python bench/pipeline.py                  # a 512 MB stack (512 planes of 512 x 1024), 1 and 2 threads
+    python bench/pipeline.py --planes 64      # a smaller stack, for a first look
+    python bench/pipeline.py --out DIR        # where the stack, the stores and pipeline.json go (default: a
+                                              # temporary folder; the stack is kept there between runs)
+
+In one process, on one synthetic photon-limited stack written as a BigTIFF (kept in the page cache), it measures:
+
+- **codec alone**: ``huffquant16`` encoding every plane (1 MB chunks of 512 x 512) from memory, and decoding them
+  into a reused array, with N threads (the C core releases the GIL);
+- **convert**: ``pymecompress convert`` of the BigTIFF into a zarr v3 store with N threads, with the chunk writer
+  (our codecs encode in the worker threads and hand encoded chunks to zarr's store) and, for reference, with
+  ``arr[sel] = block`` (zarr-python's own codec pipeline), the way convert wrote before;
+- **zarr read**: ``zarr.open_array(store)[:]`` of the result with zarr's own codec pipeline and with
+  :class:`pymecompress.zarr_pipeline.DirectDecodePipeline`, for a plain and a sharded array, zarr's thread pool
+  sized to N.
+
+Every figure is the median of ``--repeats`` runs, in MB/s of uint16 image data, and each row gives its ratio to
+the codec alone on the same number of threads. Timings on a shared virtual machine are noisy: compare figures
+from one run only. This is not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import tifffile
+import zarr
+
+import pymecompress.chunk_writer as chunk_writer
+from pymecompress import HuffmanQuant16
+from pymecompress.convert import convert
+from pymecompress.zarr_pipeline import direct_decode
+
+CAMERA = {"offset": 100.0, "gain": 2.0, "read_noise": 1.5}
+CHUNK = (1, 512, 512)
+
+
+def make_stack(path: Path, planes: int, ny: int = 512, nx: int = 1024) -> None:
+    """A BigTIFF of Poisson planes (a bright blob on a dim background) at the camera model above."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:ny, :nx]
+    mean = 30 + 400 * np.exp(-((yy - ny * 0.4) ** 2 + (xx - nx * 0.5) ** 2) / (ny * nx / 60))
+    with tifffile.TiffWriter(path, bigtiff=True) as tif:
+        for start in range(0, planes, 16):
+            n = min(16, planes - start)
+            counts = rng.poisson(mean, (n, ny, nx)) * CAMERA["gain"] + CAMERA["offset"]
+            tif.write(counts.astype(np.uint16), contiguous=True, photometric="minisblack")
+
+
+def median_mbps(nbytes: int, run: Callable[[], None], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return nbytes / statistics.median(times) / 1e6
+
+
+def codec_alone(stack: np.ndarray, threads: int, repeats: int) -> tuple[float, float]:
+    """Encode and decode (into a reused array) every 512 x 512 chunk with ``threads`` threads."""
+    codec = HuffmanQuant16(**CAMERA)
+    tiles = [np.ascontiguousarray(stack[p, :, x:x + CHUNK[2]]) for p in range(stack.shape[0])
+             for x in range(0, stack.shape[2], CHUNK[2])]
+    encoded = [codec.encode(t) for t in tiles]
+    out = np.empty((len(tiles), *tiles[0].shape), np.uint16)
+    with ThreadPoolExecutor(threads) as pool:
+        enc = median_mbps(stack.nbytes, lambda: list(pool.map(codec.encode, tiles)), repeats)
+        dec = median_mbps(stack.nbytes, lambda: list(pool.map(lambda i: codec.decode(encoded[i], out=out[i]),
+                                                              range(len(tiles)))), repeats)
+    return enc, dec
+
+
+def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: bool) -> float:
+    original = chunk_writer._pmcs_codec
+    if not direct:  # the writer then always falls back to arr[sel] = block
+        chunk_writer._pmcs_codec = lambda arr: None
+
+    def run() -> None:
+        shutil.rmtree(store, ignore_errors=True)
+        convert(str(tif), str(store), camera=CAMERA, chunks=",".join(map(str, CHUNK)), threads=threads,
+                progress=False, force=True)
+
+    try:
+        return median_mbps(tif.stat().st_size, run, repeats)
+    finally:
+        chunk_writer._pmcs_codec = original
+
+
+def read_mbps(store: Path, threads: int, repeats: int, direct: bool) -> float:
+    with zarr.config.set({"threading.max_workers": threads, "async.concurrency": max(4, 2 * threads)}):
+        if direct:
+            with direct_decode():
+                arr = zarr.open_array(store, mode="r")
+        else:
+            arr = zarr.open_array(store, mode="r")
+        return median_mbps(arr.nbytes, lambda: arr[:], repeats)
+
+
+def sharded_copy(source: Path, target: Path) -> None:
+    """The same data as ``source``, in shards of 8 planes holding 512 x 512 chunks."""
+    src = zarr.open_array(source, mode="r")
+    shutil.rmtree(target, ignore_errors=True)
+    dst = zarr.create_array(target, shape=src.shape, dtype=src.dtype, chunks=CHUNK,
+                            shards=(8, src.shape[1], src.shape[2]), compressors=[HuffmanQuant16(**CAMERA)],
+                            fill_value=0)
+    for start in range(0, src.shape[0], 8):
+        dst[start:start + 8] = src[start:start + 8]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--planes", type=int, default=512, help="planes of 512 x 1024 (default 512: 512 MB)")
+    parser.add_argument("--threads", default="1,2", help="thread counts to measure (default 1,2)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is kept (default 3)")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "pymecompress-pipeline-bench")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tif = args.out / f"stack-{args.planes}.tif"
+    if not tif.exists():
+        make_stack(tif, args.planes)
+    stack = tifffile.imread(tif)  # also brings the file into the page cache
+    plain, sharded = args.out / "plain.zarr", args.out / "sharded.zarr"
+    rows = []
+    for threads in (int(t) for t in args.threads.split(",")):
+        enc, dec = codec_alone(stack, threads, args.repeats)
+        conv_old = convert_mbps(tif, plain, threads, args.repeats, direct=False)
+        conv = convert_mbps(tif, plain, threads, args.repeats, direct=True)
+        sharded_copy(plain, sharded)
+        figures = {
+            "codec alone: encode": (enc, enc), "codec alone: decode into reused out": (dec, dec),
+            "convert (arr[sel] = block, before)": (conv_old, enc), "convert (chunk writer)": (conv, enc),
+            "zarr read, zarr's pipeline": (read_mbps(plain, threads, args.repeats, False), dec),
+            "zarr read, DirectDecodePipeline": (read_mbps(plain, threads, args.repeats, True), dec),
+            "zarr read sharded, zarr's pipeline": (read_mbps(sharded, threads, args.repeats, False), dec),
+            "zarr read sharded, DirectDecodePipeline": (read_mbps(sharded, threads, args.repeats, True), dec),
+        }
+        rows += [{"threads": threads, "what": what, "MB/s": round(mbps, 1), "x codec": round(mbps / ref, 2)}
+                 for what, (mbps, ref) in figures.items()]
+    print(f"{args.planes} planes of 512 x 1024 uint16 ({stack.nbytes / 1e6:.0f} MB), chunks {CHUNK}, "
+          f"median of {args.repeats}; python {sys.version.split()[0]}, zarr {zarr.__version__}, {os.cpu_count()} CPUs")
+    print("\n| threads | what | MB/s | x codec alone |\n|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['threads']} | {row['what']} | {row['MB/s']:.0f} | {row['x codec']:.2f} |")
+    (args.out / "pipeline.json").write_text(json.dumps({"planes": args.planes, "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

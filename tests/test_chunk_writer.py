@@ -1,0 +1,58 @@
+"""ChunkWriter stores exactly what zarr-python itself stores for the same blocks: same keys, same bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+zarr = pytest.importorskip("zarr")
+
+from pymecompress import HuffmanLossless, HuffmanQuant16, NBitPack  # noqa: E402
+from pymecompress.chunk_writer import ChunkWriter  # noqa: E402
+
+
+def _files(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+CASES = [
+    ("huffquant16", lambda: {"compressors": [HuffmanQuant16(offset=100, gain=2.0)]}, True),
+    ("hufflossless", lambda: {"compressors": [HuffmanLossless()]}, True),
+    ("hufflossless-nocrc", lambda: {"compressors": [HuffmanLossless(checksum=False)]}, True),
+    ("zstd", lambda: {}, False),
+    ("nbitpack", lambda: {"serializer": NBitPack(nbits=12), "compressors": None}, False),
+]
+
+
+@pytest.mark.parametrize(("label", "codecs", "direct"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("shape", "chunks"), [((4, 70, 90), (1, 64, 64)), ((5, 32, 48), (2, 32, 48)),
+                                               ((3, 2, 40, 33), (1, 2, 16, 16))])
+def test_same_store_as_zarr(tmp_path, label, codecs, direct, shape, chunks) -> None:
+    rng = np.random.default_rng(3)
+    data = (rng.poisson(40, shape) * 2 + 100).astype(np.uint16) & 0x0FFF
+    data[1] = 0  # chunks holding only the fill value: zarr does not write them
+    ours = zarr.create_array(tmp_path / "ours.zarr", shape=shape, chunks=chunks, dtype="uint16", fill_value=0,
+                             **codecs())
+    theirs = zarr.create_array(tmp_path / "theirs.zarr", shape=shape, chunks=chunks, dtype="uint16", fill_value=0,
+                               **codecs())
+    writer = ChunkWriter(ours)
+    assert writer.direct is direct
+    lead = chunks[0]
+    for start in range(0, shape[0], lead):
+        sel = (slice(start, min(start + lead, shape[0])),)
+        block = data[sel]
+        stored = writer.write(sel, block)
+        theirs[sel] = block
+        assert (stored is not None) is direct
+    writer.flush()
+    assert _files(tmp_path / "ours.zarr") == _files(tmp_path / "theirs.zarr")
+    np.testing.assert_array_equal(zarr.open_array(tmp_path / "ours.zarr")[:], theirs[:])
+
+
+def test_blocks_not_on_chunk_boundaries_go_through_zarr(tmp_path) -> None:
+    arr = zarr.create_array(tmp_path / "a.zarr", shape=(4, 64, 64), chunks=(2, 32, 32), dtype="uint16",
+                            fill_value=0, compressors=[HuffmanLossless()])
+    writer = ChunkWriter(arr)
+    block = np.full((1, 64, 64), 5, np.uint16)
+    assert writer.write((slice(1, 2),), block) is None  # starts inside a chunk
+    assert (arr[1] == 5).all() and (arr[0] == 0).all()
