@@ -246,9 +246,6 @@ static inline size_t stream_count(size_t n, size_t q, unsigned i)
  * its index, whatever k. */
 static inline unsigned hist_index(unsigned z) { return z < HDIRECT ? z : (HDIRECT - 64) + (z >> 5); }
 
-/* smallest value with a given histogram index */
-static inline unsigned hist_value(unsigned i) { return i < HDIRECT ? i : (i - (HDIRECT - 64)) << 5; }
-
 /* The same index without a data-dependent branch: f = (z >= 2048). */
 static inline unsigned hist_index_nb(unsigned z)
 {
