@@ -1,8 +1,10 @@
 """The JavaScript package (js/): the C core compiled to WebAssembly reads what Python writes, byte for byte.
 
-Builds js/ (``npm ci`` when its dependencies are missing, then ``npm run build``: the wasm module from the same C
-sources), writes the test inputs with tests/js_cases.py (the committed fixtures and zarr stores written by
-zarr-python) and runs the Node tests (``node --test``) on them.
+Builds js/ (``npm ci`` when its dependencies are missing, then the wasm module from the same C sources), writes
+the test inputs with tests/js_cases.py (the committed fixtures and zarr stores written by zarr-python) and runs
+the Node tests (``node --test``) on them; checks that the committed viewer bundle (pymecompress/viewer) is what
+js/ builds; drives ``pymecompress view`` in headless Chromium on real movies (a screenshot goes to
+``ci-artifacts/``).
 
 Skipped, with the reason, when node, npm, clang or wasm-ld is missing; with ``PYMECOMPRESS_REQUIRE_JS=1`` (set
 by .ci/run, which installs them) a missing tool fails instead.
@@ -10,6 +12,8 @@ by .ci/run, which installs them) a missing tool fails instead.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -55,7 +59,7 @@ def js_build() -> Path:
     stamp = JS / "node_modules" / ".package-lock.json"
     if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
         run(["npm", "ci", "--no-audit", "--no-fund"], JS, env={"PUPPETEER_SKIP_DOWNLOAD": "1"})
-    run(["npm", "run", "build"], JS)
+    run(["node", "scripts/build-wasm.mjs"], JS)  # not `npm run build`: that also rewrites the committed viewer
     return JS
 
 
@@ -74,3 +78,97 @@ def test_node_tests_pass(js_build, js_cases):
     assert tests, "no Node tests found in js/test"
     output = run(["node", "--test", *tests], js_build, env={"PYMECOMPRESS_JS_CASES": str(js_cases)})
     assert "# fail 0" in output and "# pass 0" not in output, output[-3000:]
+
+
+def test_committed_viewer_is_up_to_date(js_build, tmp_path):
+    """pymecompress/viewer is what ``npm run build`` makes of js/ and of the C sources (rebuild and commit it)."""
+    committed = ROOT / "pymecompress" / "viewer"
+    fresh = tmp_path / "viewer"
+    run(["node", "scripts/build-viewer.mjs", str(fresh)], js_build)
+    hint = "the committed viewer is stale: run `cd js && npm run build` and commit pymecompress/viewer"
+    names = sorted(p.name for p in fresh.iterdir())
+    assert sorted(p.name for p in committed.iterdir() if p.name != "__pycache__") == names, hint
+    built, stored = (json.loads((d / "build.json").read_text()) for d in (fresh, committed))
+    assert stored["c_sources_sha256"] == built["c_sources_sha256"], hint + " (the C sources changed)"
+    wasm = (committed / "pymecompress.wasm").read_bytes()
+    assert hashlib.sha256(wasm).hexdigest() == stored["wasm_sha256"], hint
+    for name in names:
+        if name == "build.json" or (name == "pymecompress.wasm" and stored["clang"] != built["clang"]):
+            continue  # another clang compiles the same sources to other bytes: the source hash covers it
+        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), f"{name}: {hint}"
+
+
+def _fnv(values) -> str:
+    """The viewer's FNV-1a hash of a frame's values (row-major, low 16 bits of each)."""
+    h = 0x811C9DC5
+    for v in values.reshape(-1).tolist():
+        h = ((h ^ (v & 0xFFFF)) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
+def _stores(tmp_path: Path) -> list[tuple[str, Path, object]]:
+    """(name, store, full-resolution array) of real movies: an OME-Zarr from ``convert --ome`` and a sharded array."""
+    import numpy as np
+    import tifffile
+    import zarr
+
+    from pymecompress.zarr_codecs import HuffmanLossless
+
+    data = ROOT / "tests" / "data" / "camera"
+    ome = tmp_path / "widefield.zarr"
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    run([sys.executable, "-m", "pymecompress", "convert", "--ome", "--offset", "400", "--gain", "4.2", "--force",
+         "--quiet", "--chunks", "1,32,32", str(data / "widefield_timelapse_ecoli_gfp_53x64x64.tif"), str(ome)],
+        tmp_path, env={"PYTHONPATH": pythonpath})
+    sharded = tmp_path / "smlm_sharded.zarr"
+    movie = tifffile.imread(data / "smlm_sdt_pMHC_AF647_10x128x128.tif").astype(np.uint16)
+    arr = zarr.create_array(str(sharded), shape=movie.shape, chunks=(1, 64, 64), shards=(2, 128, 128),
+                            dtype="uint16", compressors=HuffmanLossless(), dimension_names=("t", "y", "x"))
+    arr[...] = movie
+    return [("viewer", ome, zarr.open_group(str(ome), mode="r")["0"][...]), ("viewer-sharded", sharded, movie)]
+
+
+def test_viewer_in_chromium(js_build, tmp_path):
+    """``pymecompress view`` in headless Chromium: the page decodes frames to the values Python reads."""
+    import numpy as np
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        reason = "the viewer test needs Chromium (apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("PYMECOMPRESS_REQUIRE_JS") == "1":
+            pytest.fail(reason + ", and PYMECOMPRESS_REQUIRE_JS=1 forbids skipping")
+        pytest.skip(reason)
+    from matplotlib.image import imread
+
+    artifacts = ROOT / "ci-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    for name, store, movie in _stores(tmp_path):
+        server = subprocess.Popen([sys.executable, "-m", "pymecompress", "view", str(store), "--no-browser"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**os.environ, "PYTHONPATH": pythonpath})
+        try:
+            line = server.stdout.readline()
+            assert "http://127.0.0.1:" in line, line + server.stderr.read()
+            url = line.split(" at ")[1].split()[0]
+            shot = artifacts / f"{name}.png"
+            target = min(5, movie.shape[0] - 1)
+            out = run(["node", "browser/viewer-check.mjs", url, str(target), str(shot)], js_build,
+                      env={"CHROME": chromium})
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        states = json.loads(out.strip().splitlines()[-1])
+        ny, nx = movie.shape[-2:]
+        for key, frame in (("first", 0), ("moved", target)):
+            s = states[key]
+            assert s["error"] is None and s["index"] == [frame] and s["level"] == 0, s
+            assert s["region"] == {"y0": 0, "y1": ny, "x0": 0, "x1": nx}, s["region"]
+            values = movie[frame].astype(np.int64)
+            assert s["sum"] == int(values.sum()) and s["hash"] == _fnv(values), f"{name}, frame {frame}: {s}"
+        assert states["moved"]["renders"] >= 2
+        pixel = states["hovered"]["pixel"]
+        assert pixel["value"] == int(movie[target, pixel["y"], pixel["x"]]), pixel
+        picture = imread(shot)[..., :3].mean(axis=2)
+        canvas = picture[120:, :]  # below the header and controls
+        assert canvas.std() > 0.02 and len(np.unique(np.round(canvas * 255))) > 32, f"{shot} looks blank"

@@ -4,7 +4,8 @@
 // repository root (no hand-kept file list), plus js/*.c glue if any. The exported C functions are the ones
 // src/wasm.js names (C_FUNCTIONS), so adapting to a new C API touches src/wasm.js only.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { C_FUNCTIONS } from "../src/wasm.js";
@@ -14,11 +15,12 @@ const jsDir = resolve(here, "..");
 const root = resolve(jsDir, "..");
 const FOLDERS = ["common", "bcl", "quantizer", "container"];
 
-/** Every *.c file of a folder, sorted (none when the folder does not exist). */
-function cFiles(dir) {
+/** Every file of a folder whose name ends with `ext`, sorted (none when the folder does not exist). */
+function filesOf(dir, ext) {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  return readdirSync(dir).filter((f) => f.endsWith(".c")).sort().map((f) => join(dir, f));
+  return readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => join(dir, f));
 }
+const cFiles = (dir) => filesOf(dir, ".c");
 
 const folders = FOLDERS.map((f) => join(root, f)).filter((d) => existsSync(d));
 const sources = [...folders.flatMap(cFiles), ...cFiles(jsDir)];
@@ -44,8 +46,22 @@ if (result.error) throw new Error(`cannot run ${clang}: ${result.error.message} 
 if (result.status !== 0) process.exit(result.status ?? 1);
 
 // The module must be self-contained: no imports at all (no WASI, no JS glue).
-const { readFileSync } = await import("node:fs");
 const module = new WebAssembly.Module(readFileSync(out));
 const imports = WebAssembly.Module.imports(module);
 if (imports.length) throw new Error("the wasm module imports " + JSON.stringify(imports));
 console.log(`wasm: ${rel(out)} ${statSync(out).size} bytes, no imports`);
+
+// What the module was built from: the committed viewer carries this (pymecompress/viewer/build.json), so a test
+// can tell that its wasm matches the C sources even where another clang would not reproduce its bytes.
+const hash = createHash("sha256");
+for (const file of [...sources, ...[...folders, join(root, "include"), jsDir].flatMap((d) => filesOf(d, ".h"))]) {
+  hash.update(relative(root, file) + "\0");
+  hash.update(readFileSync(file));
+}
+const version = spawnSync(clang, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
+const info = {
+  c_sources_sha256: hash.digest("hex"),
+  clang: version.replace(/^.*clang version ([^\s]+).*$/, "$1"),
+  wasm_sha256: createHash("sha256").update(readFileSync(out)).digest("hex"),
+};
+writeFileSync(join(jsDir, "dist", "build.json"), JSON.stringify(info, null, 1) + "\n");
