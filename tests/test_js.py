@@ -67,8 +67,7 @@ def js_build() -> Path:
 def js_cases(tmp_path_factory) -> Path:
     """The inputs of the Node tests, written by tests/js_cases.py."""
     out = tmp_path_factory.mktemp("js-cases")
-    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    run([sys.executable, str(ROOT / "tests" / "js_cases.py"), str(out)], ROOT, env={"PYTHONPATH": pythonpath})
+    run([sys.executable, str(ROOT / "tests" / "js_cases.py"), str(out)], ROOT)  # the pymecompress pytest imports
     return out
 
 
@@ -116,10 +115,9 @@ def _stores(tmp_path: Path) -> list[tuple[str, Path, object]]:
 
     data = ROOT / "tests" / "data" / "camera"
     ome = tmp_path / "widefield.zarr"
-    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     run([sys.executable, "-m", "pymecompress", "convert", "--ome", "--offset", "400", "--gain", "4.2", "--force",
          "--quiet", "--chunks", "1,32,32", str(data / "widefield_timelapse_ecoli_gfp_53x64x64.tif"), str(ome)],
-        tmp_path, env={"PYTHONPATH": pythonpath})
+        tmp_path)
     sharded = tmp_path / "smlm_sharded.zarr"
     movie = tifffile.imread(data / "smlm_sdt_pMHC_AF647_10x128x128.tif").astype(np.uint16)
     arr = zarr.create_array(str(sharded), shape=movie.shape, chunks=(1, 64, 64), shards=(2, 128, 128),
@@ -142,11 +140,9 @@ def test_viewer_in_chromium(js_build, tmp_path):
 
     artifacts = ROOT / "ci-artifacts"
     artifacts.mkdir(exist_ok=True)
-    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     for name, store, movie in _stores(tmp_path):
         server = subprocess.Popen([sys.executable, "-m", "pymecompress", "view", str(store), "--no-browser"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env={**os.environ, "PYTHONPATH": pythonpath})
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             line = server.stdout.readline()
             assert "http://127.0.0.1:" in line, line + server.stderr.read()
