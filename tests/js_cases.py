@@ -156,7 +156,8 @@ def export_ome(out: Path, tiff: Path) -> dict:
     store = out / "arrays" / "ome.zarr"
     cmd = [sys.executable, "-m", "pymecompress", "convert", "--ome", "--offset", "400", "--gain", "4.2",
            "--force", "--quiet", "--chunks", "1,32,32", "--levels", "2", str(tiff), str(store)]
-    subprocess.run(cmd, check=True, capture_output=True)
+    # not from the repository root: `python -m` would import the source tree (unbuilt in CI) before the install
+    subprocess.run(cmd, check=True, capture_output=True, cwd=out)
     group = zarr.open_group(str(store), mode="r")
     attrs = dict(group.attrs)
     multiscales = attrs.get("ome", attrs).get("multiscales")

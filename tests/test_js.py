@@ -67,7 +67,9 @@ def js_build() -> Path:
 def js_cases(tmp_path_factory) -> Path:
     """The inputs of the Node tests, written by tests/js_cases.py."""
     out = tmp_path_factory.mktemp("js-cases")
-    run([sys.executable, str(ROOT / "tests" / "js_cases.py"), str(out)], ROOT)  # the pymecompress pytest imports
+    # run outside the repository, so that its subprocesses import the pymecompress pytest imports (the installed
+    # one in CI), not the source tree
+    run([sys.executable, str(ROOT / "tests" / "js_cases.py"), str(out)], out)
     return out
 
 
@@ -142,7 +144,7 @@ def test_viewer_in_chromium(js_build, tmp_path):
     artifacts.mkdir(exist_ok=True)
     for name, store, movie in _stores(tmp_path):
         server = subprocess.Popen([sys.executable, "-m", "pymecompress", "view", str(store), "--no-browser"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
         try:
             line = server.stdout.readline()
             assert "http://127.0.0.1:" in line, line + server.stderr.read()
