@@ -19,33 +19,6 @@
 #define PMC_TARGET_SSE42 __attribute__((target("sse4.2")))
 #else
 #define PMC_X86 0
-/* ---- working memory (scratch.c) ----
- * A function that needs working memory sums what it needs with
- * pmc_scratch_add (rounded up to 16 bytes each, saturating at SIZE_MAX),
- * opens an arena on the caller's scratch (or, when that is NULL, on an
- * allocation of its own) and takes its blocks from it in the same order. */
-typedef struct {
-    uint8_t *next; /* next free byte, 16-byte aligned */
-    uint8_t *end;
-    void *owned;   /* the allocation to free, or NULL */
-} pmc_arena;
-
-/* need + bytes rounded up to 16, SIZE_MAX on overflow (need SIZE_MAX stays). */
-size_t pmc_scratch_add(size_t need, size_t bytes);
-
-/* need plus the slack that aligning an arbitrary scratch pointer costs. */
-size_t pmc_scratch_total(size_t need);
-
-/* PMC_OK, PMC_E_SCRATCH (scratch_size < pmc_scratch_total(need)) or
- * PMC_E_NOMEM (scratch is NULL and malloc failed). */
-int pmc_arena_open(pmc_arena *a, void *scratch, size_t scratch_size, size_t need);
-
-/* The next block of `bytes` bytes, 16-byte aligned; NULL when the arena
- * (opened for the sum of the blocks its user takes) has no room left. */
-void *pmc_arena_take(pmc_arena *a, size_t bytes);
-
-void pmc_arena_close(pmc_arena *a);
-
 #endif
 
 /* little-endian loads/stores that are safe at any alignment */

@@ -1,10 +1,11 @@
 """Write whole chunks of a zarr v3 array: encode them with pymecompress's codec in the calling thread, store the
-encoded bytes through zarr's store.
+encoded bytes through zarr's store (zarr v3 arrays, and zarr v2 ones such as OME-NGFF 0.4 images).
 
 ``arr[sel] = block`` makes zarr-python split the block into chunks, copy each one, encode it through its async
 codec pipeline and store it, at a per-chunk cost several times that of encoding a 1 MB chunk with our codecs.
 :class:`ChunkWriter` does the same work directly for arrays whose chunks are ``huffquant16`` or ``hufflossless``
-streams (the ``bytes`` serializer, little-endian, then that one compressor; no filters, no sharding): each chunk
+streams (zarr v3: the ``bytes`` serializer, little-endian, then that one compressor; zarr v2: that compressor;
+no filters, no sharding): each chunk
 of the block is encoded by the codec zarr holds in the array's metadata (the same object and bytes zarr would
 use), padded with the fill value at the array's edges as zarr pads it, skipped when it holds nothing but the fill
 value and the array does not write empty chunks (zarr's rule), and stored under the key zarr's chunk key encoding
@@ -44,10 +45,20 @@ BATCH_BYTES = 32 << 20
 
 
 def _pmcs_codec(arr) -> Any | None:
-    """The codec object that encodes ``arr``'s chunks on its own, when its chain is bytes + one PMCS compressor."""
+    """The numcodecs codec that encodes ``arr``'s chunks on its own, when its chain is one PMCS compressor.
+
+    zarr v3: the ``bytes`` serializer (little-endian) and one ``huffquant16``/``hufflossless`` compressor; zarr v2
+    (OME-NGFF 0.4): that compressor, no filters, C order, a little-endian dtype.
+    """
     metadata = arr.metadata
-    if getattr(metadata, "zarr_format", None) != 3 or sys.byteorder != "little":
+    if sys.byteorder != "little":
         return None
+    if getattr(metadata, "zarr_format", None) == 2:
+        compressor = metadata.compressor
+        little = np.dtype(arr.dtype).byteorder in "<=|"
+        if metadata.filters or metadata.order != "C" or not little:
+            return None
+        return compressor if getattr(compressor, "codec_id", None) in _PMCS_CODECS else None
     codecs = list(metadata.codecs)
     if len(codecs) != 2:
         return None

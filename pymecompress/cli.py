@@ -1,6 +1,6 @@
 """The ``pymecompress`` command.
 
-Sub-commands: ``demo``, ``codecs``, ``convert``, ``calibrate``, ``info``. Errors are one line on stderr
+Sub-commands: ``demo``, ``codecs``, ``convert``, ``calibrate``, ``info``, ``view``. Errors are one line on stderr
 (``pymecompress CMD: error: ...``) and exit code 2.
 
 Examples
@@ -135,6 +135,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_view(args: argparse.Namespace) -> int:
+    from .view import serve
+
+    return serve(args.store, port=args.port, open_browser=not args.no_browser, quiet=not args.verbose)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pymecompress",
                                      description="Noise-bounded compression for photon-limited images.")
@@ -231,6 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="codecs, dtype, shape, chunks, stored bytes and ratio of a zarr store")
     info.add_argument("path", help="a zarr array or group (e.g. an OME-Zarr image)")
     info.set_defaults(func=_cmd_info)
+
+    view = sub.add_parser(
+        "view", help="look at a zarr store in the browser (chunks decoded there by WebAssembly)",
+        description="Serve a zarr array or OME-Zarr image (zarr v2 or v3) on 127.0.0.1, with HTTP range requests, "
+                    "and a viewer page that decodes its chunks in the browser: a slider per leading axis, "
+                    "contrast limits, zoom and pan fetching only the visible chunks, the value under the cursor. "
+                    "Ctrl-C stops. The page also works from any static web server: viewer.html?store=URL.")
+    view.add_argument("store", help="the zarr store (folder) to show")
+    view.add_argument("--port", type=_int_at_least(0), default=0, help="TCP port (default: any free port)")
+    view.add_argument("--no-browser", action="store_true", help="print the address, do not open a browser")
+    view.add_argument("--verbose", action="store_true", help="log every request")
+    view.set_defaults(func=_cmd_view)
     return parser
 
 

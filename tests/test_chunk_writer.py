@@ -56,3 +56,29 @@ def test_blocks_not_on_chunk_boundaries_go_through_zarr(tmp_path) -> None:
     block = np.full((1, 64, 64), 5, np.uint16)
     assert writer.write((slice(1, 2),), block) is None  # starts inside a chunk
     assert (arr[1] == 5).all() and (arr[0] == 0).all()
+
+
+@pytest.mark.parametrize("ome", [False, True], ids=["plain", "ome-pyramid"])
+def test_convert_writes_the_store_zarr_would(tmp_path, monkeypatch, ome) -> None:
+    """convert with the chunk writer (every pyramid level) and convert through arr[sel] = block: the same files."""
+    import tifffile
+
+    from pymecompress import chunk_writer
+    from pymecompress.convert import convert
+
+    rng = np.random.default_rng(5)
+    stack = (rng.poisson(30, (6, 300, 260)) * 2 + 100).astype(np.uint16)
+    stack[2] = 0  # an empty plane: its chunks are not stored either way
+    tifffile.imwrite(tmp_path / "in.tif", stack, photometric="minisblack")
+    kwargs = {"camera": {"offset": 100.0, "gain": 2.0}, "chunks": "2,128,128", "threads": 2, "progress": False,
+              "force": True, "ome_zarr": ome}
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "theirs").mkdir()
+    convert(str(tmp_path / "in.tif"), str(tmp_path / "ours" / "movie.zarr"), **kwargs)
+    monkeypatch.setattr(chunk_writer, "_pmcs_codec", lambda arr: None)  # every block through arr[sel] = block
+    convert(str(tmp_path / "in.tif"), str(tmp_path / "theirs" / "movie.zarr"), **kwargs)
+    ours, theirs = _files(tmp_path / "ours" / "movie.zarr"), _files(tmp_path / "theirs" / "movie.zarr")
+    assert sorted(ours) == sorted(theirs)
+    metadata = (".zarray", ".zattrs", ".zgroup", "zarr.json")
+    assert len([k for k in ours if not k.endswith(metadata)]) > 6
+    assert ours == theirs

@@ -1,0 +1,173 @@
+"""The JavaScript package (js/): the C core compiled to WebAssembly reads what Python writes, byte for byte.
+
+Builds js/ (``npm ci`` when its dependencies are missing, then the wasm module from the same C sources), writes
+the test inputs with tests/js_cases.py (the committed fixtures and zarr stores written by zarr-python) and runs
+the Node tests (``node --test``) on them; checks that the committed viewer bundle (pymecompress/viewer) is what
+js/ builds; drives ``pymecompress view`` in headless Chromium on real movies (a screenshot goes to
+``ci-artifacts/``).
+
+Skipped, with the reason, when node, npm, clang or wasm-ld is missing; with ``PYMECOMPRESS_REQUIRE_JS=1`` (set
+by .ci/run, which installs them) a missing tool fails instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+JS = ROOT / "js"
+TOOLS = ("node", "npm", "clang", "wasm-ld")
+
+
+def require_js_tools() -> None:
+    """Skip (or fail, under ``PYMECOMPRESS_REQUIRE_JS=1``) when a tool the JS build needs is missing."""
+    if "asan" in os.environ.get("LD_PRELOAD", ""):
+        pytest.skip("sanitizer run (tests/sanitize.sh): the wasm build does not use the native one, and Node and "
+                    "clang must not run with the sanitizer runtimes preloaded; the plain test run covers it")
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if not missing:
+        return
+    reason = (f"the JavaScript tests need {', '.join(missing)} "
+              "(apt-get install clang lld wasi-libc nodejs npm; .ci/run installs them)")
+    if os.environ.get("PYMECOMPRESS_REQUIRE_JS") == "1":
+        pytest.fail(reason + ", and PYMECOMPRESS_REQUIRE_JS=1 forbids skipping")
+    pytest.skip(reason)
+
+
+def run(cmd: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> str:
+    """Run ``cmd`` and return its output; fail the test with the output when it exits non-zero."""
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}:\n{output[-6000:]}"
+    return output
+
+
+@pytest.fixture(scope="session")
+def js_build() -> Path:
+    """js/ with its dependencies installed and its wasm module built from the current C sources."""
+    require_js_tools()
+    lock = JS / "package-lock.json"
+    stamp = JS / "node_modules" / ".package-lock.json"
+    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+        run(["npm", "ci", "--no-audit", "--no-fund"], JS, env={"PUPPETEER_SKIP_DOWNLOAD": "1"})
+    run(["node", "scripts/build-wasm.mjs"], JS)  # not `npm run build`: that also rewrites the committed viewer
+    return JS
+
+
+@pytest.fixture(scope="session")
+def js_cases(tmp_path_factory) -> Path:
+    """The inputs of the Node tests, written by tests/js_cases.py."""
+    out = tmp_path_factory.mktemp("js-cases")
+    # run outside the repository, so that its subprocesses import the pymecompress pytest imports (the installed
+    # one in CI), not the source tree
+    run([sys.executable, str(ROOT / "tests" / "js_cases.py"), str(out)], out)
+    return out
+
+
+def test_node_tests_pass(js_build, js_cases):
+    """Every committed fixture and every zarr store decodes byte-identically through the wasm build."""
+    tests = sorted(str(p.relative_to(js_build)) for p in (js_build / "test").glob("*.test.mjs"))
+    assert tests, "no Node tests found in js/test"
+    output = run(["node", "--test", *tests], js_build, env={"PYMECOMPRESS_JS_CASES": str(js_cases)})
+    assert "# fail 0" in output and "# pass 0" not in output, output[-3000:]
+
+
+def test_committed_viewer_is_up_to_date(js_build, tmp_path):
+    """pymecompress/viewer is what ``npm run build`` makes of js/ and of the C sources (rebuild and commit it)."""
+    committed = ROOT / "pymecompress" / "viewer"
+    fresh = tmp_path / "viewer"
+    run(["node", "scripts/build-viewer.mjs", str(fresh)], js_build)
+    hint = "the committed viewer is stale: run `cd js && npm run build` and commit pymecompress/viewer"
+    names = sorted(p.name for p in fresh.iterdir())
+    assert sorted(p.name for p in committed.iterdir() if p.name != "__pycache__") == names, hint
+    built, stored = (json.loads((d / "build.json").read_text()) for d in (fresh, committed))
+    assert stored["c_sources_sha256"] == built["c_sources_sha256"], hint + " (the C sources changed)"
+    wasm = (committed / "pymecompress.wasm").read_bytes()
+    assert hashlib.sha256(wasm).hexdigest() == stored["wasm_sha256"], hint
+    for name in names:
+        if name == "build.json" or (name == "pymecompress.wasm" and stored["clang"] != built["clang"]):
+            continue  # another clang compiles the same sources to other bytes: the source hash covers it
+        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), f"{name}: {hint}"
+
+
+def _fnv(values) -> str:
+    """The viewer's FNV-1a hash of a frame's values (row-major, low 16 bits of each)."""
+    h = 0x811C9DC5
+    for v in values.reshape(-1).tolist():
+        h = ((h ^ (v & 0xFFFF)) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
+def _stores(tmp_path: Path) -> list[tuple[str, Path, object]]:
+    """(name, store, full-resolution array) of real movies: an OME-Zarr from ``convert --ome`` and a sharded array."""
+    import numpy as np
+    import tifffile
+    import zarr
+
+    from pymecompress.zarr_codecs import HuffmanLossless
+
+    data = ROOT / "tests" / "data" / "camera"
+    ome = tmp_path / "widefield.zarr"
+    run([sys.executable, "-m", "pymecompress", "convert", "--ome", "--offset", "400", "--gain", "4.2", "--force",
+         "--quiet", "--chunks", "1,32,32", str(data / "widefield_timelapse_ecoli_gfp_53x64x64.tif"), str(ome)],
+        tmp_path)
+    sharded = tmp_path / "smlm_sharded.zarr"
+    movie = tifffile.imread(data / "smlm_sdt_pMHC_AF647_10x128x128.tif").astype(np.uint16)
+    arr = zarr.create_array(str(sharded), shape=movie.shape, chunks=(1, 64, 64), shards=(2, 128, 128),
+                            dtype="uint16", compressors=HuffmanLossless(), dimension_names=("t", "y", "x"))
+    arr[...] = movie
+    return [("viewer", ome, zarr.open_group(str(ome), mode="r")["0"][...]), ("viewer-sharded", sharded, movie)]
+
+
+def test_viewer_in_chromium(js_build, tmp_path):
+    """``pymecompress view`` in headless Chromium: the page decodes frames to the values Python reads."""
+    import numpy as np
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        reason = "the viewer test needs Chromium (apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("PYMECOMPRESS_REQUIRE_JS") == "1":
+            pytest.fail(reason + ", and PYMECOMPRESS_REQUIRE_JS=1 forbids skipping")
+        pytest.skip(reason)
+    from matplotlib.image import imread
+
+    artifacts = ROOT / "ci-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    for name, store, movie in _stores(tmp_path):
+        server = subprocess.Popen([sys.executable, "-m", "pymecompress", "view", str(store), "--no-browser"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        try:
+            line = server.stdout.readline()
+            assert "http://127.0.0.1:" in line, line + server.stderr.read()
+            url = line.split(" at ")[1].split()[0]
+            shot = artifacts / f"{name}.png"
+            target = min(5, movie.shape[0] - 1)
+            out = run(["node", "browser/viewer-check.mjs", url, str(target), str(shot)], js_build,
+                      env={"CHROME": chromium})
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        states = json.loads(out.strip().splitlines()[-1])
+        ny, nx = movie.shape[-2:]
+        for key, frame in (("first", 0), ("moved", target)):
+            s = states[key]
+            assert s["error"] is None and s["index"] == [frame] and s["level"] == 0, s
+            assert s["region"] == {"y0": 0, "y1": ny, "x0": 0, "x1": nx}, s["region"]
+            values = movie[frame].astype(np.int64)
+            assert s["sum"] == int(values.sum()) and s["hash"] == _fnv(values), f"{name}, frame {frame}: {s}"
+        assert states["moved"]["renders"] >= 2
+        pixel = states["hovered"]["pixel"]
+        assert pixel["value"] == int(movie[target, pixel["y"], pixel["x"]]), pixel
+        picture = imread(shot)[..., :3].mean(axis=2)
+        canvas = picture[120:, :]  # below the header and controls
+        assert canvas.std() > 0.02 and len(np.unique(np.round(canvas * 255))) > 32, f"{shot} looks blank"
