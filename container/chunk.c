@@ -76,7 +76,7 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
 {
     if ((itemsize != 1 && itemsize != 2) || (mode != PMC_MODE_LOSSLESS && mode != PMC_MODE_QUANT))
         return PMC_E_PARAM;
-    if (mode == PMC_MODE_QUANT && (itemsize != 2 || !q || !q->ncodes))
+    if (mode == PMC_MODE_QUANT && (!q || !q->ncodes))
         return PMC_E_PARAM;
     if (nx == 0 || ny == 0 || nx > UINT32_MAX || ny > UINT32_MAX || n % (nx * ny) != 0)
         return PMC_E_PARAM;
@@ -151,15 +151,21 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
                 if (y0) /* keep the last row of the previous band as the row above */
                     memcpy(cbuf, cbuf + band_max, nx * sizeof(uint16_t));
                 uint16_t *dstc = cbuf + nx;
-                if (!aligned) {
+                if (itemsize == 1) { /* uint8: widened, through the encode table in mode 1 */
+                    const uint8_t *s8 = (const uint8_t *)src + first_el;
+                    if (mode == PMC_MODE_QUANT)
+                        for (size_t i = 0; i < nrows * nx; i++)
+                            dstc[i] = enc_lut[s8[i]];
+                    else
+                        for (size_t i = 0; i < nrows * nx; i++)
+                            dstc[i] = s8[i];
+                } else if (!aligned) {
                     memcpy(dstc, (const uint8_t *)src + first_el * sizeof(uint16_t), nrows * nx * sizeof(uint16_t));
                     if (mode == PMC_MODE_QUANT) /* in place: element by element */
                         pmq_map(dstc, nrows * nx, enc_lut, dstc);
-                } else if (mode == PMC_MODE_QUANT)
+                } else { /* uint16 in mode 1 (mode 0 reads its input directly) */
                     pmq_map((const uint16_t *)src + first_el, nrows * nx, enc_lut, dstc);
-                else
-                    for (size_t i = 0; i < nrows * nx; i++)
-                        dstc[i] = ((const uint8_t *)src)[first_el + i];
+                }
                 band = dstc;
             }
             pmp_encode_band(band, nrows, y0 == 0, nx, tw, choice + t, base + t, zbuf + fill, simd);
@@ -213,7 +219,7 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
     info->flags = src[7];
     if (info->mode != PMC_MODE_LOSSLESS && info->mode != PMC_MODE_QUANT)
         return PMC_E_CORRUPT;
-    if ((info->itemsize != 1 && info->itemsize != 2) || (info->mode == PMC_MODE_QUANT && info->itemsize != 2))
+    if (info->itemsize != 1 && info->itemsize != 2)
         return PMC_E_CORRUPT;
     if (info->flags & ~PMC_FLAG_CRC)
         return PMC_E_CORRUPT;
@@ -430,9 +436,10 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
         rc = decode_segments(src, &P, o, z, 1, hws);
     if (rc == PMC_OK && n) {
         const int misaligned = info->itemsize == 2 && !in_place;
-        rc = pmp_decode(z, &P.g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? q->dec : NULL,
-                        info->mode == PMC_MODE_QUANT ? q->ncodes : 0, misaligned ? (void *)z : out, info->itemsize,
-                        rows, simd);
+        /* uint8 data in mode 1 holds only the codes of 0..255 */
+        const uint32_t ncodes = info->mode != PMC_MODE_QUANT ? 0 : info->itemsize == 1 ? q->enc[255] + 1u : q->ncodes;
+        rc = pmp_decode(z, &P.g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? q->dec : NULL, ncodes,
+                        misaligned ? (void *)z : out, info->itemsize, rows, simd);
         if (rc == PMC_OK && misaligned)
             memcpy(out, z, n * sizeof(uint16_t));
     }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pymecompress import HuffmanLossless, HuffmanQuant16, NBitPack, _binding
+from pymecompress import HuffmanLossless, HuffmanQuant8, HuffmanQuant16, NBitPack, _binding
 
 _NBIT_HEADER = struct.Struct("<4sBBBBQ")
 
@@ -35,7 +35,7 @@ def _images(rng: np.random.Generator) -> Iterator[np.ndarray]:
 
 
 def pmcs_seeds(rng: np.random.Generator) -> Iterator[bytes]:
-    """PMCS chunks of both modes, with and without the CRC-32C trailer."""
+    """PMCS chunks of both modes and both item sizes, with and without the CRC-32C trailer."""
     quant = [HuffmanQuant16(offset=100, gain=2.0, checksum=c) for c in (True, False)]
     quant.append(HuffmanQuant16(offset=100, gain=0.5, read_noise=1.5, step=0.4, checksum=False))
     lossless = [HuffmanLossless(checksum=c) for c in (True, False)]
@@ -45,6 +45,8 @@ def pmcs_seeds(rng: np.random.Generator) -> Iterator[bytes]:
         small = (image & 255).astype(np.uint8)
         yield lossless[1].encode(small)
         yield lossless[0].encode(small.T)
+        yield HuffmanQuant8(offset=10, gain=1.0, checksum=False).encode(small)
+        yield HuffmanQuant8(offset=16, gain=0.5, step=2.0).encode(small)
 
 
 def segment_seeds(rng: np.random.Generator) -> Iterator[bytes]:

@@ -157,8 +157,9 @@ size_t pmc_encode_scratch_size(size_t n, size_t nx, size_t ny);
 /* Encode n elements of src (itemsize 1 or 2, native uint8/uint16; planes of
  * ny x nx, n a multiple of nx * ny) as one chunk into dst, whose capacity
  * cap must be at least pmc_encode_bound(); stores the byte count in
- * *written.  Mode PMC_MODE_QUANT (itemsize 2 only) quantizes with q and
- * writes q's parameters into the header; mode PMC_MODE_LOSSLESS ignores q
+ * *written.  Mode PMC_MODE_QUANT quantizes with q and
+ * writes q's parameters into the header (itemsize 1: uint8 values through
+ * the same tables, docs/FORMAT.md); mode PMC_MODE_LOSSLESS ignores q
  * (NULL allowed).  checksum != 0 appends a CRC-32C trailer. */
 int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, int mode, const pmc_quant *q,
                int checksum, uint8_t *dst, size_t cap, size_t *written, void *scratch, size_t scratch_size,

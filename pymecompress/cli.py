@@ -179,10 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="TIFF/OME-TIFF/BigTIFF file, .npy file, PYME .pzf frame, folder of TIFF or PZF frames, "
                            "quoted glob ('frames/*.pzf'), or several TIFF or PZF files")
     conv.add_argument("output", metavar="OUTPUT", help="the .zarr folder to write (always the last argument)")
-    conv.add_argument("--codec", choices=CONVERT_CODECS, default=CONVERT_CODECS[0],
-                      help=f"{CONVERT_CODECS[0]} (noise-bounded, uint16, needs the camera; default), or "
+    conv.add_argument("--codec", choices=CONVERT_CODECS, default=None,
+                      help=f"{CONVERT_CODECS[0]} (noise-bounded, uint16, needs the camera; the default for uint16 "
+                           "input), huffquant8 (the same for uint8; the default for uint8 input), or "
                            f"{' or '.join(c for c in CONVERT_CODECS if registry.BY_ID[c].lossless)} (lossless)")
-    cam = conv.add_argument_group("camera (huffquant16)")
+    cam = conv.add_argument_group("camera (huffquant16, huffquant8)")
     cam.add_argument("--calibration", metavar="FILE", help="JSON written by `pymecompress calibrate --out`")
     cam.add_argument("--offset", type=float, help="dark level, ADU")
     cam.add_argument("--gain", type=_positive_float, help="ADU per photo-electron")

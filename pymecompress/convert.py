@@ -42,6 +42,8 @@ from .chunk_writer import ChunkWriter
 from .sources import ImageSource, open_source
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
+DEFAULT_CODECS = {"uint16": "huffquant16", "uint8": "huffquant8"}
+"""The codec ``convert`` uses when none is named: the noise-bounded one of the input's dtype."""
 """What ``convert`` writes with: the codecs with a zarr v3 face that need no other codec after them."""
 
 
@@ -208,7 +210,7 @@ def _zarr_threads(threads: int):
 
 
 def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike, *,
-            codec: str = "huffquant16", camera: dict[str, float] | CameraModel | None = None,
+            codec: str | None = None, camera: dict[str, float] | CameraModel | None = None,
             step: float | None = None, chunks: str | tuple[int, ...] | None = None, threads: int = 1,
             ome_zarr: bool = False, ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
             binning: str = "mean", overwrite: bool = False, progress: bool = True, series: int | None = None,
@@ -225,7 +227,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         The ``.zarr`` folder to write (must not exist unless ``overwrite``; only a zarr store is replaced).
     codec : str
         One of :data:`CODEC_NAMES` (read from :mod:`pymecompress.registry`): ``huffquant16`` (noise-bounded,
-        uint16, needs ``camera``) or one of the lossless codecs.
+        uint16, needs ``camera``), ``huffquant8`` (the same for uint8) or one of the lossless codecs. By default
+        the noise-bounded codec of the input's dtype (:data:`DEFAULT_CODECS`).
     camera : dict or CameraModel, optional
         ``offset`` and ``gain`` (required for huffquant16), ``read_noise`` and ``step`` (optional).
     step : float, optional
@@ -270,7 +273,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     """
     import zarr
 
-    if codec not in CODEC_NAMES:
+    if codec is not None and codec not in CODEC_NAMES:
         raise ValueError(f"unknown codec {codec!r}; choose one of {', '.join(CODEC_NAMES)}")
     if threads < 1:
         raise ValueError(f"--threads must be >= 1, got {threads}")
@@ -278,12 +281,16 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         raise ValueError(f"--binning must be one of {', '.join(ome.BINNINGS)}, got {binning!r}")
     if ngff_version not in ("0.4", "0.5"):
         raise ValueError(f"--ngff must be 0.4 or 0.5, got {ngff_version!r}")
-    cam = _camera(codec, camera, step)
     output = Path(output)
     _check_not_an_input(input, output)
+    if codec is not None:
+        cam = _camera(codec, camera, step)  # before anything is read: the arguments alone can be wrong
     tmp = _prepare_output(output, overwrite)
     t0 = time.perf_counter()
     with open_source(input, series=series, axes=axes) as src:
+        if codec is None:
+            codec = DEFAULT_CODECS.get(src.dtype.newbyteorder("=").name, DEFAULT_CODECS["uint16"])
+            cam = _camera(codec, camera, step)
         _check_dtype(codec, src)
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
         check, warnings = _check_camera(cam, src, force)

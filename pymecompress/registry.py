@@ -95,6 +95,9 @@ CODECS: tuple[CodecSpec, ...] = (
     CodecSpec("huffquant16", "HuffmanQuant16", "pymecompress.codecs.huffquant16", "compressor", True, False,
               ("uint16",), ("offset", "gain", "read_noise", "step", "scale", "checksum"),
               "raw camera counts: quantize within the photon noise, predict, Huffman-code (5-10x)"),
+    CodecSpec("huffquant8", "HuffmanQuant8", "pymecompress.codecs.huffquant8", "compressor", True, False,
+              ("uint8",), ("offset", "gain", "read_noise", "step", "scale", "checksum"),
+              "8-bit camera data (uint8 stays uint8): huffquant16's quantizer, predictor and coder"),
     CodecSpec("hufflossless", "HuffmanLossless", "pymecompress.codecs.hufflossless", "compressor", True, True,
               ("uint8", "int8", "uint16", "int16"), ("checksum",),
               "bit-exact images: the same predictor + Huffman engine without quantization"),
@@ -124,9 +127,9 @@ def codec_ids(*, zarr_v3: bool | None = None, kinds: tuple[str, ...] = tuple(ZAR
     Examples
     --------
     >>> codec_ids(zarr_v3=True)
-    ('huffquant16', 'hufflossless', 'vstquant16', 'nbitpack')
+    ('huffquant16', 'huffquant8', 'hufflossless', 'vstquant16', 'nbitpack')
     >>> codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
-    ('huffquant16', 'hufflossless', 'nbitpack')
+    ('huffquant16', 'huffquant8', 'hufflossless', 'nbitpack')
     """
     return tuple(s.id for s in CODECS if (zarr_v3 is None or s.zarr_v3 == zarr_v3) and s.kind in kinds)
 
@@ -142,7 +145,8 @@ def list_codecs() -> list[dict]:
     --------
     >>> from pymecompress import list_codecs
     >>> [c["id"] for c in list_codecs()]
-    ['huffquant16', 'hufflossless', 'vstquant16', 'nbitpack', 'pymecompress-huffman', 'pymecompress-quant16']
+    ['huffquant16', 'huffquant8', 'hufflossless', 'vstquant16', 'nbitpack', 'pymecompress-huffman',
+     'pymecompress-quant16']
     >>> [(c["kind"], c["zarr_v3"], c["zarr_v2"]) for c in list_codecs() if c["id"] == "nbitpack"]
     [('serializer', 'array-to-bytes', 'compressor')]
     """

@@ -522,10 +522,17 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
 }
 
 static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_t *lut, uint32_t ncodes, void *out,
-                    int itemsize)
+                    int itemsize, uint16_t *tmp)
 {
-    if (lut)
+    if (lut && itemsize == 2)
         return pmq_dequant(cur, nx, index0, lut, ncodes, (uint16_t *)out);
+    if (lut) { /* uint8: the values of the codes, the top code's clamped to 255 (it covers 255) */
+        const int rc = pmq_dequant(cur, nx, index0, lut, ncodes, tmp);
+        uint8_t *o = (uint8_t *)out;
+        for (size_t x = 0; x < nx; x++)
+            o[x] = (uint8_t)(tmp[x] < 255u ? tmp[x] : 255u);
+        return rc;
+    }
     if (itemsize == 2) {
         memcpy(out, cur, nx * sizeof(uint16_t));
         return PMC_OK;
@@ -539,7 +546,7 @@ static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_
     return worst > 255 ? PMC_E_CORRUPT : PMC_OK;
 }
 
-typedef char pmp_check_rows[PMP_DECODE_ROWS == GROUP_MAX + 1 ? 1 : -1];
+typedef char pmp_check_rows[PMP_DECODE_ROWS == GROUP_MAX + 2 ? 1 : -1];
 
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
                const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, uint16_t *rows, int simd)
@@ -586,7 +593,7 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
             }
             for (unsigned k = 0; k < R && rc == PMC_OK; k++)
                 rc = emit_row(Rw[k + 1], nx, (row + k) * nx, lut, ncodes,
-                              (char *)out + (row + k) * nx * (size_t)itemsize, itemsize);
+                              (char *)out + (row + k) * nx * (size_t)itemsize, itemsize, rows + (GROUP_MAX + 1) * nx);
             /* the last row decoded becomes the row above */
             uint16_t *const last = Rw[R];
             Rw[R] = Rw[0];

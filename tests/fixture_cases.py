@@ -16,12 +16,13 @@ import numpy as np
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _scene(shape, seed, offset=100.0, gain=2.2, level=50.0):
+def _scene(shape, seed, offset=100.0, gain=2.2, level=50.0, dtype=np.uint16):
     rng = np.random.default_rng(seed)
     yy, xx = np.indices(shape[-2:])
     blob = level * 20 * np.exp(-((yy - shape[-2] / 2) ** 2 + (xx - shape[-1] / 3) ** 2) / 40.0)
     photons = rng.poisson(np.broadcast_to(level + blob, shape))
-    return np.clip(photons * gain + offset + rng.normal(0, 3, shape), 0, 65535).astype(np.uint16)
+    top = np.iinfo(dtype).max
+    return np.clip(photons * gain + offset + rng.normal(0, 3, shape), 0, top).astype(dtype)
 
 
 def cases() -> dict[str, tuple[dict, np.ndarray]]:
@@ -39,6 +40,12 @@ def cases() -> dict[str, tuple[dict, np.ndarray]]:
                                      rng.integers(350, 420, (17, 19)).astype(np.uint16)),
         "huffquant16_empty": ({"id": "huffquant16", "offset": 0.0, "gain": 1.0, "read_noise": 0.0,
                                "step": 1.0, "checksum": True}, np.zeros((0,), np.uint16)),
+        "huffquant8_scene_2d": ({"id": "huffquant8", "offset": 10.0, "gain": 1.0, "read_noise": 1.2, "step": 1.0,
+                                 "checksum": True}, _scene((40, 56), 10, offset=10.0, gain=1.0, level=20.0,
+                                                                        dtype=np.uint8)),
+        "huffquant8_saturating_3d": ({"id": "huffquant8", "offset": 16.0, "gain": 0.5, "read_noise": 0.0,
+                                      "step": 2.0, "checksum": False},
+                                     np.arange(256, dtype=np.uint8).repeat(3).reshape(3, 16, 16)),
         "hufflossless_u16_scene": ({"id": "hufflossless", "checksum": True}, _scene((48, 48), 4)),
         "hufflossless_u8": ({"id": "hufflossless", "checksum": False},
                             (rng.normal(100, 8, (30, 50)).clip(0, 255)).astype(np.uint8)),
@@ -88,6 +95,8 @@ def zarr_v3_cases() -> dict[str, dict]:
     return {
         "huffquant16": {"compressors": [{"name": "huffquant16", "configuration": {
             "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0, "checksum": True}}]},
+        "huffquant8": {"dtype": "uint8", "compressors": [{"name": "huffquant8", "configuration": {
+            "offset": 10.0, "gain": 1.0, "read_noise": 1.2, "step": 1.0, "checksum": True}}]},
         "hufflossless": {"compressors": [{"name": "hufflossless", "configuration": {"checksum": True}}]},
         "vstquant16": {"filters": [{"name": "vstquant16", "configuration": {
             "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}}], "compressors": None},
@@ -95,7 +104,9 @@ def zarr_v3_cases() -> dict[str, dict]:
     }
 
 
-def zarr_v3_input() -> np.ndarray:
+def zarr_v3_input(dtype: str = "uint16") -> np.ndarray:
+    if dtype == "uint8":
+        return _scene((2, 24, 20), 11, offset=10.0, gain=1.0, level=20.0, dtype=np.uint8)
     return _scene((2, 24, 20), 9)
 
 
@@ -108,8 +119,10 @@ def write_zarr_stores() -> None:
         path = ZARR_V3 / f"{name}.zarr"
         if path.exists():
             continue
-        data = zarr_v3_input()
-        z = zarr.create_array(str(path), shape=data.shape, chunks=(1, 16, 16), dtype="uint16", fill_value=0,
+        kwargs = dict(kwargs)
+        dtype = kwargs.pop("dtype", "uint16")
+        data = zarr_v3_input(dtype)
+        z = zarr.create_array(str(path), shape=data.shape, chunks=(1, 16, 16), dtype=dtype, fill_value=0,
                               zarr_format=3, **kwargs)
         z[:] = data
         np.save(ZARR_V3 / f"{name}.decoded.npy", z[:])

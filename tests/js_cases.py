@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 
 from fixture_cases import FIXTURES  # noqa: E402
 from pymecompress.errors import DecodeError  # noqa: E402
-from pymecompress.zarr_codecs import HuffmanLossless, HuffmanQuant16, NBitPack, VSTQuant16  # noqa: E402
+from pymecompress.zarr_codecs import HuffmanLossless, HuffmanQuant8, HuffmanQuant16, NBitPack, VSTQuant16  # noqa: E402
 
 CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}
 
@@ -41,7 +41,7 @@ def _raw(arr: np.ndarray) -> bytes:
     return np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
-JS_CODECS = ("huffquant16", "hufflossless", "nbitpack", "vstquant16")  # what js/ registers with zarrita
+JS_CODECS = ("huffquant16", "huffquant8", "hufflossless", "nbitpack", "vstquant16")  # what js/ registers with zarrita
 
 
 def export_fixtures(out: Path) -> list[dict]:
@@ -64,7 +64,7 @@ def export_fixtures(out: Path) -> list[dict]:
                 "input": f"fixtures/{stem}.in", "dtype": str(decoded.dtype), "input_dtype": str(stored["input"].dtype),
                 "input_shape": list(stored["input"].shape), "n": int(decoded.size),
                 "current_encoder": path.parent == FIXTURES}
-        if config["id"] in ("huffquant16", "hufflossless"):  # PMCS streams: what their header says
+        if config["id"] in ("huffquant16", "huffquant8", "hufflossless"):  # PMCS streams: what their header says
             from pymecompress import _binding
 
             info = _binding.stream_info(stored["encoded"].tobytes())
@@ -88,6 +88,7 @@ def _movie(shape: tuple[int, ...], seed: int, dtype=np.uint16) -> np.ndarray:
 def _array_cases() -> list[tuple[str, dict, np.dtype]]:
     """name -> keyword arguments of zarr.create_array (besides store, shape, chunks, dtype)."""
     quant = HuffmanQuant16(**CAMERA)
+    quant8 = HuffmanQuant8(offset=25.0, gain=0.55, read_noise=0.8)  # the 8-bit movie: ADU / 4
     lossless = HuffmanLossless()
     vst = VSTQuant16(**CAMERA)
     u2, u1, i2 = np.dtype("uint16"), np.dtype("uint8"), np.dtype("int16")
@@ -99,6 +100,7 @@ def _array_cases() -> list[tuple[str, dict, np.dtype]]:
             common = {"zarr_format": fmt, **({"order": order} if fmt == 2 else {})}
             cases += [
                 (f"{tag}_huffquant16", {**common, "compressors": quant}, u2),
+                (f"{tag}_huffquant8", {**common, "compressors": quant8}, u1),
                 (f"{tag}_hufflossless_u16", {**common, "compressors": lossless}, u2),
                 (f"{tag}_hufflossless_u8", {**common, "compressors": lossless}, u1),
                 (f"{tag}_hufflossless_i16", {**common, "compressors": lossless}, i2),
@@ -121,6 +123,7 @@ def _array_cases() -> list[tuple[str, dict, np.dtype]]:
     cases += [
         ("v3_sharded_huffquant16", {**sharded, "compressors": quant}, u2),
         ("v3_sharded_hufflossless_u8", {**sharded, "compressors": lossless}, u1),
+        ("v3_sharded_huffquant8", {**sharded, "compressors": quant8}, u1),
         ("v3_sharded_vstquant16_zstd", {**sharded, "filters": vst, "compressors": ZstdCodec()}, u2),
         ("v3_sharded_nbitpack_u16", {**sharded, "serializer": NBitPack(), "compressors": None}, u2),
         # F order in zarr v3: a transpose codec before ours (the chunk's memory order is then transposed)

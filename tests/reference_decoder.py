@@ -429,8 +429,6 @@ def decode_pmcs(data: bytes) -> tuple[np.ndarray, dict]:
     itemsize = reader.u8("itemsize")
     if itemsize not in (1, 2):
         raise ValueError(f"bad itemsize {itemsize}")
-    if mode == 1 and itemsize != 2:
-        raise ValueError(f"mode 1 needs itemsize 2, got {itemsize}")
     flags = reader.u8("flags")
     if flags & ~1:
         raise ValueError(f"reserved flag bits set: 0x{flags:02x}")
@@ -463,12 +461,13 @@ def decode_pmcs(data: bytes) -> tuple[np.ndarray, dict]:
     if n % (nx * ny):
         raise ValueError(f"n = {n} is not a multiple of nx * ny = {nx * ny}")
 
+    enc_table = np.zeros(0, dtype=np.uint16)
     dec_table = np.zeros((4, 0), dtype=np.uint16)
     ncodes = 0
     if mode == 1:
         params = [reader.f64(name) for name in ("offset", "gain", "read_noise", "step")]
         header.update(zip(("offset", "gain", "read_noise", "step"), params, strict=True))
-        _, dec_table, ncodes = quant_tables(*params)  # validates the parameters
+        enc_table, dec_table, ncodes = quant_tables(*params)  # validates the parameters
     planes = n // (nx * ny)
 
     # Predictor map.
@@ -503,12 +502,16 @@ def decode_pmcs(data: bytes) -> tuple[np.ndarray, dict]:
     codes = _unpredict(z, planes, nx, ny, tw, th, predictors, bases)
 
     if mode == 1:
+        # uint8 data (itemsize 1) holds only the codes of 0..255 ("uint8 data (mode 1, itemsize 1)")
+        limit = ncodes if itemsize == 2 else int(enc_table[255]) + 1
         for index, code in enumerate(codes):
-            if code >= ncodes:
-                raise ValueError(f"element {index}: code {code} >= ncodes {ncodes}")
+            if code >= limit:
+                raise ValueError(f"element {index}: code {code} >= ncodes {limit}" if itemsize == 2 else
+                                 f"element {index}: code {code} is above enc[255] = {limit - 1} (uint8 data)")
         # Element i (memory order, over the whole chunk) decodes to v[i mod 4] of its code.
         phases = np.arange(len(codes)) % 4
-        return dec_table[phases, np.array(codes, dtype=np.intp)], header
+        values = dec_table[phases, np.array(codes, dtype=np.intp)]
+        return (values if itemsize == 2 else np.minimum(values, 255).astype(np.uint8)), header
     if itemsize == 1:
         for index, value in enumerate(codes):
             if value > 255:

@@ -15,7 +15,8 @@ trap 'rm -rf "$tmp"' EXIT
 echo "== copying the tree"
 mkdir "$tmp/src"
 tar -C "$root" --exclude=./.git --exclude=./build --exclude='*.egg-info' --exclude='./.venv*' --exclude=./.ci-venv \
-    --exclude=./fuzz/corpus --exclude=./fuzz/build --exclude=./fuzz/artifacts -cf - . | tar -C "$tmp/src" -xf -
+    --exclude=./fuzz/corpus --exclude=./fuzz/build --exclude=./fuzz/artifacts --exclude=./js/node_modules \
+    --exclude=./ci-artifacts -cf - . | tar -C "$tmp/src" -xf -
 
 echo "== sanitized build (PYMECOMPRESS_SANITIZE=1) in a throwaway virtualenv"
 python3 -m venv "$tmp/venv"

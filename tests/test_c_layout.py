@@ -6,6 +6,7 @@ it so: a new header or an upward ``#include`` fails here, before it becomes a ha
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -58,11 +59,18 @@ def test_no_source_reaches_up_a_folder() -> None:
                 assert not name.startswith(".."), f"{rel} includes {name!r}: pass include dirs instead"
 
 
+def _build_ffi():
+    """The build script as a module (it sits at the repository root, outside the test path)."""
+    spec = importlib.util.spec_from_file_location("build_ffi", ROOT / "build_ffi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_binding_declarations_come_from_the_public_header() -> None:
     from pymecompress._core import lib
 
-    import build_ffi
-
+    build_ffi = _build_ffi()
     cdef = build_ffi.cdef_from_header((ROOT / "include" / "pymecompress.h").read_text())
     functions = set(re.findall(r"\b(pmc_\w+)\s*\(", cdef))
     constants = set(re.findall(r"#define (PMC_\w+) \.\.\.", cdef))

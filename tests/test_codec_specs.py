@@ -33,6 +33,7 @@ CAM = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}
 # name -> (kind as the page writes it, create_array slot, data type, constructor arguments)
 SPECS = {
     "huffquant16": ("bytes -> bytes", "compressors", "uint16", {**CAM, "checksum": False}),
+    "huffquant8": ("bytes -> bytes", "compressors", "uint8", {**CAM, "checksum": True}),
     "hufflossless": ("bytes -> bytes", "compressors", "uint16", {"checksum": True}),
     "vstquant16": ("array -> array", "filters", "uint16", CAM),
     "nbitpack": ("array -> bytes", "serializer", "uint16", {"nbits": 12}),

@@ -55,7 +55,7 @@ def test_streams_of_earlier_encoders_still_decode(name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (config, _) in cases().items()
-                                        if config["id"] in ("huffquant16", "hufflossless")))
+                                        if config["id"] in ("huffquant16", "huffquant8", "hufflossless")))
 def test_fixture_with_independent_decoder(name):
     """The reference decoder written from docs/FORMAT.md alone agrees with the C decoder."""
     from reference_decoder import decode_pmcs

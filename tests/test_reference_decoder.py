@@ -357,6 +357,21 @@ def test_mode1_quantized_chunk() -> None:
         ref.decode_pmcs(with_crc(head + bytes([0x11]) + segment_entry(raw)))
 
 
+def test_mode1_uint8_chunk() -> None:
+    """Mode 1 with itemsize 1 (huffquant8): codes up to enc[255], values clamped to 255, the rest refused."""
+    params = (16.0, 0.5, 0.0, 2.0)  # the code of 255 covers 247..268 and decodes to 257/258: clamped
+    enc, dec, _ = ref.quant_tables(*params)
+    top = int(enc[255])
+    head = pmcs_header(mode=1, itemsize=1, n=4, nx=4, ny=1, params=params)
+    raw = bytes([2]) + u16(0) + u16(2 * top) + u16(0) + u16(0)  # one LEFT tile: codes 0, top, top, top
+    values, header = ref.decode_pmcs(with_crc(head + bytes([0x01]) + segment_entry(raw)))
+    assert values.dtype == np.uint8 and header["itemsize"] == 1
+    assert values.tolist() == [int(dec[0, 0]), 255, 255, 255] and int(dec[1, top]) > 255
+    raw = bytes([2]) + u16(0) + u16(2 * (top + 1)) + u16(0) + u16(0)
+    with pytest.raises(ValueError, match="above enc\\[255\\]"):
+        ref.decode_pmcs(with_crc(head + bytes([0x01]) + segment_entry(raw)))
+
+
 def test_empty_chunk() -> None:
     values, header = ref.decode_pmcs(with_crc(pmcs_header(n=0, nx=1, ny=1)))
     assert values.size == 0 and values.dtype == np.uint8
@@ -621,7 +636,6 @@ SEG_RAW4 = segment_entry(bytes([2]) + u16(2) * 4)
         (pmcs_header(n=4, nx=2, ny=2, version=2) + b"\x01" + SEG_RAW4, "version"),
         (pmcs_header(n=4, nx=2, ny=2, mode=2) + b"\x01" + SEG_RAW4, "mode"),
         (pmcs_header(n=4, nx=2, ny=2, itemsize=4) + b"\x01" + SEG_RAW4, "itemsize"),
-        (pmcs_header(n=4, nx=2, ny=2, mode=1, params=(0, 1, 1, 1)) + b"\x01" + SEG_RAW4, "itemsize"),
         (pmcs_header(n=4, nx=2, ny=2, flags=3) + b"\x01" + SEG_RAW4, "flag"),
         (pmcs_header(n=4, nx=0, ny=2) + b"\x01" + SEG_RAW4, ">= 1"),
         (pmcs_header(n=4, nx=2, ny=2, tw=0) + b"\x01" + SEG_RAW4, ">= 1"),

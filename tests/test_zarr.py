@@ -163,15 +163,16 @@ def test_committed_zarr_v3_stores(tmp_path, name):
     configuration other readers rely on, and writing the same data again gives the same zarr.json and chunks."""
     path = fixture_cases.ZARR_V3 / f"{name}.zarr"
     meta = json.loads((path / "zarr.json").read_text())
-    kwargs = fixture_cases.zarr_v3_cases()[name]
+    kwargs = dict(fixture_cases.zarr_v3_cases()[name])
+    dtype = kwargs.pop("dtype", "uint16")
     written = [c for c in meta["codecs"] if c["name"] not in ("bytes",)]
     expected = [*(kwargs.get("filters") or []), *([kwargs["serializer"]] if "serializer" in kwargs else []),
                 *(kwargs.get("compressors") or [])]
     assert written == expected
     z = zarr.open_array(path, mode="r")
     np.testing.assert_array_equal(z[:], np.load(fixture_cases.ZARR_V3 / f"{name}.decoded.npy"))
-    data = fixture_cases.zarr_v3_input()
-    again = zarr.create_array(tmp_path / "a.zarr", shape=data.shape, chunks=(1, 16, 16), dtype="uint16",
+    data = fixture_cases.zarr_v3_input(dtype)
+    again = zarr.create_array(tmp_path / "a.zarr", shape=data.shape, chunks=(1, 16, 16), dtype=dtype,
                               fill_value=0, zarr_format=3, **kwargs)
     again[:] = data
     for f in sorted(p.relative_to(path) for p in path.rglob("*") if p.is_file()):

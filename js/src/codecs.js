@@ -1,4 +1,4 @@
-// zarrita.js codecs: huffquant16, hufflossless (bytes_to_bytes), nbitpack (array_to_bytes), vstquant16
+// zarrita.js codecs: huffquant16, huffquant8, hufflossless (bytes_to_bytes), nbitpack (array_to_bytes), vstquant16
 // (array_to_array). The configuration names are the ones zarr-python writes (pymecompress/zarr_codecs.py).
 import { asBytes, checkPlausible, NBIT_HEADER, nbitInfo } from "./streams.js";
 import { loadCore, PymecompressError } from "./wasm.js";
@@ -113,6 +113,19 @@ export class HuffQuant16 extends PmcsCodec {
   }
 }
 
+/** `huffquant8`: the same noise-bounded codec for uint8 camera data, uint8 kept (bytes_to_bytes). */
+export class HuffQuant8 extends PmcsCodec {
+  static kind = "bytes_to_bytes";
+  constructor(config, meta) {
+    super(config, meta, 1, "huffquant8", ["uint8"]);
+    this.params = cameraParams(config);
+  }
+  /** @param {object} config @param {{dataType: string, shape: number[]}} meta */
+  static fromConfig(config, meta) {
+    return new HuffQuant8(config, meta);
+  }
+}
+
 /** `hufflossless`: lossless predictive Huffman codec for 8- and 16-bit integers (bytes_to_bytes). */
 export class HuffLossless extends PmcsCodec {
   static kind = "bytes_to_bytes";
@@ -210,5 +223,6 @@ export class VstQuant16 {
 
 /** Codec classes by the name zarr.json gives them. */
 export const CODECS = {
-  huffquant16: HuffQuant16, hufflossless: HuffLossless, nbitpack: NBitPack, vstquant16: VstQuant16,
+  huffquant16: HuffQuant16, huffquant8: HuffQuant8, hufflossless: HuffLossless, nbitpack: NBitPack,
+  vstquant16: VstQuant16,
 };

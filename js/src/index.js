@@ -2,13 +2,13 @@
 import { CODECS } from "./codecs.js";
 import { loadCore } from "./wasm.js";
 
-export { CODECS, HuffLossless, HuffQuant16, NBitPack, VstQuant16 } from "./codecs.js";
+export { CODECS, HuffLossless, HuffQuant8, HuffQuant16, NBitPack, VstQuant16 } from "./codecs.js";
 export { decode, info } from "./streams.js";
 export { PymecompressError, setWasmSource } from "./wasm.js";
 
 /**
  * Add the pymecompress codecs to a zarrita.js codec registry, under their zarr v3 names (`huffquant16`,
- * `hufflossless`, `nbitpack`, `vstquant16`) and the names zarrita gives zarr v2 codecs (`numcodecs.<id>`).
+ * `huffquant8`, `hufflossless`, `nbitpack`, `vstquant16`) and the names zarrita gives zarr v2 codecs (`numcodecs.<id>`).
  * The WebAssembly module loads when an array using one of them is first read.
  *
  * @example

@@ -48,7 +48,7 @@ export function nbitInfo(bytes) {
 function pmcsInfo(raw) {
   const quantized = raw.mode === 1;
   return {
-    format: "PMCS", codec: quantized ? "huffquant16" : "hufflossless",
+    format: "PMCS", codec: !quantized ? "hufflossless" : raw.itemsize === 1 ? "huffquant8" : "huffquant16",
     n: raw.n, nx: raw.nx, ny: raw.ny, itemsize: raw.itemsize, mode: raw.mode,
     tileWidth: raw.tw, tileHeight: raw.th, segment: raw.seg, checksum: (raw.flags & 1) === 1,
     headerSize: raw.headerSize,

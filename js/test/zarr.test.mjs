@@ -22,7 +22,7 @@ function messages(err) {
 
 test("the export covers every codec, both zarr formats, sharding, F order and uint8", () => {
   const names = manifest.arrays.map((a) => a.name).join(" ");
-  for (const part of ["huffquant16", "hufflossless_u8", "hufflossless_u16", "vstquant16", "nbitpack_u8",
+  for (const part of ["huffquant16", "huffquant8", "hufflossless_u8", "hufflossless_u16", "vstquant16", "nbitpack_u8",
     "nbitpack_u16", "v2_F_", "v3_F_", "v3_sharded_", "v2_C_"]) {
     assert.ok(names.includes(part), part);
   }

@@ -1,4 +1,4 @@
-"""Plain functions over the PMCS chunk format (``huffquant16`` and ``hufflossless`` streams).
+"""Plain functions over the PMCS chunk format (``huffquant16``, ``huffquant8`` and ``hufflossless`` streams).
 
 A PMCS chunk starts with a self-describing header (docs/FORMAT.md).  Decoding reads that header once
 (:func:`read_header`) and hands the parsed :class:`~pymecompress._binding.StreamInfo` to :func:`decode`, so a
@@ -8,7 +8,7 @@ Examples
 --------
 >>> import numpy as np
 >>> chunk = encode(np.arange(6, dtype=np.uint16).reshape(2, 3), mode=LOSSLESS, camera=None, checksum=True,
-...                codec_id="hufflossless")
+...                codec_id="hufflossless", dtypes=("u2",))
 >>> header = read_header(chunk, mode=LOSSLESS, codec_id="hufflossless")
 >>> header.n, header.nx, header.ny, decode(chunk, header).tolist()
 (6, 3, 2, [0, 1, 2, 3, 4, 5])
@@ -28,6 +28,8 @@ QUANT = _binding.MODE_QUANT
 
 _OTHER = {LOSSLESS: ("lossless (hufflossless), not quantized", "HuffmanLossless"),
           QUANT: ("quantized (huffquant16)", "HuffmanQuant16")}
+_QUANT_BY_ITEMSIZE = {1: ("uint8 data (huffquant8)", "HuffmanQuant8"),
+                      2: ("uint16 data (huffquant16)", "HuffmanQuant16")}
 
 
 def checksum_flag(value) -> bool:
@@ -41,31 +43,36 @@ def checksum_flag(value) -> bool:
     return bool(value)
 
 
-def encode(data, *, mode: int, camera: CameraModel | None, checksum: bool, codec_id: str) -> bytes:
-    """One PMCS chunk of ``data`` (any buffer; planes are its last two axes in memory order).
+def encode(data, *, mode: int, camera: CameraModel | None, checksum: bool, codec_id: str,
+           dtypes: tuple[str, ...]) -> bytes:
+    """One PMCS chunk of ``data`` (any buffer of one of ``dtypes``, numpy codes such as ``"u2"``; planes are its
+    last two axes in memory order).
 
     ``camera`` is required for ``mode=QUANT`` and ignored otherwise.
     """
-    allowed = ("u2",) if mode == QUANT else ("u1", "i1", "u2", "i2")
-    arr = memory_order_array(data, allowed, codec_id)
+    arr = memory_order_array(data, dtypes, codec_id)
     nx, ny = plane_shape(arr)
     params = camera.params if mode == QUANT else None
     return _binding.encode_chunk(arr, nx, ny, mode, params, checksum)
 
 
-def read_header(buf, *, mode: int, codec_id: str) -> _binding.StreamInfo:
-    """Parse and validate the header of a PMCS chunk, refusing a stream of the other mode (DecodeError)."""
+def read_header(buf, *, mode: int, codec_id: str, itemsize: int | None = None) -> _binding.StreamInfo:
+    """Parse and validate the header of a PMCS chunk, refusing a stream of the other mode or, with ``itemsize``,
+    of another item size (DecodeError)."""
     info = _binding.stream_info(buf)
     if info.mode != mode:
         what, cls = _OTHER[info.mode]
         raise DecodeError(f"{codec_id}: this stream is {what}; decode it with {cls}")
+    if itemsize is not None and info.itemsize != itemsize:
+        what, cls = _QUANT_BY_ITEMSIZE[info.itemsize]
+        raise DecodeError(f"{codec_id}: this stream holds {what}; decode it with {cls}")
     return info
 
 
 def decode(buf, header: _binding.StreamInfo, out=None) -> np.ndarray:
     """Decode the chunk whose parsed header is ``header`` into ``out`` (any writable buffer of the decoded size) or
     a new flat array of the stream's dtype; returns ``out`` when given."""
-    dtype = np.dtype(np.uint16) if header.mode == QUANT else header.dtype
+    dtype = header.dtype
     dest = output_array(out, header.n * dtype.itemsize, dtype, header.n)
     _binding.decode_chunk(buf, dest, header)
     return dest if out is None else out

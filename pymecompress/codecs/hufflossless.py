@@ -38,7 +38,8 @@ class HuffmanLossless(Codec):
         return {"id": self.codec_id, "checksum": self.checksum}
 
     def encode(self, buf) -> bytes:
-        return _pmcs.encode(buf, mode=_pmcs.LOSSLESS, camera=None, checksum=self.checksum, codec_id=self.codec_id)
+        return _pmcs.encode(buf, mode=_pmcs.LOSSLESS, camera=None, checksum=self.checksum, codec_id=self.codec_id,
+                            dtypes=("u1", "i1", "u2", "i2"))
 
     def read_header(self, buf) -> _binding.StreamInfo:
         """The parsed header of a hufflossless chunk (DecodeError if it is not one)."""

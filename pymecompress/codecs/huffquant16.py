@@ -37,6 +37,8 @@ class HuffmanQuant16(Codec):
     """
 
     codec_id = "huffquant16"
+    _DTYPES: tuple[str, ...] = ("u2",)  # what it takes (numpy codes) and the item size of its streams
+    _ITEMSIZE = 2
 
     def __init__(self, offset: float = 0.0, gain: float = 1.0, read_noise: float = 0.0, step: float | None = None,
                  scale: float | None = None, checksum: bool = True):
@@ -65,14 +67,15 @@ class HuffmanQuant16(Codec):
 
     def encode(self, buf) -> bytes:
         return _pmcs.encode(buf, mode=_pmcs.QUANT, camera=self.camera, checksum=self.checksum,
-                            codec_id=self.codec_id)
+                            codec_id=self.codec_id, dtypes=self._DTYPES)
 
     def read_header(self, buf) -> _binding.StreamInfo:
-        """The parsed header of a huffquant16 chunk (DecodeError if it is not one)."""
-        return _pmcs.read_header(buf, mode=_pmcs.QUANT, codec_id=self.codec_id)
+        """The parsed header of a chunk of this codec (DecodeError if it is not one)."""
+        return _pmcs.read_header(buf, mode=_pmcs.QUANT, codec_id=self.codec_id, itemsize=self._ITEMSIZE)
 
     def decode(self, buf, out=None, *, header: _binding.StreamInfo | None = None):
-        """Decode a chunk into ``out`` (or a new flat uint16 array); ``header``: its :meth:`read_header`, if read."""
+        """Decode a chunk into ``out`` (or a new flat array of the codec's dtype); ``header``: its
+        :meth:`read_header`, if read."""
         return _pmcs.decode(buf, self.read_header(buf) if header is None else header, out)
 
     def __repr__(self) -> str:

@@ -168,9 +168,38 @@ static void test_nbit_and_segments(void)
     CHECK(pmc_crc32c((const uint8_t *)"123456789", 9, PMC_SIMD_AUTO) == 0xE3069283u, "CRC-32C check value");
 }
 
+/* uint8 data in mode 1: decoded values stay uint8 (the code of 255 clamped), each re-encodes to its code */
+static void test_uint8_quantized(void)
+{
+    const size_t n = 4 * 256;
+    uint8_t img[4 * 256], out[4 * 256];
+    for (size_t i = 0; i < n; i++)
+        img[i] = (uint8_t)(i / 4);
+    pmc_quant *q = (pmc_quant *)malloc(pmc_quant_size());
+    CHECK(pmc_quant_init(q, 16.0, 0.5, 0.0, 2.0) == PMC_OK, "uint8 tables");
+    const size_t cap = pmc_encode_bound(n, 64, 16, PMC_MODE_QUANT);
+    uint8_t *dst = (uint8_t *)malloc(cap);
+    size_t w = 0;
+    CHECK(pmc_encode(img, n, 1, 64, 16, PMC_MODE_QUANT, q, 1, dst, cap, &w, NULL, 0, PMC_SIMD_AUTO) == PMC_OK,
+          "encode uint8 in mode 1");
+    pmc_info info;
+    CHECK(pmc_stream_info(dst, w, &info) == PMC_OK && info.itemsize == 1 && info.mode == PMC_MODE_QUANT, "header");
+    CHECK(pmc_decode(dst, w, out, n, q, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode uint8 in mode 1");
+    const uint16_t *enc = pmc_quant_encode_table(q);
+    const uint16_t *dec = pmc_quant_decode_table(q);
+    int same = 1;
+    for (size_t i = 0; i < n; i++)
+        same &= enc[out[i]] == enc[img[i]];
+    CHECK(same, "every decoded uint8 value has its original's code");
+    CHECK(dec[4 * (size_t)enc[255]] > 255 && out[n - 1] == 255, "the code of 255 decodes above 255: clamped");
+    free(dst);
+    free(q);
+}
+
 int main(void)
 {
     test_chunks();
+    test_uint8_quantized();
     test_quant_limits();
     test_nbit_and_segments();
     if (failures)
