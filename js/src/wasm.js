@@ -79,7 +79,7 @@ export function loadCore() {
   return corePromise;
 }
 
-/** Size of a typed array's or buffer's bytes as a Uint8Array view. */
+/** A Uint8Array view of the bytes of a typed array or buffer. */
 function bytesOf(data) {
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
