@@ -72,17 +72,20 @@ def _cmd_codecs(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .calibration_file import load_calibration
     from .convert import convert
+    from .transforms import Transforms
 
     camera: dict[str, float] = load_calibration(args.calibration) if args.calibration else {}
     for key in ("offset", "gain", "read_noise"):
         if getattr(args, key) is not None:
             camera[key] = getattr(args, key)
     inputs = args.input[0] if len(args.input) == 1 else args.input
+    transforms = Transforms.parse(frames=args.frames, crop=args.crop, bin=args.bin, bin_mode=args.bin_mode,
+                                  rotate=args.rotate, flip=args.flip)
     summary = convert(inputs, args.output, codec=args.codec, camera=camera or None, step=args.step,
                       chunks=args.chunks, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
                       axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
                       progress=not args.quiet and sys.stderr.isatty() or args.progress, series=args.series,
-                      force=args.force)
+                      force=args.force, transforms=None if transforms.identity else transforms)
     for w in summary.warnings:
         print(f"pymecompress convert: warning: {' '.join(w.split())}", file=sys.stderr)
     print(summary.format())
@@ -207,6 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     ome.add_argument("--levels", type=int, help="extra pyramid levels (default: while planes stay >= 64 px, <= 4)")
     ome.add_argument("--binning", choices=("mean", "sum"), default="mean",
                      help="how pyramid levels combine 2x2 pixels (default mean; sum clips at the dtype maximum)")
+    tr = conv.add_argument_group("transforms while reading (in this order; the camera model follows --bin)")
+    tr.add_argument("--frames", metavar="START:STOP[:STEP]", help="frame range and stride of the first axis, e.g. "
+                                                                  "100:500 or ::2")
+    tr.add_argument("--crop", metavar="Y0:Y1,X0:X1", help="rows and columns of every plane to keep, e.g. 0:512,256:")
+    tr.add_argument("--bin", type=_positive_int, default=1, metavar="N",
+                    help="bin N x N pixels (default 1: none); sums keep photon statistics: offset x N^2, read noise "
+                         "x N")
+    tr.add_argument("--bin-mode", choices=("sum", "mean"), default="sum",
+                    help="sum (default; refused if sums overflow the dtype) or the rounded mean (gain / N^2)")
+    tr.add_argument("--rotate", type=int, choices=(0, 90, 180, 270), default=0,
+                    help="rotate every plane counter-clockwise, degrees")
+    tr.add_argument("--flip", choices=("x", "y", "xy"), default="", help="flip left-right (x), up-down (y) or both")
     conv.add_argument("--overwrite", action="store_true",
                       help="replace an existing output if it is a zarr store (anything else is refused)")
     conv.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -40,6 +40,8 @@ from .camera_check import CameraCheck, check_camera, sample_planes
 from .chunk_shape import parse_chunks
 from .chunk_writer import ChunkWriter
 from .sources import ImageSource, open_source
+from .transforms import Transforms
+from .transforms import apply as transform_source
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
 DEFAULT_CODECS = {"uint16": "huffquant16", "uint8": "huffquant8"}
@@ -214,6 +216,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             step: float | None = None, chunks: str | tuple[int, ...] | None = None, threads: int = 1,
             ome_zarr: bool = False, ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
             binning: str = "mean", overwrite: bool = False, progress: bool = True, series: int | None = None,
+            transforms: Transforms | None = None,
             force: bool = False) -> ConvertSummary:
     """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
 
@@ -252,6 +255,9 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         Replace an existing output, if it is a zarr store (anything else is refused and left untouched).
     progress : bool
         Show a tqdm progress bar with the throughput on stderr.
+    transforms : Transforms, optional
+        Frame range, crop, binning, rotation, flips applied while reading (:mod:`pymecompress.transforms`); the
+        camera model is adjusted to binned pixels.
     series : int, optional
         Read only this series of a TIFF (default: every series, stacked, when they all have one shape and dtype).
     force : bool
@@ -287,10 +293,12 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         cam = _camera(codec, camera, step)  # before anything is read: the arguments alone can be wrong
     tmp = _prepare_output(output, overwrite)
     t0 = time.perf_counter()
-    with open_source(input, series=series, axes=axes) as src:
+    with transform_source(open_source(input, series=series, axes=axes), transforms) as src:
         if codec is None:
             codec = DEFAULT_CODECS.get(src.dtype.newbyteorder("=").name, DEFAULT_CODECS["uint16"])
             cam = _camera(codec, camera, step)
+        if transforms is not None:  # binning changes the camera model of the pixels written
+            cam = transforms.camera(cam)
         _check_dtype(codec, src)
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
         check, warnings = _check_camera(cam, src, force)
