@@ -181,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("input", nargs="+", metavar="INPUT",
                       help="TIFF/OME-TIFF/BigTIFF file, .npy file, PYME .pzf frame, folder of TIFF or PZF frames, "
                            "quoted glob ('frames/*.pzf'), or several TIFF or PZF files")
-    conv.add_argument("output", metavar="OUTPUT", help="the .zarr folder to write (always the last argument)")
+    conv.add_argument("output", metavar="OUTPUT", help="the .zarr folder to write, or a .zarr.zip file (one file per "
+                                                       "dataset); always the last argument")
     conv.add_argument("--codec", choices=CONVERT_CODECS, default=None,
                       help=f"{CONVERT_CODECS[0]} (noise-bounded, uint16, needs the camera; the default for uint16 "
                            "input), huffquant8 (the same for uint8; the default for uint8 input), or "

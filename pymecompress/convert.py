@@ -42,6 +42,7 @@ from .chunk_writer import ChunkWriter
 from .sources import ImageSource, open_source
 from .transforms import Transforms
 from .transforms import apply as transform_source
+from .zip_store import is_zarr_zip, pack, wants_zip
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
 DEFAULT_CODECS = {"uint16": "huffquant16", "uint8": "huffquant8"}
@@ -141,7 +142,7 @@ ZARR_MARKERS = ("zarr.json", ".zgroup", ".zarray")
 
 def is_zarr_store(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a folder whose top level holds zarr metadata (``zarr.json``, ``.zgroup`` or
-    ``.zarray``): the only kind of existing output ``overwrite`` replaces.
+    ``.zarray``), or a zip file holding one: the only kind of existing output ``overwrite`` replaces.
 
     Examples
     --------
@@ -150,6 +151,8 @@ def is_zarr_store(path: str | os.PathLike) -> bool:
     False
     """
     path = Path(path)
+    if path.is_file():
+        return is_zarr_zip(path)
     return path.is_dir() and any((path / name).is_file() for name in ZARR_MARKERS)
 
 
@@ -187,7 +190,10 @@ def _move_into_place(tmp: Path, output: Path) -> None:
     except BaseException:
         os.replace(old, output)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if old.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        old.unlink(missing_ok=True)
 
 
 def _check_not_an_input(input: str | os.PathLike | Sequence[str | os.PathLike], output: Path) -> None:
@@ -306,10 +312,18 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         try:
             with _zarr_threads(threads):
                 n_levels = _write(src, tmp, zarr, codec, cam, chunk_shape, threads, ome_zarr, ngff_version, axes,
-                                  levels, binning, progress, output.name)
-            _move_into_place(tmp, output)
+                                  levels, binning, progress, output.name.removesuffix(".zip"))
+            if wants_zip(output):  # one file: the finished folder packed, then put in place like a folder
+                packed = tmp.with_name(tmp.name + ".zip")
+                pack(tmp, packed)
+                shutil.rmtree(tmp, ignore_errors=True)
+                _move_into_place(packed, output)
+            else:
+                _move_into_place(tmp, output)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if wants_zip(output):
+                tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
             raise
         from .info import describe
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from . import registry
 from .camera import CameraModel
+from .zip_store import is_zarr_zip, open_zip
 
 
 @dataclass
@@ -97,6 +98,8 @@ def _open(path: str | os.PathLike):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file or folder")
     try:
+        if os.path.isfile(path) and is_zarr_zip(path):  # one file per dataset (convert ... out.zarr.zip)
+            return open_zip(path)
         return zarr.open(str(path), mode="r")
     except (BaseZarrError, FileNotFoundError, KeyError, ValueError, TypeError) as err:
         raise FileNotFoundError(f"{path}: not a zarr array or group ({err or type(err).__name__})") from None
