@@ -1,0 +1,160 @@
+"""The readers of :mod:`pymecompress.readers`: Norpix ``.seq``, video, HDF5 and FITS.
+
+Each format is written here with the field's own writer (PyAV, h5py, astropy; ``.seq`` by
+:func:`pymecompress.readers.seq.write_seq`, which follows the published layout and is checked against
+``pims.NorpixSeq`` where pims is installed), read back through :func:`open_source` and converted end to end with
+``pymecompress convert --codec hufflossless``, whose output must equal the input planes. Truncated and corrupt
+files give one :class:`InputError` (the cut and flip sweeps of ``test_sources``), and a missing library names the
+``formats`` extra.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import run_cli
+from test_sources import cut_points, outcome, read_all, sweep_cuts, sweep_flips
+
+from pymecompress.readers.seq import write_seq
+from pymecompress.sources import InputError, open_source
+
+T0 = 1_700_000_000.0
+
+
+@pytest.fixture(scope="module")
+def movie16() -> np.ndarray:
+    """6 frames of 24 x 20 12-bit camera counts."""
+    return np.random.default_rng(11).integers(90, 4096, (6, 24, 20), dtype=np.uint16)
+
+
+@pytest.fixture(scope="module")
+def movie8() -> np.ndarray:
+    return np.random.default_rng(12).integers(0, 256, (6, 24, 32), dtype=np.uint8)
+
+
+def stamps(n: int, version: int = 5) -> list[float]:
+    """Frame times 0.123456 s apart (microseconds from version 5, else milliseconds)."""
+    step = 0.123456 if version >= 5 else 0.123
+    return [T0 + round(k * step, 6) for k in range(n)]
+
+
+def convert_lossless(tmp_path: Path, source: str, *args: str) -> np.ndarray:
+    """``pymecompress convert SOURCE out.zarr --codec hufflossless``; the array written."""
+    import zarr
+
+    out = run_cli(tmp_path, "convert", source, "out.zarr", "--codec", "hufflossless", *args)
+    assert out.returncode == 0, out.stderr
+    return zarr.open_array(tmp_path / "out.zarr", mode="r")[:]
+
+
+def refused_by_cli(tmp_path: Path, source: str, *args: str) -> str:
+    """The one-line error of a convert that must fail (exit 2, nothing written)."""
+    out = run_cli(tmp_path, "convert", source, "refused.zarr", "--codec", "hufflossless", *args)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pymecompress convert: error: "), out.stderr
+    assert not list(tmp_path.glob("*refused.zarr*"))
+    return lines[0]
+
+
+def refused(target, **kwargs) -> str:
+    with pytest.raises(InputError) as info:
+        read_all(target, **kwargs)
+    message = str(info.value)
+    assert message and "\n" not in message
+    return message
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Norpix .seq
+
+
+@pytest.mark.parametrize("version", [3, 4, 5])
+@pytest.mark.parametrize("depth", ["8", "12in16", "16"])
+def test_seq_round_trip(tmp_path, movie8, movie16, version, depth):
+    frames = movie8 if depth == "8" else movie16 if depth == "12in16" else movie16 * 16 + 7
+    path = tmp_path / "m.seq"
+    write_seq(str(path), frames, stamps(len(frames), version), version=version,
+              bit_depth_real=12 if depth == "12in16" else None, padding=100 if version == 5 else 0)
+    with open_source(path) as src:
+        assert (src.kind, src.shape, src.dtype, src.axes) == ("seq", frames.shape, frames.dtype, "TYX")
+        np.testing.assert_array_equal(src.read_planes([4, 0, 5]), frames[[4, 0, 5]])
+        np.testing.assert_array_equal(src.read_planes(range(6)), frames)
+        np.testing.assert_allclose(src.timestamps, stamps(len(frames), version), rtol=0, atol=1e-7)
+        assert np.all(np.diff(src.timestamps) > 0)
+        info = src.attributes["norpix_seq"]
+        assert info["version"] == version and info["name"] == "Norpix seq"
+        assert info["bit_depth_real"] == (12 if depth == "12in16" else 8 * frames.dtype.itemsize)
+
+
+def test_seq_frame_count_from_the_file(tmp_path, movie16):
+    """No allocated-frames count in the header: the frames the file holds, and a partial last frame refused."""
+    path = tmp_path / "m.seq"
+    write_seq(str(path), movie16, stamps(6), allocated=False, padding=24)
+    assert read_all(path)[0] == movie16.shape
+    data = path.read_bytes()
+    path.write_bytes(data[:-100])  # inside the last frame's pixels
+    assert "truncated" in refused(path)
+    path.write_bytes(data + bytes(24))  # the last frame padded like the others
+    np.testing.assert_array_equal(read_all(path)[2], movie16)
+
+
+def test_seq_matches_pims(tmp_path, movie16):
+    """An independent reader of the format (pims.NorpixSeq) reads the same frames and times from our test files."""
+    pims = pytest.importorskip("pims")
+    for version in (4, 5):
+        path = tmp_path / f"v{version}.seq"
+        write_seq(str(path), movie16, stamps(6, version), version=version, bit_depth_real=12)
+        theirs = pims.NorpixSeq(str(path))
+        try:
+            with open_source(path) as src:
+                assert len(theirs) == src.shape[0]
+                for i in range(len(theirs)):
+                    np.testing.assert_array_equal(np.asarray(theirs[i]), src.read_planes([i])[0])
+                np.testing.assert_allclose(theirs.dump_times_float(), src.timestamps, rtol=0, atol=1e-6)
+        finally:
+            theirs.close()
+
+
+def test_seq_refuses_colour_compressed_and_packed(tmp_path, movie8):
+    path = tmp_path / "m.seq"
+    write_seq(str(path), movie8, stamps(6))
+    data = bytearray(path.read_bytes())
+    colour = bytearray(data)
+    colour[568:572] = (200).to_bytes(4, "little")
+    path.write_bytes(colour)
+    assert "BGR colour" in refused(path)
+    compressed = bytearray(data)
+    compressed[620:624] = (1).to_bytes(4, "little")
+    path.write_bytes(compressed)
+    assert "compressed" in refused(path)
+    packed = bytearray(data)
+    packed[556:560] = (12).to_bytes(4, "little")  # 12-bit pixels in 1 byte each: impossible
+    path.write_bytes(packed)
+    assert "8-bit and 16-bit" in refused(path)
+    path.write_bytes(b"\xed\xfe\x00\x00" + bytes(100))
+    assert "shorter than the header" in refused(path)
+    path.write_bytes(bytes(1000))
+    assert "not a Norpix .seq file" in refused(path)
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_seq_cut_and_flipped(tmp_path, movie16, version):
+    path = tmp_path / "m.seq"
+    write_seq(str(path), movie16, stamps(6, version), version=version, padding=10)
+    header = 8192 if version >= 5 else 1024
+    step = movie16[0].nbytes + (8 if version >= 5 else 6) + 10
+    structure = {header + k * step + d for k in range(7) for d in (-1, 0, 1, movie16[0].nbytes, step - 11)}
+    sweep_cuts(path, path, movie16, cut_points(path.stat().st_size, structure))
+    sweep_flips(path, path, range(0, 640))
+
+
+def test_seq_convert(tmp_path, movie16):
+    write_seq(str(tmp_path / "m.seq"), movie16, stamps(6))
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "m.seq"), movie16)
+    (tmp_path / "cut.seq").write_bytes((tmp_path / "m.seq").read_bytes()[:-500])
+    assert "truncated" in refused_by_cli(tmp_path, "cut.seq")
