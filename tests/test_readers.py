@@ -10,14 +10,13 @@ files give one :class:`InputError` (the cut and flip sweeps of ``test_sources``)
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import run_cli
-from test_sources import cut_points, outcome, read_all, sweep_cuts, sweep_flips
+from test_sources import cut_points, read_all, sweep_cuts, sweep_flips
 
 from pymecompress.readers.seq import write_seq
 from pymecompress.sources import InputError, open_source
@@ -158,3 +157,110 @@ def test_seq_convert(tmp_path, movie16):
     np.testing.assert_array_equal(convert_lossless(tmp_path, "m.seq"), movie16)
     (tmp_path / "cut.seq").write_bytes((tmp_path / "m.seq").read_bytes()[:-500])
     assert "truncated" in refused_by_cli(tmp_path, "cut.seq")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HDF5
+
+
+def test_hdf5_one_dataset_and_a_float_one(tmp_path, movie16):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "scan.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("entry/instrument/detector/data", data=movie16, chunks=(2, 12, 20), compression="gzip")
+        f.create_dataset("entry/dark_mean", data=movie16[0].astype(np.float32))  # not an image to convert
+        f["entry/instrument/detector/data"].attrs["exposure_s"] = 0.01
+    with open_source(path) as src:
+        assert (src.kind, src.shape, src.dtype, src.dataset) == ("hdf5", movie16.shape, np.uint16,
+                                                                 "/entry/instrument/detector/data")
+        np.testing.assert_array_equal(src.read_planes([5, 1, 2]), movie16[[5, 1, 2]])
+        assert src.attributes["hdf5"]["attrs"] == {"exposure_s": 0.01}
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "scan.h5"), movie16)
+
+
+def test_hdf5_several_datasets_need_a_path(tmp_path, movie16, movie8):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "two.h5"
+    with h5py.File(path, "w") as f:
+        f["a/frames"] = movie16
+        f["b/frames"] = movie8
+    message = refused(path)
+    assert f"{path}:DATASET" in message and "/a/frames 6x24x20 uint16" in message and "/b/frames" in message
+    np.testing.assert_array_equal(read_all(f"{path}:/b/frames")[2], movie8)
+    np.testing.assert_array_equal(read_all(f"{path}:a/frames")[2], movie16)
+    assert "no dataset /c" in refused(f"{path}:/c")
+    assert "a group, not a dataset" in refused(f"{path}:/a")
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "two.h5:/b/frames"), movie8)
+    assert "two.h5:DATASET" in refused_by_cli(tmp_path, "two.h5")
+
+
+def test_hdf5_refuses_other_dtypes(tmp_path, movie16):
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "f.h5", "w") as f:
+        f["data"] = movie16.astype(np.float32)
+    assert "float32" in refused(tmp_path / "f.h5")
+    with h5py.File(tmp_path / "i.h5", "w") as f:
+        f["data"] = movie16.astype(np.int32)
+    assert "int32" in refused(tmp_path / "i.h5")
+    with h5py.File(tmp_path / "e.h5", "w") as f:
+        f["data"] = np.arange(5, dtype=np.uint16)
+    assert "no image dataset" in refused(tmp_path / "e.h5")
+
+
+def test_hdf5_reads_whole_chunks_once(tmp_path):
+    """Plane after plane of a 4-D dataset chunked (2, 3, Y/2, X): every chunk read from the file once."""
+    h5py = pytest.importorskip("h5py")
+    data = np.random.default_rng(3).integers(0, 65535, (4, 5, 16, 8), dtype=np.uint16)
+    with h5py.File(tmp_path / "c.h5", "w") as f:
+        f.create_dataset("data", data=data, chunks=(2, 3, 8, 8), compression="gzip")
+    with open_source(tmp_path / "c.h5") as src:
+        reads = []
+        real = src._ds
+
+        class Counting:
+            def __getitem__(self, sel):
+                reads.append(sel)
+                return real[sel]
+
+        src._ds = Counting()
+        got = src.read_planes(range(src.n_planes)).reshape(data.shape)
+        np.testing.assert_array_equal(got, data)
+        # slabs of 2 x 5 planes: the chunks' extent along the first axis, every plane along the second
+        assert reads == [(slice(0, 2), slice(0, 5)), (slice(2, 4), slice(0, 5))]
+        np.testing.assert_array_equal(src.read_planes([19, 0, 7]), data.reshape(20, 16, 8)[[19, 0, 7]])
+
+
+def test_hdf5_filter_from_hdf5plugin(tmp_path, movie16):
+    """Detectors write bitshuffle-LZ4 or Blosc datasets; hdf5plugin (the formats extra) decodes them."""
+    h5py = pytest.importorskip("h5py")
+    hdf5plugin = pytest.importorskip("hdf5plugin")
+    with h5py.File(tmp_path / "bs.h5", "w") as f:
+        f.create_dataset("data", data=movie16, chunks=(1, 24, 20), **hdf5plugin.Bitshuffle(cname="lz4"))
+    np.testing.assert_array_equal(read_all(tmp_path / "bs.h5")[2], movie16)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "chunked"])
+def test_hdf5_cut_and_flipped(tmp_path, movie16, layout):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "m.h5"
+    with h5py.File(path, "w") as f:
+        if layout == "chunked":
+            f.create_dataset("data", data=movie16, chunks=(2, 12, 20), compression="gzip")
+        else:
+            f["data"] = movie16
+    sweep_cuts(path, path, movie16, cut_points(path.stat().st_size))
+    sweep_flips(path, path, range(0, 96))  # the superblock and the root group's header
+
+
+def test_formats_extra_named_when_a_library_is_missing(tmp_path, monkeypatch, movie16):
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "m.h5", "w") as f:
+        f["data"] = movie16
+    write_seq(str(tmp_path / "m.seq"), movie16, stamps(6))
+    for module in ("h5py", "astropy.io.fits", "av"):
+        monkeypatch.setitem(sys.modules, module, None)
+    assert 'pip install "pymecompress[formats]"' in refused(tmp_path / "m.h5")
+    for name in ("m.fits", "m.mkv"):
+        (tmp_path / name).write_bytes(b"\0" * 100)
+        assert 'pip install "pymecompress[formats]"' in refused(tmp_path / name)
+    np.testing.assert_array_equal(read_all(tmp_path / "m.seq")[2], movie16)  # .seq needs no library
