@@ -264,3 +264,91 @@ def test_formats_extra_named_when_a_library_is_missing(tmp_path, monkeypatch, mo
         (tmp_path / name).write_bytes(b"\0" * 100)
         assert 'pip install "pymecompress[formats]"' in refused(tmp_path / name)
     np.testing.assert_array_equal(read_all(tmp_path / "m.seq")[2], movie16)  # .seq needs no library
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# FITS
+
+
+def test_fits_uint16_through_bzero(tmp_path, movie16):
+    """astropy stores uint16 as int16 with BZERO 32768 (as HST and most cameras do): read back as uint16."""
+    fits = pytest.importorskip("astropy.io.fits")
+    data = movie16 * 16  # values above 32767
+    primary = fits.PrimaryHDU(data)
+    primary.header["EXPTIME"] = (0.05, "seconds")
+    primary.header["HISTORY"] = "written by the test"
+    primary.writeto(tmp_path / "cam.fits")
+    with fits.open(tmp_path / "cam.fits", do_not_scale_image_data=True) as raw:
+        assert (raw[0].header["BITPIX"], raw[0].header["BZERO"], raw[0].data.dtype.kind) == (16, 32768, "i")
+    with open_source(tmp_path / "cam.fits") as src:
+        assert (src.kind, src.shape, src.dtype) == ("fits", data.shape, np.uint16)
+        np.testing.assert_array_equal(src.read_planes([3, 0]), data[[3, 0]])
+        header = src.attributes["fits"][0]["header"]
+        assert header["EXPTIME"] == 0.05 and header["HISTORY"] == ["written by the test"]
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "cam.fits"), data)
+
+
+def test_fits_dtypes(tmp_path, movie8, movie16):
+    fits = pytest.importorskip("astropy.io.fits")
+    fits.PrimaryHDU(movie8).writeto(tmp_path / "u8.fits")
+    np.testing.assert_array_equal(read_all(tmp_path / "u8.fits")[2], movie8)
+    fits.PrimaryHDU(movie16.astype(np.int16)).writeto(tmp_path / "i16.fits")
+    assert "int16" in refused(tmp_path / "i16.fits")
+    scaled = fits.PrimaryHDU(movie16.astype(np.int16))
+    scaled.header["BSCALE"], scaled.header["BZERO"] = 2.0, 0.0
+    scaled.writeto(tmp_path / "bscale.fits")
+    assert "float" in refused(tmp_path / "bscale.fits")
+    fits.PrimaryHDU(movie16.astype(np.float32)).writeto(tmp_path / "f.fits")
+    assert "no image HDU with integer data" in refused(tmp_path / "f.fits")
+
+
+def test_fits_extensions_stack_or_are_chosen(tmp_path, movie16):
+    fits = pytest.importorskip("astropy.io.fits")
+    exposures = [fits.ImageHDU(movie16[k], name="SCI", ver=k + 1) for k in range(3)]
+    fits.HDUList([fits.PrimaryHDU(), *exposures]).writeto(tmp_path / "three.fits")
+    with open_source(tmp_path / "three.fits") as src:
+        assert src.shape == (3, *movie16.shape[1:])
+        np.testing.assert_array_equal(src.read_planes(range(3)), movie16[:3])
+        assert [h["index"] for h in src.hdus] == [1, 2, 3]
+        assert [a["index"] for a in src.attributes["fits"]] == [0, 1, 2, 3]
+    np.testing.assert_array_equal(read_all(f"{tmp_path / 'three.fits'}:SCI,2")[2], movie16[1])
+    np.testing.assert_array_equal(read_all(f"{tmp_path / 'three.fits'}:3")[2], movie16[2])
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "three.fits"), movie16[:3])
+
+    dq = fits.ImageHDU(movie16[0].astype(np.int16), name="DQ")
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(movie16, name="SCI"), dq]).writeto(tmp_path / "sci_dq.fits")
+    message = refused(tmp_path / "sci_dq.fits")
+    assert "different shapes or dtypes" in message and "1: SCI 6x24x20" in message and ":EXTNAME" in message
+    np.testing.assert_array_equal(read_all(f"{tmp_path / 'sci_dq.fits'}:sci")[2], movie16)
+    assert "no HDU named CAL" in refused(f"{tmp_path / 'sci_dq.fits'}:CAL")
+    assert "no HDU 7" in refused(f"{tmp_path / 'sci_dq.fits'}:7")
+    assert "holds no image" in refused(f"{tmp_path / 'sci_dq.fits'}:0")
+    assert "sci_dq.fits:EXTNAME" in refused_by_cli(tmp_path, "sci_dq.fits")
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "sci_dq.fits:SCI", "--overwrite"), movie16)
+
+
+def test_fits_tile_compressed(tmp_path, movie16):
+    fits = pytest.importorskip("astropy.io.fits")
+    fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(movie16, compression_type="RICE_1")]).writeto(
+        tmp_path / "c.fits.fz")
+    np.testing.assert_array_equal(read_all(tmp_path / "c.fits.fz")[2], movie16)
+
+
+@pytest.mark.parametrize("layout", ["primary", "extensions", "compressed"])
+def test_fits_cut_and_flipped(tmp_path, movie16, layout):
+    fits = pytest.importorskip("astropy.io.fits")
+    path = tmp_path / "m.fits"
+    if layout == "primary":
+        fits.PrimaryHDU(movie16).writeto(path)
+        expected = movie16
+    elif layout == "extensions":
+        primary = fits.PrimaryHDU()
+        primary.header["NEXTEND"] = 3  # without it, a file cut between HDUs is a valid FITS file of fewer HDUs
+        fits.HDUList([primary, *(fits.ImageHDU(f) for f in movie16[:3])]).writeto(path)
+        expected = movie16[:3]
+    else:
+        fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(movie16)]).writeto(path)
+        expected = movie16
+    sweep_cuts(path, path, expected, cut_points(path.stat().st_size, range(0, path.stat().st_size, 2880)))
+    # keyword and value columns of the first 16 cards (the structural keywords) of the first two headers
+    sweep_flips(path, path, [h + k for h in (0, 2880) for k in range(16 * 80) if k % 80 < 30])
