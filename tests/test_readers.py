@@ -10,6 +10,7 @@ files give one :class:`InputError` (the cut and flip sweeps of ``test_sources``)
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -352,3 +353,108 @@ def test_fits_cut_and_flipped(tmp_path, movie16, layout):
     sweep_cuts(path, path, expected, cut_points(path.stat().st_size, range(0, path.stat().st_size, 2880)))
     # keyword and value columns of the first 16 cards (the structural keywords) of the first two headers
     sweep_flips(path, path, [h + k for h in (0, 2880) for k in range(16 * 80) if k % 80 < 30])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# video
+
+
+def write_video(path: Path, frames: np.ndarray, codec: str, pix_fmt: str, rate: int = 10,
+                options: dict | None = None) -> None:
+    """Encode ``frames`` ((t, y, x) grey, (t, y, x, 3) RGB, or (t, 3y/2, x) yuv420p planes) with PyAV."""
+    av = pytest.importorskip("av")
+    source_format = {2: "gray16le" if frames.dtype == np.uint16 else "gray", 3: "rgb24"}[frames.ndim - 1] \
+        if pix_fmt != "yuv420p" else "yuv420p"
+    height = frames.shape[1] * 2 // 3 if pix_fmt == "yuv420p" else frames.shape[1]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=rate, options=options or {})
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], height, pix_fmt
+        for frame in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format=source_format)))
+        out.mux(stream.encode())
+
+
+@pytest.mark.parametrize("kind", ["ffv1_mkv", "rawvideo_avi", "ffv1_16bit_mkv", "ffv1_avi"])
+def test_video_grey_round_trip(tmp_path, movie8, movie16, kind):
+    frames = movie16 * 16 if kind == "ffv1_16bit_mkv" else movie8
+    path = tmp_path / f"grey.{kind.rsplit('_', 1)[1]}"
+    codec = "rawvideo" if kind.startswith("rawvideo") else "ffv1"
+    write_video(path, frames, codec, "gray16le" if frames.dtype == np.uint16 else "gray")
+    with open_source(path) as src:
+        assert (src.kind, src.shape, src.dtype, src.axes) == ("video", frames.shape, frames.dtype, "TYX")
+        np.testing.assert_array_equal(src.read_planes([1, 4]), frames[[1, 4]])
+        np.testing.assert_array_equal(src.read_planes([0]), frames[[0]])  # back to the start
+        np.testing.assert_array_equal(src.read_planes([5, 2, 3]), frames[[5, 2, 3]])
+        np.testing.assert_allclose(src.timestamps, np.arange(len(frames)) / 10, atol=1e-9)
+        assert src.attributes["video"]["codec"] == codec
+    np.testing.assert_array_equal(convert_lossless(tmp_path, path.name), frames)
+
+
+@pytest.fixture(scope="module")
+def colour() -> np.ndarray:
+    return np.random.default_rng(5).integers(0, 256, (5, 16, 24, 3), dtype=np.uint8)
+
+
+def test_colour_video_refused_or_one_channel(tmp_path, colour):
+    path = tmp_path / "colour.mkv"
+    write_video(path, colour, "ffv1", "bgr0")  # lossless RGB
+    message = refused(path)
+    assert "colour video (bgr0)" in message and f"{path}:r" in message and "--axes tcyx" in message
+    for channel, k in (("r", 0), ("g", 1), ("B", 2), ("1", 1)):
+        with open_source(f"{path}:{channel}") as src:
+            assert (src.shape, src.dtype) == (colour.shape[:3], np.uint8)
+            np.testing.assert_array_equal(src.read_planes(range(5)), colour[..., k])
+    with open_source(path, axes="tcyx") as src:
+        assert (src.shape, src.axes) == ((5, 3, 16, 24), "TCYX")
+        np.testing.assert_array_equal(src.read_planes(range(15)).reshape(src.shape), np.moveaxis(colour, -1, 1))
+    assert "no channel 'q'" in refused(f"{path}:q")
+    assert "luma plane of YUV video" in refused(f"{path}:y")
+
+    line = refused_by_cli(tmp_path, "colour.mkv")
+    assert "colour video" in line and "colour.mkv:r" in line
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "colour.mkv:g"), colour[..., 1])
+    z = convert_lossless(tmp_path, "colour.mkv", "--axes", "tcyx", "--overwrite")
+    np.testing.assert_array_equal(z, np.moveaxis(colour, -1, 1))
+    out = run_cli(tmp_path, "convert", "colour.mkv:g", "q.zarr", "--offset", "0", "--gain", "1")
+    assert out.returncode == 2 and "uint16 only" in out.stderr  # never the noise-bounded codec on 8-bit colour
+
+
+def test_grey_content_in_yuv_reads_its_luma(tmp_path, movie8):
+    """H.264 in MP4 (lossless, qp 0) of grey frames stored as yuv420p: ':y' gives the luma plane as stored."""
+    planes = np.concatenate([movie8, np.full((6, 12, 32), 128, np.uint8)], axis=1)  # Y, then neutral U and V
+    path = tmp_path / "h264.mp4"
+    write_video(path, planes, "libx264", "yuv420p", options={"qp": "0", "preset": "ultrafast"})
+    assert "colour video (yuv420p)" in refused(path)
+    with open_source(f"{path}:y") as src:
+        assert (src.shape, src.dtype) == (movie8.shape, np.uint8)
+        np.testing.assert_array_equal(src.read_planes(range(6)), movie8)
+
+
+def test_grey_video_has_no_channels(tmp_path, movie8):
+    write_video(tmp_path / "grey.mkv", movie8, "ffv1", "gray")
+    assert "has one channel" in refused(f"{tmp_path / 'grey.mkv'}:g")
+    np.testing.assert_array_equal(read_all(f"{tmp_path / 'grey.mkv'}:y")[2], movie8)
+
+
+@pytest.mark.parametrize("kind", ["rawvideo_avi", "ffv1_mkv", "ffv1_mp4"])
+def test_video_cut_and_flipped(tmp_path, movie8, kind):
+    codec, container = kind.split("_")
+    path = tmp_path / f"m.{container}"
+    write_video(path, movie8, codec, "gray")
+    sweep_cuts(path, path, movie8, cut_points(path.stat().st_size))
+    sweep_flips(path, path, range(0, 256))
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4", "avi"])
+def test_video_convert_refuses_truncated(tmp_path, movie8, container):
+    """One line on stderr (FFmpeg's own log stays quiet), exit 2, nothing written."""
+    write_video(tmp_path / f"full.{container}", movie8, "ffv1", "gray")
+    data = (tmp_path / f"full.{container}").read_bytes()
+    (tmp_path / f"cut.{container}").write_bytes(data[: len(data) * 2 // 3])
+    assert re.search("truncated|corrupt|damaged", refused_by_cli(tmp_path, f"cut.{container}"))
+
+
+def test_not_a_video(tmp_path):
+    pytest.importorskip("av")
+    (tmp_path / "x.avi").write_bytes(b"RIFF" + bytes(200))
+    assert "not a readable video" in refused(tmp_path / "x.avi")
