@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     codecs.set_defaults(func=_cmd_codecs)
 
     conv = sub.add_parser(
-        "convert", help="compress a TIFF / OME-TIFF / .npy stack, or TIFF or PZF frames, into zarr or OME-Zarr",
+        "convert", help="compress a TIFF / OME-TIFF / .npy stack, TIFF or PZF frames, or a .seq, HDF5, FITS or video "
+                        "file, into zarr or OME-Zarr",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Stream an image stack into a compressed zarr v3 array (or, with --ome, an OME-Zarr image "
                     "with a 2x2-binned\npyramid), plane block by plane block, in bounded memory.\n\n"
@@ -159,13 +160,25 @@ def build_parser() -> argparse.ArgumentParser:
                     "  PYME PZF frames (.pzf)                      one file, a folder, a quoted glob or several "
                     "files\n"
                     "  NumPy .npy                                  one array\n"
+                    "With the formats extra (pip install \"pymecompress[formats]\"); FILE:PART picks a part:\n"
+                    "  Norpix StreamPix .seq                       8-, 12-in-16- or 16-bit monochrome movie\n"
+                    "  HDF5 / NeXus (.h5, .hdf5, .nxs)             the one integer image dataset, else "
+                    "scan.h5:/entry/data\n"
+                    "  FITS (.fits, .fit, .fts, .fz)               integer image HDUs (same-shape ones stacked), "
+                    "or\n"
+                    "                                              image.fits:SCI, image.fits:SCI,2, image.fits:1\n"
+                    "  video (AVI, MP4, MOV, MKV, WebM, ...)       grey video; colour only as one channel "
+                    "(movie.mp4:r, :g,\n"
+                    "                                              :b, or :y for the luma plane) or, lossless, "
+                    "with --axes tcyx\n"
                     "Frames are stacked along a new first axis in natural order of their paths (frame2 before "
                     "frame10).\n\n"
                     "huffquant16 first checks the camera model against the noise measured in the data and stops "
                     "(exit 2)\nwhen they disagree; --force writes anyway.")
     conv.add_argument("input", nargs="+", metavar="INPUT",
                       help="TIFF/OME-TIFF/BigTIFF file, .npy file, PYME .pzf frame, folder of TIFF or PZF frames, "
-                           "quoted glob ('frames/*.pzf'), or several TIFF or PZF files")
+                           "quoted glob ('frames/*.pzf'), several TIFF or PZF files, or a .seq, HDF5, FITS or video "
+                           "file (FILE:PART for a dataset, HDU or channel)")
     conv.add_argument("output", metavar="OUTPUT", help="the .zarr folder to write (always the last argument)")
     conv.add_argument("--codec", choices=("huffquant16", "hufflossless", "nbitpack"), default="huffquant16",
                       help="huffquant16 (noise-bounded, uint16, needs the camera; default), hufflossless or "
@@ -211,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "noise: by default the offset is the fit's x-intercept (read noise 0); pin them with --dark, "
                     "--offset or --read-noise.")
     cal.add_argument("input", help="a movie of a mostly static scene: TIFF, folder or glob of TIFF or PZF frames, "
-                                   "or .npy")
+                                   ".npy, or (formats extra) .seq, HDF5, FITS or grey video (FILE:PART as for convert)")
     cal.add_argument("--out", metavar="FILE", help="write the result as JSON for `convert --calibration`")
     pin = cal.add_mutually_exclusive_group()
     pin.add_argument("--dark", metavar="DARK", help="frames taken without light (pins offset and read noise)")

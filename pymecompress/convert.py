@@ -282,8 +282,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     ----------
     input : path or sequence of paths
         TIFF / OME-TIFF / BigTIFF, a ``.npy`` file, a PYME ``.pzf`` frame, a folder or glob of TIFF or PZF
-        frames, or several TIFF or PZF files (stacked in natural order; see
-        :func:`pymecompress.sources.open_source`).
+        frames, several TIFF or PZF files (stacked in natural order), or a Norpix ``.seq``, HDF5, FITS or video
+        file, with ``FILE:PART`` for a dataset, HDU or channel (see :func:`pymecompress.sources.open_source`).
     output : path
         The ``.zarr`` folder to write (must not exist unless ``overwrite``; only a zarr store is replaced).
     codec : {"huffquant16", "hufflossless", "nbitpack"}

@@ -892,8 +892,8 @@ def _apply_axes(src: ImageSource, axes: str) -> None:
 
 def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series: int | None = None,
                 axes: str | None = None) -> ImageSource:
-    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a PYME PZF frame, or a folder, glob or list of TIFF
-    or PZF frames.
+    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a PYME PZF frame, a folder, glob or list of TIFF
+    or PZF frames, or a Norpix ``.seq``, HDF5, FITS or video file (:mod:`pymecompress.readers`).
 
     Parameters
     ----------
@@ -901,7 +901,13 @@ def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series
         A file, a directory (every ``*.tif``/``*.tiff`` in it, or every ``*.pzf``), a pattern such as
         ``"frames/img_*.tif"`` (quote it in a shell), or several files (all PZF frames or all TIFF files). Frames
         are stacked along a new first axis in natural order of their paths (``frame2`` before ``frame10``), also
-        when listed one by one. A single PZF file is one 2-D image, like a single-page TIFF.
+        when listed one by one. A single PZF file is one 2-D image, like a single-page TIFF. Files are recognised
+        by their first bytes (else their suffix): ``.seq`` (:class:`~pymecompress.readers.seq.SeqSource`), HDF5
+        (:class:`~pymecompress.readers.hdf5.Hdf5Source`), FITS (:class:`~pymecompress.readers.fits.FitsSource`)
+        and video (:class:`~pymecompress.readers.video.VideoSource`) need the ``formats`` extra. ``FILE:PART``
+        reads a part of such a file: an HDF5 dataset (``scan.h5:/entry/data``), a FITS HDU (``image.fits:SCI``,
+        ``image.fits:SCI,2``, ``image.fits:1``) or one channel of a colour video (``movie.mp4:r``, ``:g``, ``:b``,
+        ``:y``).
     series : int, optional
         Read only this image series of a TIFF file (of every file, for TIFF frames). By default every series is
         read: several series of one shape and dtype (a movie written frame by frame with
@@ -912,7 +918,8 @@ def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series
         two axes (Y, X) are the image plane and stay; the leading ones are kept when ``axes`` names as many axes as
         the stack has, merged into one when it names three, and dropped when it names two (a single plane only).
         ``axes`` also lets planar multi-sample TIFF pages (axes such as ``SYX``: a 3- or 4-plane stack that
-        ``tifffile.imwrite`` saved as planar RGB) be read as planes. The source's ``axes`` is then ``axes.upper()``.
+        ``tifffile.imwrite`` saved as planar RGB) be read as planes, and four letters with ``c`` (``tcyx``) the RGB
+        channels of a colour video. The source's ``axes`` is then ``axes.upper()``.
 
     Returns
     -------

@@ -458,3 +458,44 @@ def test_not_a_video(tmp_path):
     pytest.importorskip("av")
     (tmp_path / "x.avi").write_bytes(b"RIFF" + bytes(200))
     assert "not a readable video" in refused(tmp_path / "x.avi")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# dispatch and the command line
+
+
+def test_parts_and_series_only_where_they_apply(tmp_path, movie16):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "m.tif", movie16)
+    assert "selects a part of an HDF5 file, a FITS file or a video" in refused(f"{tmp_path / 'm.tif'}:/data")
+    write_seq(str(tmp_path / "m.seq"), movie16, stamps(6))
+    assert "leave out ':1'" in refused(f"{tmp_path / 'm.seq'}:1")
+    assert "--series 0 applies to TIFF files only" in refused(tmp_path / "m.seq", series=0)
+    # a file whose name holds a colon is the file, not FILE:PART
+    write_seq(str(tmp_path / "run:1.seq"), movie16, stamps(6))
+    np.testing.assert_array_equal(read_all(tmp_path / "run:1.seq")[2], movie16)
+    # formats are recognised by their first bytes whatever the suffix
+    write_seq(str(tmp_path / "movie.dat"), movie16, stamps(6))
+    assert read_all(tmp_path / "movie.dat")[0] == movie16.shape
+
+
+def test_help_lists_the_formats(tmp_path):
+    out = run_cli(tmp_path, "convert", "--help")
+    assert out.returncode == 0
+    text = " ".join(out.stdout.split())
+    for needle in ("Norpix StreamPix .seq", "HDF5", "scan.h5:/entry/data", "FITS", "image.fits:SCI,2", "video",
+                   "movie.mp4:r", "--axes tcyx", 'pip install "pymecompress[formats]"'):
+        assert needle in text, needle
+
+
+def test_calibrate_reads_a_seq_movie(tmp_path):
+    """calibrate goes through the same dispatch: a simulated sCMOS movie in a .seq file gives its gain back."""
+    from helpers import blob_scene, simulate_scmos
+
+    frames = simulate_scmos((24, 64, 64), blob_scene((64, 64)), offset=100, gain=2.2, read_noise=1.5)
+    write_seq(str(tmp_path / "cam.seq"), frames, stamps(24))
+    out = run_cli(tmp_path, "calibrate", "cam.seq")
+    assert out.returncode == 0, out.stderr
+    gain = float(re.search(r"gain\s*: ([\d.]+)", out.stdout).group(1))
+    assert abs(gain - 2.2) < 0.2, out.stdout
