@@ -195,6 +195,24 @@ def test_hdf5_several_datasets_need_a_path(tmp_path, movie16, movie8):
     assert "two.h5:DATASET" in refused_by_cli(tmp_path, "two.h5")
 
 
+def test_hdf5_master_file_with_external_links(tmp_path, movie16):
+    """A detector's master file links its data files (NeXus / Eiger layout): the linked datasets are found."""
+    h5py = pytest.importorskip("h5py")
+    for k in (1, 2):
+        with h5py.File(tmp_path / f"data_00000{k}.h5", "w") as f:
+            f["entry/data/data"] = movie16[3 * (k - 1):3 * k]
+    with h5py.File(tmp_path / "master.h5", "w") as f:
+        f["entry/data/data_000001"] = h5py.ExternalLink("data_000001.h5", "/entry/data/data")
+        f["entry/data/data_000002"] = h5py.ExternalLink("data_000002.h5", "/entry/data/data")
+        f["entry/data/missing"] = h5py.ExternalLink("gone.h5", "/entry/data/data")
+        f["entry/data/again"] = h5py.SoftLink("/entry/data/data_000001")  # the same dataset under a second name
+    message = refused(tmp_path / "master.h5")
+    assert "holds 2 image datasets" in message and "/entry/data/data_000002 3x24x20 uint16" in message
+    np.testing.assert_array_equal(read_all(f"{tmp_path / 'master.h5'}:/entry/data/data_000002")[2], movie16[3:])
+    assert "links to a file that is missing" in refused(f"{tmp_path / 'master.h5'}:/entry/data/missing")
+    np.testing.assert_array_equal(convert_lossless(tmp_path, "master.h5:entry/data/data_000001"), movie16[:3])
+
+
 def test_hdf5_refuses_other_dtypes(tmp_path, movie16):
     h5py = pytest.importorskip("h5py")
     with h5py.File(tmp_path / "f.h5", "w") as f:
@@ -417,6 +435,23 @@ def test_colour_video_refused_or_one_channel(tmp_path, colour):
     np.testing.assert_array_equal(z, np.moveaxis(colour, -1, 1))
     out = run_cli(tmp_path, "convert", "colour.mkv:g", "q.zarr", "--offset", "0", "--gain", "1")
     assert out.returncode == 2 and "uint16 only" in out.stderr  # never the noise-bounded codec on 8-bit colour
+
+
+def test_16bit_colour_channels(tmp_path):
+    """Colour deeper than 8 bits (FFV1 gbrp16le) gives uint16 channels, exactly."""
+    rgb = np.random.default_rng(1).integers(0, 65536, (4, 16, 24, 3), dtype=np.uint16)
+    av = pytest.importorskip("av")
+    with av.open(str(tmp_path / "c16.mkv"), "w") as out:
+        stream = out.add_stream("ffv1", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 24, 16, "gbrp16le"
+        for frame in rgb:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb48le")))
+        out.mux(stream.encode())
+    for channel, k in (("r", 0), ("g", 1), ("b", 2)):
+        shape, _, data = read_all(f"{tmp_path / 'c16.mkv'}:{channel}")
+        assert data.dtype == np.uint16
+        np.testing.assert_array_equal(data, rgb[..., k])
+    np.testing.assert_array_equal(read_all(tmp_path / "c16.mkv", axes="tcyx")[2], np.moveaxis(rgb, -1, 1))
 
 
 def test_grey_content_in_yuv_reads_its_luma(tmp_path, movie8):

@@ -1,7 +1,8 @@
 """HDF5 (and NeXus) files, read with h5py: one image dataset, ``(..., Y, X)``.
 
 A file with one image dataset (at least 2-D, integer) is read as it is; a file with several needs the dataset's
-path, given as ``FILE:DATASET`` (``scan.h5:/entry/data/data``, the leading ``/`` optional). Chunked datasets are
+path, given as ``FILE:DATASET`` (``scan.h5:/entry/data/data``, the leading ``/`` optional). Soft and external links
+are followed (a detector's master file that links its data files reads as the data). Chunked datasets are
 read one chunk-aligned slab at a time: a plane asked for brings in the slab that holds it, one chunk's extent along
 the first axis and every plane along the others (each chunk decompressed once), kept until a plane of another slab
 is asked for, so reading plane after plane costs one pass over the chunks; at most :data:`SLAB_LIMIT` bytes are
@@ -51,17 +52,47 @@ def _json_value(value: Any) -> Any:
     return None
 
 
-def image_datasets(f: Any) -> list[Any]:
-    """The datasets of an open ``h5py.File`` that may be images: at least 2-D, integer or float, in file order."""
+def image_datasets(f: Any) -> list[tuple[str, Any]]:
+    """The datasets of an open ``h5py.File`` that may be images (at least 2-D, integer or float, not empty), as
+    ``(path in the file, dataset)`` in file order, following soft and external links (an Eiger or NeXus master file
+    links the data files) and naming each dataset once.
+
+    Examples
+    --------
+    >>> import h5py, numpy as np, os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with h5py.File(os.path.join(folder, "data_000001.h5"), "w") as f:
+    ...     f["data"] = np.zeros((2, 4, 4), np.uint16)
+    >>> with h5py.File(os.path.join(folder, "master.h5"), "w") as f:
+    ...     f["entry/data/data_000001"] = h5py.ExternalLink("data_000001.h5", "/data")
+    ...     f["entry/instrument/temperature"] = np.zeros(3)
+    >>> with h5py.File(os.path.join(folder, "master.h5"), "r") as f:
+    ...     [(path, ds.shape) for path, ds in image_datasets(f)]
+    [('/entry/data/data_000001', (2, 4, 4))]
+    """
     import h5py
 
-    found: list[Any] = []
+    found: list[tuple[str, Any]] = []
+    seen: set[Any] = set()
 
-    def visit(_name: str, obj: Any) -> None:
+    def visit(name: str) -> None:
+        try:
+            obj = f.get(name)
+        except Exception:  # a dangling external link: not an image we can read
+            return
         if isinstance(obj, h5py.Dataset) and obj.ndim >= 2 and obj.dtype.kind in "iuf" and obj.size:
-            found.append(obj)
+            key = (obj.file.filename, h5py.h5o.get_info(obj.id).addr)
+            if key not in seen:
+                seen.add(key)
+                found.append(("/" + name, obj))
 
-    f.visititems(visit)
+    if hasattr(f, "visititems_links"):  # h5py >= 3.11: links too, soft links last (they name a dataset again)
+        soft: list[str] = []
+        f.visititems_links(lambda name, link: soft.append(name) if isinstance(link, h5py.SoftLink) else visit(name))
+        for name in soft:
+            visit(name)
+    else:
+        f.visititems(visit)
     return found
 
 
@@ -103,8 +134,7 @@ class Hdf5Source(ImageSource):
             what = "a damaged HDF5 file" if h5py.is_hdf5(path) else "not an HDF5 file"
             raise InputError(f"{path}: {what} ({_reason(err)}); is it truncated or of another format?") from None
         try:
-            self._ds = self._choose(path, dataset)
-            name = self._ds.name
+            name, self._ds = self._choose(path, dataset)
             where = f"{path}:{name}"
             shape = _check_shape(self._ds.shape, where)
             dtype = _check_dtype(self._ds.dtype, where)
@@ -118,7 +148,7 @@ class Hdf5Source(ImageSource):
         self._slab = self._slab_shape(self._ds.chunks)
         self._cache: tuple[tuple[int, ...], np.ndarray] | None = None
 
-    def _choose(self, path: str, dataset: str | None) -> Any:
+    def _choose(self, path: str, dataset: str | None) -> tuple[str, Any]:
         import h5py
 
         if dataset is not None:
@@ -126,26 +156,33 @@ class Hdf5Source(ImageSource):
             try:
                 obj = self._file.get(key)
             except Exception as err:
-                raise InputError(f"{path}: cannot open {key} ({_reason(err)}); the file is damaged") from None
+                raise InputError(f"{path}: cannot open {key} ({_reason(err)}); the file is damaged, or it links to a "
+                                 "file that is missing") from None
             if obj is None:
-                listed = self._listing()
-                raise InputError(f"{path}: no dataset {key}; {listed}")
+                try:
+                    link = self._file.get(key, getlink=True)
+                except Exception:  # a parent group that is missing
+                    link = None
+                if isinstance(link, h5py.ExternalLink):
+                    raise InputError(f"{path}: {key} links to {link.path} in {link.filename}, which cannot be opened; "
+                                     "it links to a file that is missing (copy it beside this one)")
+                raise InputError(f"{path}: no dataset {key}; {self._listing()}")
             if not isinstance(obj, h5py.Dataset):
                 raise InputError(f"{path}: {key} is a group, not a dataset; {self._listing()}")
-            return obj
+            return key, obj
         try:
             found = image_datasets(self._file)
         except Exception as err:
             raise InputError(f"{path}: a damaged HDF5 file ({_reason(err)}); it is truncated or corrupt") from None
         if not found:
             raise InputError(f"{path}: no image dataset (2-D or more, numeric) in the file")
-        integer = [d for d in found if d.dtype.kind in "iu"]
+        integer = [(p, d) for p, d in found if d.dtype.kind in "iu"]
         if len(found) == 1 or len(integer) == 1:
             return (integer or found)[0]
         raise InputError(f"{path}: holds {len(found)} image datasets; choose one as {path}:DATASET, e.g. "
-                         f"{path}:{integer[0].name if integer else found[0].name} ({self._listing(found)})")
+                         f"{path}:{(integer or found)[0][0]} ({self._listing(found)})")
 
-    def _listing(self, found: list[Any] | None = None) -> str:
+    def _listing(self, found: list[tuple[str, Any]] | None = None) -> str:
         """The image datasets, for messages."""
         try:
             found = image_datasets(self._file) if found is None else found
@@ -153,7 +190,7 @@ class Hdf5Source(ImageSource):
             found = []
         if not found:
             return "the file holds no image dataset"
-        parts = [f"{d.name} {'x'.join(map(str, d.shape))} {d.dtype}" for d in found[:8]]
+        parts = [f"{p} {'x'.join(map(str, d.shape))} {d.dtype}" for p, d in found[:8]]
         more = f", ... ({len(found)} in all)" if len(found) > 8 else ""
         return "image datasets: " + ", ".join(parts) + more
 

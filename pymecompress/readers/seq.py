@@ -136,7 +136,7 @@ def read_header(path: str) -> dict[str, Any]:
             raise InputError(f"{path}: ends inside frame {n} ({left - (step - frame_bytes) if n else left} bytes of "
                              f"{frame_bytes}); it is truncated, copy it again")
     if n < 1:
-        raise InputError(f"{path}: a .seq file without frames")
+        raise InputError(f"{path}: a .seq file without a complete frame; it is empty or truncated")
     h["n_frames"] = n
     return h
 
