@@ -515,6 +515,54 @@ def test_parts_and_series_only_where_they_apply(tmp_path, movie16):
     assert read_all(tmp_path / "movie.dat")[0] == movie16.shape
 
 
+@pytest.mark.parametrize("kind", ["seq", "hdf5", "fits", "video"])
+def test_convert_bounded_memory(tmp_path, kind):
+    """A 335 MB input of each format converts with a peak RSS far below its size (as for .npy in test_cli_tools)."""
+    import subprocess
+
+    from helpers import blob_scene, simulate_scmos
+
+    n, ny, nx = 160, 1024, 1024
+    pool = simulate_scmos((4, ny, nx), blob_scene((ny, nx)), offset=100, gain=2.2, read_noise=1.5, seed=5)
+    camera = ["--offset", "100", "--gain", "2.2", "--read-noise", "1.5"]
+    if kind in ("seq", "fits"):
+        big = np.lib.format.open_memmap(tmp_path / "big.npy", mode="w+", dtype=np.uint16, shape=(n, ny, nx))
+        for i in range(0, n, 4):
+            big[i:i + 4] = pool
+        if kind == "seq":
+            write_seq(str(tmp_path / "in.seq"), big, [T0 + k for k in range(n)])
+        else:
+            pytest.importorskip("astropy.io.fits").PrimaryHDU(big).writeto(tmp_path / "in.fits")
+        del big
+        (tmp_path / "big.npy").unlink()
+    elif kind == "hdf5":
+        h5py = pytest.importorskip("h5py")
+        with h5py.File(tmp_path / "in.h5", "w") as f:
+            ds = f.create_dataset("data", (n, ny, nx), np.uint16, chunks=(4, 256, 256))
+            for i in range(0, n, 4):
+                ds[i:i + 4] = pool
+    else:
+        av = pytest.importorskip("av")
+        n, camera = 320, ["--codec", "hufflossless"]
+        grey = (pool // 16).astype(np.uint8)
+        with av.open(str(tmp_path / "in.avi"), "w") as out:
+            stream = out.add_stream("rawvideo", rate=10)
+            stream.width, stream.height, stream.pix_fmt = nx, ny, "gray"
+            for k in range(n):
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(grey[k % 4], format="gray")))
+            out.mux(stream.encode())
+    source = next(p.name for p in tmp_path.iterdir() if p.name.startswith("in."))
+    input_mb = (tmp_path / source).stat().st_size / 1e6
+    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "pymecompress", "convert", source,
+                          "out.zarr", *camera, "--threads", "2"], capture_output=True, text=True, cwd=tmp_path)
+    code, peak_kib = map(int, out.stdout.split()[-2:])
+    assert code == 0, out.stderr
+    peak_mb = peak_kib * 1024 / 1e6
+    assert input_mb > 300 and peak_mb < min(200.0, input_mb / 2), f"peak RSS {peak_mb:.0f} MB for {input_mb:.0f} MB"
+
+
 def test_help_lists_the_formats(tmp_path):
     out = run_cli(tmp_path, "convert", "--help")
     assert out.returncode == 0

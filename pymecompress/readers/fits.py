@@ -1,4 +1,8 @@
-"""FITS files, read with ``astropy.io.fits``: the image HDUs with integer data, memory-mapped, plane by plane.
+"""FITS files, read with ``astropy.io.fits``: the image HDUs with integer data, plane by plane.
+
+Planes are read through astropy's ``section`` with ordinary file reads (``memmap=False``), which fetch only the
+bytes of the plane asked for: a memory map would keep every page it touched resident, so converting a file would
+grow the process to the file's size.
 
 ``BZERO`` / ``BSCALE`` are honoured as astropy applies them: 16-bit data with ``BZERO = 32768`` (how FITS stores
 unsigned 16-bit counts, e.g. HST raw images and most astronomy cameras) read as uint16; scalings that give other
@@ -120,7 +124,7 @@ class FitsSource(ImageSource):
         fits = require("astropy.io.fits", path, "a FITS file")
         try:
             with _quiet(path):
-                self._hdul = fits.open(path, memmap=None, lazy_load_hdus=False)
+                self._hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
         except InputError:
             raise
         except Exception as err:
