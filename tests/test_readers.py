@@ -471,6 +471,25 @@ def test_grey_video_has_no_channels(tmp_path, movie8):
     np.testing.assert_array_equal(read_all(f"{tmp_path / 'grey.mkv'}:y")[2], movie8)
 
 
+def test_variable_frame_rate_timestamps(tmp_path, movie8):
+    """Frames at irregular times (a camera that dropped frames): every frame read, its time kept, not refused as
+    truncated although the frames do not fill duration / rate."""
+    av = pytest.importorskip("av")
+    times = [0, 1, 3, 7, 8, 12]  # in tenths of a second
+    path = tmp_path / "vfr.mkv"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 32, 24, "gray"
+        for frame, t in zip(movie8, times, strict=True):
+            vf = av.VideoFrame.from_ndarray(frame, format="gray")
+            vf.pts = t
+            out.mux(stream.encode(vf))
+        out.mux(stream.encode())
+    with open_source(path) as src:
+        np.testing.assert_allclose(src.timestamps, np.array(times) / 10, atol=1e-9)
+        np.testing.assert_array_equal(src.read_planes(range(6)), movie8)
+
+
 @pytest.mark.parametrize("kind", ["rawvideo_avi", "ffv1_mkv", "ffv1_mp4"])
 def test_video_cut_and_flipped(tmp_path, movie8, kind):
     codec, container = kind.split("_")

@@ -158,12 +158,15 @@ class VideoSource(ImageSource):
     def _scan(self, path: str) -> list[int | None]:
         """Presentation times of every packet (frame) of the stream, in order, from a demux pass."""
         pts: list[int | None] = []
+        self._last_pts: tuple[int, int] = (-(2**62), 0)  # the latest presentation time and that frame's duration
         try:
             for packet in self._container.demux(self._stream):
                 if packet.size:
                     if packet.is_corrupt:
                         raise InputError(f"{path}: frame {len(pts)} is damaged; the file is truncated or corrupt")
                     pts.append(packet.pts)
+                    if packet.pts is not None and packet.pts >= self._last_pts[0]:
+                        self._last_pts = (packet.pts, packet.duration or 0)
         except InputError:
             raise
         except Exception as err:
@@ -176,12 +179,13 @@ class VideoSource(ImageSource):
             raise InputError(f"{path}: the video lists {listed} frames but holds {len(pts)}; it is truncated, copy "
                              "it again")
         known = sorted(p for p in pts if p is not None)
-        self._check_duration(path, known, len(pts))
+        if not listed:  # AVI and MP4 list their frames; Matroska and WebM only give a duration
+            self._check_duration(path, known, len(pts))
         return known + [None] * (len(pts) - len(known))
 
     def _check_duration(self, path: str, known: list[int], n: int) -> None:
-        """Refuse frames that end well before the duration the container announces (Matroska and WebM give no
-        frame count, only a duration, which the muxer writes when it closes the file)."""
+        """Refuse frames that end more than half a frame before the duration the container announces (Matroska and
+        WebM give no frame count, only a duration, which the muxer writes when it closes the file)."""
         stream, rate = self._stream, self._stream.average_rate or self._stream.guessed_rate
         if not known or not rate or not stream.time_base:
             return
@@ -192,7 +196,8 @@ class VideoSource(ImageSource):
         else:
             return
         start = float(known[0] * stream.time_base)
-        end = float(known[-1] * stream.time_base) - start + 1 / float(rate)
+        last = float(self._last_pts[1] * stream.time_base) if self._last_pts[1] > 0 else 1 / float(rate)
+        end = float(known[-1] * stream.time_base) - start + last  # the last frame's own duration where given
         if end + 0.5 / float(rate) < announced:
             raise InputError(f"{path}: the video's {n} frames end at {end:.3g} s but it lasts {announced:.3g} s; it is "
                              "truncated, copy it again")
