@@ -536,12 +536,13 @@ def test_parts_and_series_only_where_they_apply(tmp_path, movie16):
 
 @pytest.mark.parametrize("kind", ["seq", "hdf5", "fits", "video"])
 def test_convert_bounded_memory(tmp_path, kind):
-    """A 335 MB input of each format converts with a peak RSS far below its size (as for .npy in test_cli_tools)."""
+    """A 500 MB input of each format converts with a peak RSS far below its size (as for .npy in test_cli_tools;
+    the libraries of these formats add 15-20 MB, and the sanitizer build of CI about 60 MB, to the baseline)."""
     import subprocess
 
     from helpers import blob_scene, simulate_scmos
 
-    n, ny, nx = 160, 1024, 1024
+    n, ny, nx = 240, 1024, 1024
     pool = simulate_scmos((4, ny, nx), blob_scene((ny, nx)), offset=100, gain=2.2, read_noise=1.5, seed=5)
     camera = ["--offset", "100", "--gain", "2.2", "--read-noise", "1.5"]
     if kind in ("seq", "fits"):
@@ -562,7 +563,7 @@ def test_convert_bounded_memory(tmp_path, kind):
                 ds[i:i + 4] = pool
     else:
         av = pytest.importorskip("av")
-        n, camera = 320, ["--codec", "hufflossless"]
+        n, camera = 480, ["--codec", "hufflossless"]
         grey = (pool // 16).astype(np.uint8)
         with av.open(str(tmp_path / "in.avi"), "w") as out:
             stream = out.add_stream("rawvideo", rate=10)
@@ -579,7 +580,7 @@ def test_convert_bounded_memory(tmp_path, kind):
     code, peak_kib = map(int, out.stdout.split()[-2:])
     assert code == 0, out.stderr
     peak_mb = peak_kib * 1024 / 1e6
-    assert input_mb > 300 and peak_mb < min(200.0, input_mb / 2), f"peak RSS {peak_mb:.0f} MB for {input_mb:.0f} MB"
+    assert input_mb > 450 and peak_mb < min(250.0, input_mb / 2), f"peak RSS {peak_mb:.0f} MB for {input_mb:.0f} MB"
 
 
 def test_help_lists_the_formats(tmp_path):

@@ -150,7 +150,7 @@ class VideoSource(ImageSource):
         rate = stream.average_rate
         self.attributes = {"video": {"codec": ctx.name, "pixel_format": fmt.name,
                                      "frame_rate": float(rate) if rate else None,
-                                     "channel": None if self._mode != "rgb" and channel is None else channel}}
+                                     "channel": channel}}
         self._frames: Iterator[Any] | None = None
         self._next = 0
         self._last: tuple[int, np.ndarray] | None = None
