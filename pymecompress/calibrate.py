@@ -793,7 +793,7 @@ def _moments_of(path: str | os.PathLike, max_frames: int | None, saturation: flo
 def calibrate(path: str | os.PathLike, *, dark: str | os.PathLike | None = None, offset: float | None = None,
               read_noise: float | None = None, max_frames: int | None = 1000,
               saturation: float | None = None) -> Calibration:
-    """Estimate a camera's offset, gain and read noise from a movie (TIFF, folder of frames, ``.npy``).
+    """Estimate a camera's offset, gain and read noise from a movie (any input :func:`~.sources.open_source` reads).
 
     Parameters
     ----------

@@ -52,6 +52,19 @@ _non_negative_int = _int_at_least(0)
 _positive_int = _int_at_least(1)
 
 
+def _json_object(text: str) -> dict:
+    """An argparse type: a JSON object."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({err.msg}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object {{...}}, got {text!r}")
+    return value
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import main
 
@@ -85,7 +98,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
                       chunks=args.chunks, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
                       axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
                       progress=not args.quiet and sys.stderr.isatty() or args.progress, series=args.series,
-                      force=args.force, transforms=None if transforms.identity else transforms)
+                      force=args.force, transforms=None if transforms.identity else transforms,
+                      scheduler=args.scheduler, storage_options=args.storage_options)
     for w in summary.warnings:
         print(f"pymecompress convert: warning: {' '.join(w.split())}", file=sys.stderr)
     print(summary.format())
@@ -161,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     codecs.set_defaults(func=_cmd_codecs)
 
     conv = sub.add_parser(
-        "convert", help="compress a TIFF / OME-TIFF / .npy stack, or TIFF or PZF frames, into zarr or OME-Zarr",
+        "convert", help="compress a TIFF / OME-TIFF / .npy stack, TIFF or PZF frames, or a .seq, HDF5, FITS or video "
+                        "file, into zarr or OME-Zarr",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Stream an image stack into a compressed zarr v3 array (or, with --ome, an OME-Zarr image "
                     "with a 2x2-binned\npyramid), plane block by plane block, in bounded memory.\n\n"
@@ -174,13 +189,25 @@ def build_parser() -> argparse.ArgumentParser:
                     "  PYME PZF frames (.pzf)                      one file, a folder, a quoted glob or several "
                     "files\n"
                     "  NumPy .npy                                  one array\n"
+                    "With the formats extra (pip install \"pymecompress[formats]\"); FILE:PART picks a part:\n"
+                    "  Norpix StreamPix .seq                       8-, 12-in-16- or 16-bit monochrome movie\n"
+                    "  HDF5 / NeXus (.h5, .hdf5, .nxs)             the one integer image dataset, else "
+                    "scan.h5:/entry/data\n"
+                    "  FITS (.fits, .fit, .fts, .fz)               integer image HDUs (same-shape ones stacked), "
+                    "or\n"
+                    "                                              image.fits:SCI, image.fits:SCI,2, image.fits:1\n"
+                    "  video (AVI, MP4, MOV, MKV, WebM, ...)       grey video; colour only as one channel "
+                    "(movie.mp4:r, :g,\n"
+                    "                                              :b, or :y for the luma plane) or, lossless, "
+                    "with --axes tcyx\n"
                     "Frames are stacked along a new first axis in natural order of their paths (frame2 before "
                     "frame10).\n\n"
                     "huffquant16 first checks the camera model against the noise measured in the data and stops "
                     "(exit 2)\nwhen they disagree; --force writes anyway.")
     conv.add_argument("input", nargs="+", metavar="INPUT",
                       help="TIFF/OME-TIFF/BigTIFF file, .npy file, PYME .pzf frame, folder of TIFF or PZF frames, "
-                           "quoted glob ('frames/*.pzf'), or several TIFF or PZF files")
+                           "quoted glob ('frames/*.pzf'), several TIFF or PZF files, or a .seq, HDF5, FITS or video "
+                           "file (FILE:PART for a dataset, HDU or channel)")
     conv.add_argument("output", metavar="OUTPUT", help="the .zarr folder to write, or a .zarr.zip file (one file per "
                                                        "dataset); always the last argument")
     conv.add_argument("--codec", choices=CONVERT_CODECS, default=None,
@@ -211,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     ome.add_argument("--levels", type=int, help="extra pyramid levels (default: while planes stay >= 64 px, <= 4)")
     ome.add_argument("--binning", choices=("mean", "sum"), default="mean",
                      help="how pyramid levels combine 2x2 pixels (default mean; sum clips at the dtype maximum)")
+    out = conv.add_argument_group("scale out")
+    out.add_argument("--scheduler", metavar="ADDRESS",
+                     help="compress on a dask.distributed cluster (tcp://host:8786); OUTPUT must be a path the "
+                          "workers see, or a URL (needs the cluster extra)")
+    out.add_argument("--storage-options", metavar="JSON", type=_json_object,
+                     help='fsspec options of a URL OUTPUT (s3://bucket/movie.zarr), e.g. \'{"endpoint_url": '
+                          '"http://127.0.0.1:9000"}\' (credentials also come from the usual environment variables)')
     tr = conv.add_argument_group("transforms while reading (in this order; the camera model follows --bin)")
     tr.add_argument("--frames", metavar="START:STOP[:STEP]", help="frame range and stride of the first axis, e.g. "
                                                                   "100:500 or ::2")
@@ -240,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "noise: by default the offset is the fit's x-intercept (read noise 0); pin them with --dark, "
                     "--offset or --read-noise.")
     cal.add_argument("input", help="a movie of a mostly static scene: TIFF, folder or glob of TIFF or PZF frames, "
-                                   "or .npy")
+                                   ".npy, or (formats extra) .seq, HDF5, FITS or grey video (FILE:PART as for convert)")
     cal.add_argument("--out", metavar="FILE", help="write the result as JSON for `convert --calibration`")
     pin = cal.add_mutually_exclusive_group()
     pin.add_argument("--dark", metavar="DARK", help="frames taken without light (pins offset and read noise)")

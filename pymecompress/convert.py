@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import shutil
@@ -31,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +41,7 @@ from .camera import CameraModel
 from .camera_check import CameraCheck, check_camera, sample_planes
 from .chunk_shape import parse_chunks
 from .chunk_writer import ChunkWriter
+from .scale_out import check_url, is_url, remove_url, run_on_cluster, url_bytes
 from .sources import ImageSource, open_source
 from .transforms import Transforms
 from .transforms import apply as transform_source
@@ -222,7 +225,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             step: float | None = None, chunks: str | tuple[int, ...] | None = None, threads: int = 1,
             ome_zarr: bool = False, ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
             binning: str = "mean", overwrite: bool = False, progress: bool = True, series: int | None = None,
-            transforms: Transforms | None = None,
+            transforms: Transforms | None = None, scheduler: str | None = None,
+            storage_options: dict[str, Any] | None = None,
             force: bool = False) -> ConvertSummary:
     """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
 
@@ -230,8 +234,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     ----------
     input : path or sequence of paths
         TIFF / OME-TIFF / BigTIFF, a ``.npy`` file, a PYME ``.pzf`` frame, a folder or glob of TIFF or PZF
-        frames, or several TIFF or PZF files (stacked in natural order; see
-        :func:`pymecompress.sources.open_source`).
+        frames, several TIFF or PZF files (stacked in natural order), or a Norpix ``.seq``, HDF5, FITS or video
+        file, with ``FILE:PART`` for a dataset, HDU or channel (see :func:`pymecompress.sources.open_source`).
     output : path
         The ``.zarr`` folder to write (must not exist unless ``overwrite``; only a zarr store is replaced).
     codec : str
@@ -261,6 +265,11 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         Replace an existing output, if it is a zarr store (anything else is refused and left untouched).
     progress : bool
         Show a tqdm progress bar with the throughput on stderr.
+    scheduler : str, optional
+        Address of a dask.distributed scheduler: blocks are compressed and stored by its workers
+        (:mod:`pymecompress.scale_out`); the output must be a path every worker sees, or a URL.
+    storage_options : dict, optional
+        fsspec options of a URL output (``s3://bucket/movie.zarr``: credentials, ``endpoint_url``, ...).
     transforms : Transforms, optional
         Frame range, crop, binning, rotation, flips applied while reading (:mod:`pymecompress.transforms`); the
         camera model is adjusted to binned pixels.
@@ -293,11 +302,18 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         raise ValueError(f"--binning must be one of {', '.join(ome.BINNINGS)}, got {binning!r}")
     if ngff_version not in ("0.4", "0.5"):
         raise ValueError(f"--ngff must be 0.4 or 0.5, got {ngff_version!r}")
-    output = Path(output)
-    _check_not_an_input(input, output)
+    remote = is_url(output)
     if codec is not None:
         cam = _camera(codec, camera, step)  # before anything is read: the arguments alone can be wrong
-    tmp = _prepare_output(output, overwrite)
+    if remote:  # written in place (object stores have no rename), removed again if the conversion fails
+        if wants_zip(output):
+            raise ValueError(f"{output}: a zip store is written on a local disk; convert to a local .zip and copy it")
+        replace = check_url(output, overwrite, storage_options)
+        tmp = output
+    else:
+        output = Path(output)
+        _check_not_an_input(input, output)
+        tmp = _prepare_output(output, overwrite)
     t0 = time.perf_counter()
     with transform_source(open_source(input, series=series, axes=axes), transforms) as src:
         if codec is None:
@@ -306,30 +322,42 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         if transforms is not None:  # binning changes the camera model of the pixels written
             cam = transforms.camera(cam)
         _check_dtype(codec, src)
+        if cam is not None and not src.camera_counts:
+            lossless = " or ".join(f"--codec {c}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
+            raise ValueError(f"{src.path}: colour channels are not camera counts, which {codec} models; use "
+                             f"{lossless}")
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
         check, warnings = _check_camera(cam, src, force)
-        shutil.rmtree(tmp, ignore_errors=True)  # a stale leftover of this very process id
+        if remote and replace:  # only now, every check passed: the old store goes when the new one starts
+            remove_url(output, storage_options)
+        if not remote:
+            shutil.rmtree(tmp, ignore_errors=True)  # a stale leftover of this very process id
+        name = str(output).rstrip("/").rsplit("/", 1)[-1].removesuffix(".zip")
         try:
             with _zarr_threads(threads):
                 n_levels = _write(src, tmp, zarr, codec, cam, chunk_shape, threads, ome_zarr, ngff_version, axes,
-                                  levels, binning, progress, output.name.removesuffix(".zip"))
-            if wants_zip(output):  # one file: the finished folder packed, then put in place like a folder
+                                  levels, binning, progress, name, scheduler, storage_options)
+            if not remote and wants_zip(output):  # one file: the finished folder packed, then put in place
                 packed = tmp.with_name(tmp.name + ".zip")
                 pack(tmp, packed)
                 shutil.rmtree(tmp, ignore_errors=True)
                 _move_into_place(packed, output)
-            else:
+            elif not remote:
                 _move_into_place(tmp, output)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if wants_zip(output):
-                tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
+            if remote:
+                remove_url(output, storage_options)
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+                if wants_zip(output):
+                    tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
             raise
         from .info import describe
 
-        full = describe(output)[0]  # the full-resolution array ("0" of an OME-Zarr image), as `info` counts it
+        full = describe(output, storage_options)[0]  # the full-resolution array ("0" of an OME-Zarr image)
+        stored = url_bytes(output, storage_options) if remote else _dir_bytes(output)
         return ConvertSummary(src.path, str(output), src.shape, src.dtype.name, codec, full.nbytes, full.stored,
-                              time.perf_counter() - t0, n_levels, cam.to_dict() if cam else {}, _dir_bytes(output),
+                              time.perf_counter() - t0, n_levels, cam.to_dict() if cam else {}, stored,
                               check, warnings)
 
 
@@ -344,28 +372,46 @@ def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tup
     return check, [*check.warnings, *(f"written anyway (--force): {e}" for e in check.errors)]
 
 
-def _write(src: ImageSource, tmp: Path, zarr, codec: str, cam: CameraModel | None, chunk_shape: tuple[int, ...],
-           threads: int, ome_zarr: bool, ngff_version: str, axes: str | None, levels: int | None, binning: str,
-           progress: bool, name: str) -> int:
+def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel | None,
+           chunk_shape: tuple[int, ...], threads: int, ome_zarr: bool, ngff_version: str, axes: str | None,
+           levels: int | None, binning: str, progress: bool, name: str, scheduler: str | None = None,
+           storage_options: dict[str, Any] | None = None) -> int:
     from .zarr_codecs import create_array_kwargs
 
     dtype = src.dtype.newbyteorder("=")
+    opts = {"storage_options": storage_options} if storage_options else {}
     if ome_zarr:
         arrays = pyramid.create_ome_image(tmp, src.shape, dtype, chunk_shape, codec, cam, ngff_version=ngff_version,
                                           axes=axes, tiff_axes=src.axes, levels=levels, binning=binning,
-                                          name=name.removesuffix(".zarr"))
+                                          name=name.removesuffix(".zarr"), storage_options=storage_options)
+        root = zarr.open_group(str(tmp), mode="r+", **opts)
     else:
         names = {"dimension_names": list(ome.check_axes(axes, len(src.shape)))} if axes else {}
         arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, dtype=dtype, fill_value=0,
-                                    zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3))]
+                                    zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3), **opts)]
+        root = arrays[0]
+    _keep_source_metadata(root, src)
+
+    def shaped(sel: tuple[slice, ...], data: np.ndarray) -> np.ndarray:
+        return data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:])
+
+    bar = _progress_bar(src.nbytes, progress)
+    if scheduler is not None:  # the cluster's workers encode and store; this process reads
+        paths = tuple(str(level) for level in range(len(arrays))) if ome_zarr else ("",)
+        blocks = ((sel, functools.partial(lambda s, p: shaped(s, src.read_planes(p)), sel, planes))
+                  for sel, planes in _blocks(src.shape, chunk_shape))
+        try:
+            run_on_cluster(scheduler, blocks, str(tmp), paths, storage_options, binning, bar.update)
+        finally:
+            bar.close()
+        return len(arrays)
 
     writers = [ChunkWriter(arr) for arr in arrays]  # flushed below, once every block is written
 
     def write(sel: tuple[slice, ...], data: np.ndarray) -> int:
-        pyramid.write_levels(writers, sel, data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:]), binning)
+        pyramid.write_levels(writers, sel, shaped(sel, data), binning)
         return data.nbytes
 
-    bar = _progress_bar(src.nbytes, progress)
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pymecompress-convert") as pool:
         try:
@@ -384,6 +430,17 @@ def _write(src: ImageSource, tmp: Path, zarr, codec: str, cam: CameraModel | Non
         finally:
             bar.close()
     return len(arrays)
+
+
+def _keep_source_metadata(node, src: ImageSource) -> None:
+    """The input's metadata worth keeping (FITS headers, the ``.seq`` header, per-frame timestamps...) in the
+    attributes of the output (the array, or the OME-Zarr group), under ``"pymecompress"``."""
+    kept: dict = {"source": {"path": os.path.basename(str(src.path)), "kind": src.kind}}
+    if src.attributes:
+        kept["source"]["attributes"] = src.attributes
+    if src.timestamps is not None:
+        kept["timestamps"] = {"axis": 0, "unit": "s", "values": [float(t) for t in src.timestamps]}
+    node.attrs["pymecompress"] = kept
 
 
 class _NoBar:

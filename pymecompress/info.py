@@ -74,7 +74,7 @@ def _array_info(name: str, arr) -> ArrayInfo:
                      int(arr.nbytes_stored()))
 
 
-def describe(path: str | os.PathLike) -> list[ArrayInfo]:
+def describe(path: str | os.PathLike, storage_options: dict | None = None) -> list[ArrayInfo]:
     """Every array at ``path`` (a single array, or all arrays of a group, depth first, sorted by name).
 
     Raises
@@ -84,17 +84,21 @@ def describe(path: str | os.PathLike) -> list[ArrayInfo]:
     """
     import zarr
 
-    node = _open(path)
+    node = _open(path, storage_options)
     if isinstance(node, zarr.Array):
         return [_array_info("", node)]
     members = sorted((name, m) for name, m in node.members(max_depth=None) if isinstance(m, zarr.Array))
     return [_array_info(name, arr) for name, arr in members]
 
 
-def _open(path: str | os.PathLike):
+def _open(path: str | os.PathLike, storage_options: dict | None = None):
     import zarr
     from zarr.errors import BaseZarrError
 
+    from .scale_out import is_url
+
+    if is_url(path):
+        return zarr.open(str(path), mode="r", **({"storage_options": storage_options} if storage_options else {}))
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file or folder")
     try:

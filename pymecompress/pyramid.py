@@ -27,7 +27,8 @@ from .chunk_writer import ChunkWriter
 
 def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype, chunks: tuple[int, ...],
                      codec: str, camera: CameraModel | None, *, ngff_version: str, axes: str | None,
-                     tiff_axes: str | None, levels: int | None, binning: str, name: str) -> list:
+                     tiff_axes: str | None, levels: int | None, binning: str, name: str,
+                     storage_options: dict | None = None) -> list:
     """Create the group at ``path`` (which must not exist) with one empty array per level and the multiscales
     metadata; returns the arrays, full resolution first.
 
@@ -41,7 +42,8 @@ def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.
     fmt = 2 if ngff_version == "0.4" else 3
     ax = ome.check_axes(axes, len(shape)) if axes else ome.axes_from_tiff(tiff_axes, len(shape))
     shapes = ome.pyramid_shapes(shape, levels)
-    group = zarr.open_group(str(path), mode="w-", zarr_format=fmt)
+    opts = {"storage_options": storage_options} if storage_options else {}
+    group = zarr.open_group(str(path), mode="w-", zarr_format=fmt, **opts)
     arrays = []
     for level, level_shape in enumerate(shapes):
         level_cam = ome.level_camera(camera, level, binning) if camera is not None else None

@@ -1,5 +1,6 @@
 """Image stacks read plane by plane: TIFF / OME-TIFF / BigTIFF files, folders, globs or lists of TIFF or PYME PZF
-frames, ``.npy``.
+frames, ``.npy``; and, with the ``formats`` extra, Norpix ``.seq`` movies, video files (AVI, MP4, MOV, MKV, ...),
+HDF5 datasets and FITS images (:mod:`pymecompress.readers`).
 
 Every source has a ``shape`` (the last two axes are the image plane, Y and X), a ``dtype`` and
 :meth:`ImageSource.read_planes`, which returns only the planes asked for, so that converting or calibrating
@@ -8,7 +9,9 @@ row-major flat index over ``shape[:-2]``.
 
 A TIFF file is read whole: all its image series, stacked when they share a shape and dtype (a movie written
 frame by frame holds one series per frame), or refused with the list of series to choose from (``series=N``).
-``axes=`` overrides the layout a reader found (see :func:`open_source`).
+``axes=`` overrides the layout a reader found (see :func:`open_source`). A part of a file is chosen with
+``PATH:SELECTOR``: an HDF5 dataset (``scan.h5:/entry/data``), a FITS HDU (``image.fits:SCI`` or ``image.fits:1``)
+or a video channel (``movie.mp4:g``); :func:`open_source` is the one place that maps a path to a reader.
 
 Problems with the input raise :class:`InputError`, and only it, with a one-line message that says what is wrong
 and what to do. A truncated or corrupt file is refused, never read in part: damage that tifffile works around
@@ -78,7 +81,8 @@ class ImageSource:
     path : str
         What the user named.
     kind : str
-        ``"tiff"``, ``"frames"`` (TIFF frames), ``"pzf"`` (PZF frames) or ``"npy"``.
+        ``"tiff"``, ``"frames"`` (TIFF frames), ``"pzf"`` (PZF frames), ``"npy"``, ``"seq"``, ``"video"``,
+        ``"hdf5"`` or ``"fits"``.
     shape : tuple of int
         Full shape; the last two axes are Y, X. Only the leading axes may change after opening (``axes=`` of
         :func:`open_source`): planes are addressed by their flat index, so that changes no reading.
@@ -87,9 +91,21 @@ class ImageSource:
     axes : str or None
         tifffile's axes letters (e.g. ``"TZYX"``) when the file says, or ``axes.upper()`` when given to
         :func:`open_source`, else None.
+    attributes : dict
+        Metadata of the file worth keeping with the converted array (JSON-serializable; e.g. FITS headers, the
+        ``.seq`` header); empty for most kinds.
+    timestamps : numpy.ndarray or None
+        Seconds of every plane along the first axis where the file records them (``.seq``: since 1970; video:
+        presentation times from the start), else None.
+    camera_counts : bool
+        Whether the values are a camera's counts, which the noise-bounded codecs model (False for the colour
+        channels of a video: ``convert`` then takes only lossless codecs).
     """
 
     kind = "?"
+    attributes: dict = {}  # read-only default; readers with metadata set their own
+    timestamps: np.ndarray | None = None
+    camera_counts = True
 
     def __init__(self, path: str, shape: tuple[int, ...], dtype: np.dtype, axes: str | None = None):
         self.path = path
@@ -747,11 +763,82 @@ def _open_list(names: list[str], series: int | None, planar: bool) -> ImageSourc
     return _frames_source(_list_label(files), files, series, planar)
 
 
-def _open(path: str | os.PathLike | Sequence[str | os.PathLike], series: int | None, planar: bool) -> ImageSource:
-    """:func:`open_source` without the ``axes`` override."""
+SEQ_SUFFIXES = (".seq",)
+VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".wmv", ".mpg", ".mpeg", ".ogv", ".flv", ".mj2")
+HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".he5", ".nxs", ".nx5")
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz")
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def _format_of(name: str, head: bytes) -> str | None:
+    """``"seq"``, ``"video"``, ``"hdf5"`` or ``"fits"`` from a file's first 16 bytes or, failing that, its suffix;
+    None for the others (TIFF, PZF, ``.npy``).
+
+    Examples
+    --------
+    >>> _format_of("a.dat", b"SIMPLE  =                    T"), _format_of("b.SEQ", b""), _format_of("c.tif", b"II*")
+    ('fits', 'seq', None)
+    """
+    lower = name.lower()
+    if head.startswith(HDF5_MAGIC):
+        return "hdf5"
+    if head.startswith(b"SIMPLE  ="):
+        return "fits"
+    if head.startswith(b"\xed\xfe\x00\x00"):
+        return "seq"
+    if (head[:4] == b"RIFF" and head[8:12] == b"AVI ") or head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video"
+    for kind, suffixes in (("seq", SEQ_SUFFIXES), ("video", VIDEO_SUFFIXES), ("hdf5", HDF5_SUFFIXES),
+                           ("fits", FITS_SUFFIXES)):
+        if lower.endswith(suffixes):
+            return kind
+    return None
+
+
+def _split_selector(name: str) -> tuple[str, str | None]:
+    """``("scan.h5", "/entry/data")`` from ``"scan.h5:/entry/data"`` when ``scan.h5`` is a file and the whole name
+    is not; else ``(name, None)``.
+
+    Examples
+    --------
+    >>> _split_selector("no/such/file.h5:/data")
+    ('no/such/file.h5:/data', None)
+    """
+    if os.path.exists(name) or ":" not in name:
+        return name, None
+    for k, c in enumerate(name):
+        if c == ":" and k and os.path.isfile(name[:k]):
+            return name[:k], name[k + 1:]
+    return name, None
+
+
+def _open_format(kind: str, name: str, selector: str | None, axes: str | None) -> ImageSource:
+    """One of :mod:`pymecompress.readers` for ``kind`` (see :func:`_format_of`)."""
+    if kind == "seq":
+        if selector is not None:
+            raise InputError(f"{name}: a .seq file holds one movie; leave out ':{selector}'")
+        from .readers.seq import SeqSource
+
+        return SeqSource(name)
+    if kind == "video":
+        from .readers.video import VideoSource
+
+        return VideoSource(name, channel=selector, axes=axes)
+    if kind == "hdf5":
+        from .readers.hdf5 import Hdf5Source
+
+        return Hdf5Source(name, dataset=selector)
+    from .readers.fits import FitsSource
+
+    return FitsSource(name, hdu=selector)
+
+
+def _open(path: str | os.PathLike | Sequence[str | os.PathLike], series: int | None, planar: bool,
+          axes: str | None = None) -> ImageSource:
+    """:func:`open_source` without the ``axes`` override (``axes`` is passed on to the readers that use it)."""
     if not isinstance(path, (str, os.PathLike)):
         return _open_list([os.fspath(p) for p in path], series, planar)
-    name = os.fspath(path)
+    name, selector = _split_selector(os.fspath(path))
     if any(c in name for c in "*?[") and not os.path.exists(name):
         files = sorted((f for f in glob.glob(name) if os.path.isfile(f)), key=_natural_key)
         if not files:
@@ -774,9 +861,17 @@ def _open(path: str | os.PathLike | Sequence[str | os.PathLike], series: int | N
         raise InputError(f"{name}: not a regular file")
     try:
         with open(p, "rb") as fh:
-            magic = fh.read(6)
+            head = fh.read(16)
     except OSError as err:
         raise InputError(f"{name}: cannot read it ({err.strerror or err})") from None
+    magic = head[:6]
+    kind = _format_of(name, head)
+    if kind is not None:
+        _no_series(name, series, f"a {kind.upper() if kind in ('hdf5', 'fits') else kind} file")
+        return _open_format(kind, name, selector, axes)
+    if selector is not None:
+        raise InputError(f"{name}: ':{selector}' selects a part of an HDF5 file, a FITS file or a video; this file "
+                         "is none of them")
     if magic == b"\x93NUMPY":
         _no_series(name, series, "a .npy file")
         return NpySource(name)
@@ -831,8 +926,8 @@ def _apply_axes(src: ImageSource, axes: str) -> None:
 
 def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series: int | None = None,
                 axes: str | None = None) -> ImageSource:
-    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a PYME PZF frame, or a folder, glob or list of TIFF
-    or PZF frames.
+    """Open a TIFF / OME-TIFF / BigTIFF file, a ``.npy`` file, a PYME PZF frame, a folder, glob or list of TIFF
+    or PZF frames, or a Norpix ``.seq``, HDF5, FITS or video file (:mod:`pymecompress.readers`).
 
     Parameters
     ----------
@@ -840,7 +935,13 @@ def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series
         A file, a directory (every ``*.tif``/``*.tiff`` in it, or every ``*.pzf``), a pattern such as
         ``"frames/img_*.tif"`` (quote it in a shell), or several files (all PZF frames or all TIFF files). Frames
         are stacked along a new first axis in natural order of their paths (``frame2`` before ``frame10``), also
-        when listed one by one. A single PZF file is one 2-D image, like a single-page TIFF.
+        when listed one by one. A single PZF file is one 2-D image, like a single-page TIFF. Files are recognised
+        by their first bytes (else their suffix): ``.seq`` (:class:`~pymecompress.readers.seq.SeqSource`), HDF5
+        (:class:`~pymecompress.readers.hdf5.Hdf5Source`), FITS (:class:`~pymecompress.readers.fits.FitsSource`)
+        and video (:class:`~pymecompress.readers.video.VideoSource`) need the ``formats`` extra. ``FILE:PART``
+        reads a part of such a file: an HDF5 dataset (``scan.h5:/entry/data``), a FITS HDU (``image.fits:SCI``,
+        ``image.fits:SCI,2``, ``image.fits:1``) or one channel of a colour video (``movie.mp4:r``, ``:g``, ``:b``,
+        ``:y``).
     series : int, optional
         Read only this image series of a TIFF file (of every file, for TIFF frames). By default every series is
         read: several series of one shape and dtype (a movie written frame by frame with
@@ -851,7 +952,8 @@ def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series
         two axes (Y, X) are the image plane and stay; the leading ones are kept when ``axes`` names as many axes as
         the stack has, merged into one when it names three, and dropped when it names two (a single plane only).
         ``axes`` also lets planar multi-sample TIFF pages (axes such as ``SYX``: a 3- or 4-plane stack that
-        ``tifffile.imwrite`` saved as planar RGB) be read as planes. The source's ``axes`` is then ``axes.upper()``.
+        ``tifffile.imwrite`` saved as planar RGB) be read as planes, and four letters with ``c`` (``tcyx``) the RGB
+        channels of a colour video. The source's ``axes`` is then ``axes.upper()``.
 
     Returns
     -------
@@ -886,7 +988,7 @@ def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series
     if series is not None and (isinstance(series, bool) or not isinstance(series, (int, np.integer))
                                or series < 0):
         raise InputError(f"--series must be an integer >= 0, got {series!r}")
-    src = _open(path, None if series is None else int(series), axes is not None)
+    src = _open(path, None if series is None else int(series), axes is not None, axes)
     if axes is not None:
         try:
             _apply_axes(src, axes)

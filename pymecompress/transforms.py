@@ -159,6 +159,10 @@ class TransformedSource(ImageSource):
         self._lead = tuple(shape[:-2])
         super().__init__(source.path, (*lead, height, width), source.dtype, source.axes)
         self.kind = source.kind
+        self.attributes = source.attributes
+        self.camera_counts = source.camera_counts
+        stamps = source.timestamps
+        self.timestamps = stamps if stamps is None or self._frames is None else np.asarray(stamps)[self._frames]
 
     def _source_planes(self, indices: list[int]) -> list[int]:
         """Flat plane indices of the source for flat indices of this stack."""
