@@ -14,9 +14,8 @@ In one process, on one synthetic photon-limited stack written as a BigTIFF (kept
 - **convert**: ``pymecompress convert`` of the BigTIFF into a zarr v3 store with N threads, with the chunk writer
   (our codecs encode in the worker threads and hand encoded chunks to zarr's store) and, for reference, with
   ``arr[sel] = block`` (zarr-python's own codec pipeline), the way convert wrote before;
-- **zarr read**: ``zarr.open_array(store)[:]`` of the result with zarr's own codec pipeline and with
-  :class:`pymecompress.zarr_pipeline.DirectDecodePipeline`, for a plain and a sharded array, zarr's thread pool
-  sized to N.
+- **zarr read**: ``zarr.open_array(store)[:]`` of the result, for a plain and a sharded array, zarr's thread
+  pool sized to N.
 
 Every figure is the median of ``--repeats`` runs, in MB/s of uint16 image data, and each row gives its ratio to
 the codec alone on the same number of threads. Timings on a shared virtual machine are noisy: compare figures
@@ -44,7 +43,6 @@ import zarr
 import pymecompress.chunk_writer as chunk_writer
 from pymecompress import HuffmanQuant16
 from pymecompress.convert import convert
-from pymecompress.zarr_pipeline import direct_decode
 
 CAMERA = {"offset": 100.0, "gain": 2.0, "read_noise": 1.5}
 CHUNK = (1, 512, 512)
@@ -55,11 +53,14 @@ def make_stack(path: Path, planes: int, ny: int = 512, nx: int = 1024) -> None:
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:ny, :nx]
     mean = 30 + 400 * np.exp(-((yy - ny * 0.4) ** 2 + (xx - nx * 0.5) ** 2) / (ny * nx / 60))
-    with tifffile.TiffWriter(path, bigtiff=True) as tif:
+
+    def frames():
         for start in range(0, planes, 16):
-            n = min(16, planes - start)
-            counts = rng.poisson(mean, (n, ny, nx)) * CAMERA["gain"] + CAMERA["offset"]
-            tif.write(counts.astype(np.uint16), contiguous=True, photometric="minisblack")
+            counts = rng.poisson(mean, (min(16, planes - start), ny, nx)) * CAMERA["gain"] + CAMERA["offset"]
+            yield from counts.astype(np.uint16)
+
+    with tifffile.TiffWriter(path, bigtiff=True) as tif:  # one series of `planes` pages
+        tif.write(frames(), shape=(planes, ny, nx), dtype=np.uint16, photometric="minisblack")
 
 
 def median_mbps(nbytes: int, run: Callable[[], None], repeats: int) -> float:
@@ -101,13 +102,9 @@ def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: boo
         chunk_writer._pmcs_codec = original
 
 
-def read_mbps(store: Path, threads: int, repeats: int, direct: bool) -> float:
+def read_mbps(store: Path, threads: int, repeats: int) -> float:
     with zarr.config.set({"threading.max_workers": threads, "async.concurrency": max(4, 2 * threads)}):
-        if direct:
-            with direct_decode():
-                arr = zarr.open_array(store, mode="r")
-        else:
-            arr = zarr.open_array(store, mode="r")
+        arr = zarr.open_array(store, mode="r")
         return median_mbps(arr.nbytes, lambda: arr[:], repeats)
 
 
@@ -144,10 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         figures = {
             "codec alone: encode": (enc, enc), "codec alone: decode into reused out": (dec, dec),
             "convert (arr[sel] = block, before)": (conv_old, enc), "convert (chunk writer)": (conv, enc),
-            "zarr read, zarr's pipeline": (read_mbps(plain, threads, args.repeats, False), dec),
-            "zarr read, DirectDecodePipeline": (read_mbps(plain, threads, args.repeats, True), dec),
-            "zarr read sharded, zarr's pipeline": (read_mbps(sharded, threads, args.repeats, False), dec),
-            "zarr read sharded, DirectDecodePipeline": (read_mbps(sharded, threads, args.repeats, True), dec),
+            "zarr read": (read_mbps(plain, threads, args.repeats), dec),
+            "zarr read, sharded": (read_mbps(sharded, threads, args.repeats), dec),
         }
         rows += [{"threads": threads, "what": what, "MB/s": round(mbps, 1), "x codec": round(mbps / ref, 2)}
                  for what, (mbps, ref) in figures.items()]

@@ -97,7 +97,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     summary = convert(inputs, args.output, codec=args.codec, camera=camera or None, step=args.step,
                       chunks=args.chunks, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
                       axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
-                      progress=not args.quiet and sys.stderr.isatty() or args.progress, series=args.series,
+                      progress=True if args.progress else False if args.quiet else None, series=args.series,
                       force=args.force, transforms=None if transforms.identity else transforms,
                       scheduler=args.scheduler, storage_options=args.storage_options)
     for w in summary.warnings:
@@ -260,8 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--overwrite", action="store_true",
                       help="replace an existing output if it is a zarr store (anything else is refused)")
     conv.add_argument("--quiet", action="store_true", help="no progress bar")
-    conv.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a "
-                                                              "terminal")
+    conv.add_argument("--progress", action="store_true",
+                      help="show the progress bar even when stderr is not a terminal or the input has 100 planes or "
+                           "fewer (by default it shows for more, on a terminal)")
     conv.set_defaults(func=_cmd_convert)
 
     cal = sub.add_parser(

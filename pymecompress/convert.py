@@ -26,6 +26,7 @@ import functools
 import itertools
 import os
 import shutil
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,8 @@ from .zip_store import is_zarr_zip, pack, wants_zip
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
 DEFAULT_CODECS = {"uint16": "huffquant16", "uint8": "huffquant8"}
+PROGRESS_PLANES = 100
+"""Inputs of more planes than this get a progress bar by default (on a terminal)."""
 """The codec ``convert`` uses when none is named: the noise-bounded one of the input's dtype."""
 """What ``convert`` writes with: the codecs with a zarr v3 face that need no other codec after them."""
 
@@ -224,7 +227,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             codec: str | None = None, camera: dict[str, float] | CameraModel | None = None,
             step: float | None = None, chunks: str | tuple[int, ...] | None = None, threads: int = 1,
             ome_zarr: bool = False, ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
-            binning: str = "mean", overwrite: bool = False, progress: bool = True, series: int | None = None,
+            binning: str = "mean", overwrite: bool = False, progress: bool | None = None, series: int | None = None,
             transforms: Transforms | None = None, scheduler: str | None = None,
             storage_options: dict[str, Any] | None = None,
             force: bool = False) -> ConvertSummary:
@@ -263,8 +266,9 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         How pyramid levels combine 2 x 2 pixels.
     overwrite : bool
         Replace an existing output, if it is a zarr store (anything else is refused and left untouched).
-    progress : bool
-        Show a tqdm progress bar with the throughput on stderr.
+    progress : bool, optional
+        Show a tqdm progress bar (MB/s, time left) on stderr; by default when stderr is a terminal and the input
+        has more than :data:`PROGRESS_PLANES` planes.
     scheduler : str, optional
         Address of a dask.distributed scheduler: blocks are compressed and stored by its workers
         (:mod:`pymecompress.scale_out`); the output must be a path every worker sees, or a URL.
@@ -395,6 +399,8 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
     def shaped(sel: tuple[slice, ...], data: np.ndarray) -> np.ndarray:
         return data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:])
 
+    if progress is None:
+        progress = sys.stderr.isatty() and src.n_planes > PROGRESS_PLANES
     bar = _progress_bar(src.nbytes, progress)
     if scheduler is not None:  # the cluster's workers encode and store; this process reads
         paths = tuple(str(level) for level in range(len(arrays))) if ome_zarr else ("",)

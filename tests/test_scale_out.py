@@ -73,12 +73,14 @@ def test_object_storage_output(tmp_path, movie, s3, cluster, on_cluster) -> None
     assert remote.output_bytes == local.output_bytes and remote.ratio == pytest.approx(local.ratio, rel=0.01)
     back = zarr.open_array(url, mode="r", storage_options=s3)
     np.testing.assert_array_equal(back[:], zarr.open_array(tmp_path / "local.zarr")[:])
-    with pytest.raises(FileExistsError, match="--overwrite"):
-        convert(str(movie), url, storage_options=s3, **kwargs)
-    convert(str(movie), url, storage_options=s3, overwrite=True, **kwargs)
     import s3fs
 
     fs = s3fs.S3FileSystem(**s3)
+    stored = {key.split("movie.zarr/", 1)[1]: fs.cat(key) for key in fs.find(f"{bucket}/movie.zarr")}
+    assert stored == _files(tmp_path / "local.zarr")  # the same objects, byte for byte
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        convert(str(movie), url, storage_options=s3, **kwargs)
+    convert(str(movie), url, storage_options=s3, overwrite=True, **kwargs)
     fs.pipe(f"{bucket}/notes/readme.txt", b"not a zarr store")
     with pytest.raises(FileExistsError, match="not a zarr store"):
         convert(str(movie), f"s3://{bucket}/notes", storage_options=s3, overwrite=True, **kwargs)
