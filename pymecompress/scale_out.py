@@ -1,11 +1,12 @@
 """Conversion beyond one machine's disk and cores: outputs at fsspec URLs (S3-compatible object storage, ...) and
 compression of blocks on an existing dask.distributed cluster (``convert --scheduler ADDRESS``).
 
-The client reads the input one block of planes at a time and sends each block to a worker, which encodes its
+The client reads the input one block of planes at a time and sends the blocks to the workers, in tasks of about
+:data:`TASK_BYTES` (a dask task costs milliseconds, as much as compressing a few chunks); a worker encodes the
 chunks with pymecompress's codec and stores them through zarr's store at the output (a local path every worker
-sees, or a URL); zarr's metadata is written once, by the client, before any block. At most two blocks per worker
-thread are in flight, so the client's memory stays bounded whatever the input size. Workers find the codecs through
-the entry points, as for any zarr read.
+sees, or a URL). zarr's metadata is written once, by the client, before any block. At most two tasks per worker
+thread are in flight, so the client's memory stays bounded whatever the input size. Workers find the codecs
+through the entry points, as for any zarr read.
 
 Examples
 --------
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+://")
+TASK_BYTES = 16 << 20  # raw bytes of the blocks one cluster task writes
 
 
 def is_url(path: Any) -> bool:
@@ -81,16 +83,18 @@ def _open_arrays(target: str, paths: tuple[str, ...], options: str) -> list:
     return [ChunkWriter(zarr.open_array(store=target, path=p, mode="r+", **kwargs)) for p in paths]
 
 
-def store_block(target: str, paths: tuple[str, ...], options: str, sel: tuple[slice, ...], block: np.ndarray,
-                binning: str) -> int:
-    """Worker task: write ``block`` (whole planes at ``sel``) to every level of the output; returns its bytes."""
+def store_blocks(target: str, paths: tuple[str, ...], options: str,
+                 blocks: list[tuple[tuple[slice, ...], np.ndarray]], binning: str) -> int:
+    """Worker task: write each block (whole planes at its selection) to every level of the output; returns the
+    bytes written."""
     from . import pyramid
 
     writers = _open_arrays(target, paths, options)
-    pyramid.write_levels(writers, sel, block, binning)
+    for sel, block in blocks:
+        pyramid.write_levels(writers, sel, block, binning)
     for writer in writers:
         writer.flush()
-    return int(block.nbytes)
+    return sum(int(block.nbytes) for _, block in blocks)
 
 
 def run_on_cluster(scheduler: str, blocks: Iterable[tuple[tuple[slice, ...], Callable[[], np.ndarray]]], target: str,
@@ -107,11 +111,24 @@ def run_on_cluster(scheduler: str, blocks: Iterable[tuple[tuple[slice, ...], Cal
     with Client(scheduler) as client:
         room = 2 * max(1, sum(client.nthreads().values()))
         pending: deque = deque()
+
+        def send(batch: list) -> None:
+            while len(pending) >= room:
+                progress(pending.popleft().result())
+            pending.append(client.submit(store_blocks, target, paths, options, batch, binning, pure=False))
+
         try:
-            for sel, read in blocks:
-                while len(pending) >= room:
-                    progress(pending.popleft().result())
-                pending.append(client.submit(store_block, target, paths, options, sel, read(), binning, pure=False))
+            batch: list = []
+            size = 0
+            for sel, read in blocks:  # blocks grouped into tasks of about TASK_BYTES: a task costs milliseconds
+                block = read()
+                batch.append((sel, block))
+                size += block.nbytes
+                if size >= TASK_BYTES:
+                    send(batch)
+                    batch, size = [], 0
+            if batch:
+                send(batch)
             while pending:
                 progress(pending.popleft().result())
         except BaseException:
