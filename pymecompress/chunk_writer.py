@@ -39,7 +39,10 @@ from typing import Any
 
 import numpy as np
 
-_PMCS_CODECS = frozenset({"huffquant16", "hufflossless"})
+from . import registry
+
+# the zarr v3 compressors (all write self-describing PMCS chunks, docs/FORMAT.md)
+_PMCS_CODECS = frozenset(registry.codec_ids(zarr_v3=True, kinds=("compressor",)))
 BATCH_CHUNKS = 64
 BATCH_BYTES = 32 << 20
 

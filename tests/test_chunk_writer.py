@@ -82,3 +82,17 @@ def test_convert_writes_the_store_zarr_would(tmp_path, monkeypatch, ome) -> None
     metadata = (".zarray", ".zattrs", ".zgroup", "zarr.json")
     assert len([k for k in ours if not k.endswith(metadata)]) > 6
     assert ours == theirs
+
+
+def test_huffquant8_chunks_are_written_directly(tmp_path) -> None:
+    from pymecompress import HuffmanQuant8
+
+    data = (np.random.default_rng(4).poisson(20, (3, 40, 50)) + 10).astype(np.uint8)
+    kwargs = {"shape": data.shape, "chunks": (1, 32, 32), "dtype": "uint8", "fill_value": 0,
+              "compressors": [HuffmanQuant8(offset=10, gain=1.0)]}
+    ours = zarr.create_array(tmp_path / "ours.zarr", **kwargs)
+    theirs = zarr.create_array(tmp_path / "theirs.zarr", **kwargs)
+    with ChunkWriter(ours) as writer:
+        assert writer.direct and writer.write((slice(0, 3),), data) == 6
+    theirs[:] = data
+    assert _files(tmp_path / "ours.zarr") == _files(tmp_path / "theirs.zarr")
