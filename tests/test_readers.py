@@ -619,3 +619,26 @@ def test_convert_keeps_timestamps_and_headers(tmp_path) -> None:
     kept = zarr.open_array(tmp_path / "movie.zarr").attrs["pymecompress"]
     assert kept["source"]["kind"] == "seq" and "norpix_seq" in kept["source"]["attributes"]
     assert kept["timestamps"]["values"] == pytest.approx(stamps[1::2])
+
+
+def test_real_hst_raw_fits(tmp_path) -> None:
+    """A real HST STIS raw exposure (tests/data/camera): its SCI extension, int16 + BZERO 32768 on disk, converts
+    as uint16 exactly with a lossless codec and within one noise sigma with huffquant16 (STIS CCDGAIN 4 e-/ADU)."""
+    pytest.importorskip("astropy")
+    import zarr
+    from astropy.io import fits
+
+    from helpers import DATA, run_cli
+    from pymecompress.camera import CameraModel
+
+    path = DATA / "hst_stis_o4sp040b0_raw.fits"
+    sci = fits.getdata(path, "SCI")
+    assert sci.dtype == np.uint16 and sci.shape == (44, 62)
+    lossless = run_cli(tmp_path, "convert", f"{path}:SCI", "lossless.zarr", "--codec", "hufflossless")
+    assert lossless.returncode == 0, lossless.stderr
+    np.testing.assert_array_equal(zarr.open_array(tmp_path / "lossless.zarr")[:], sci)
+    camera = CameraModel(offset=1480.0, gain=0.25, read_noise=4.0)
+    bounded = run_cli(tmp_path, "convert", f"{path}:SCI", "bounded.zarr", "--offset", "1480", "--gain", "0.25",
+                      "--read-noise", "4", "--force")
+    assert bounded.returncode == 0, bounded.stderr
+    assert camera.error_sigmas(sci, zarr.open_array(tmp_path / "bounded.zarr")[:]).max() <= 1.0 + 1e-12

@@ -37,5 +37,6 @@ def test_data_is_in_the_repository():
     assert sorted(p.name for p in DATA.glob("*.tif")) == [
         "brightfield_worms_ccd_520x696.tif", "lightsheet_bead_psf_61x128x128.tif",
         "smlm_sdt_pMHC_AF647_10x128x128.tif", "widefield_timelapse_ecoli_gfp_53x64x64.tif"]
+    assert (DATA / "hst_stis_o4sp040b0_raw.fits").is_file()  # a real HST raw FITS, for the FITS reader
     assert (DATA / "README.md").is_file() and (DATA / "LICENSES.md").is_file()
     assert (LEGACY / "manifest.json").is_file() and (LEGACY / "README.md").is_file()
