@@ -46,7 +46,7 @@ from .scale_out import check_url, is_url, remove_url, run_on_cluster, url_bytes
 from .sources import ImageSource, open_source
 from .transforms import Transforms
 from .transforms import apply as transform_source
-from .zip_store import is_zarr_zip, pack, wants_zip
+from .zip_store import ZARR_MARKERS, is_zarr_zip, pack, wants_zip
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
 DEFAULT_CODECS = {"uint16": "huffquant16", "uint8": "huffquant8"}
@@ -143,7 +143,6 @@ def _camera(codec: str, camera: dict[str, float] | CameraModel | None, step: flo
     return CameraModel(**params)
 
 
-ZARR_MARKERS = ("zarr.json", ".zgroup", ".zarray")
 
 
 def is_zarr_store(path: str | os.PathLike) -> bool:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .zip_store import ZARR_MARKERS
+
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+://")
 TASK_BYTES = 16 << 20  # raw bytes of the blocks one cluster task writes
 
@@ -47,7 +49,7 @@ def check_url(url: str, overwrite: bool, storage_options: dict | None) -> bool:
         return False
     if not overwrite:
         raise FileExistsError(f"{url} already exists; pass --overwrite to replace it (a zarr store only)")
-    if not any(fs.exists(f"{path}/{marker}") for marker in ("zarr.json", ".zgroup", ".zarray")):
+    if not any(fs.exists(f"{path}/{marker}") for marker in ZARR_MARKERS):
         raise FileExistsError(f"{url} exists and is not a zarr store (no zarr.json, .zgroup or .zarray at its top "
                               "level); --overwrite replaces only zarr stores")
     return True

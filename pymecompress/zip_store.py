@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 ZARR_MARKERS = ("zarr.json", ".zgroup", ".zarray")
+"""Files at the top level of a zarr store (v3, v2 group, v2 array): what every "is this a zarr store?" check asks."""
 
 
 def wants_zip(path: str | os.PathLike) -> bool:
