@@ -2,8 +2,10 @@
 
 Everything else reads this list: ``import pymecompress`` (the public class names), the zarr v3 faces
 (:mod:`pymecompress.zarr_codecs`), :func:`pymecompress.convert.convert` and the ``--codec`` choices of
-``pymecompress convert``, ``pymecompress codecs`` and :func:`list_codecs`. The entry points in ``pyproject.toml``
-are static text that a test keeps equal to this list.
+``pymecompress convert``, ``pymecompress codecs`` and :func:`list_codecs`, and the package's ``numcodecs.codecs``
+and ``zarr.codecs`` entry points: ``setup.py`` loads this file by its path at build time (importing the package
+would need the C extension the build makes) and passes :func:`entry_points` to setuptools. So this module imports
+nothing beyond the standard library at import time.
 
 Vocabulary (the keys of :func:`list_codecs`)
 --------------------------------------------
@@ -22,9 +24,10 @@ decoder reads; each has a committed fixture (tests/fixtures). Formats without a 
 quantizer codes) are version 1.
 
 Adding a codec: one entry here, its module under ``pymecompress/codecs/`` (plain functions and the numcodecs
-class), one short test file (``tests/test_codec_<id>.py``, feeding ``tests/common.py``); then the tests name
-what else must agree: the entry-point lines of ``pyproject.toml``, fixture cases in ``tests/fixture_cases.py``
-(and a store in its zarr v3 cases) and the row of the README's codec table.
+class), one short test file (``tests/test_codec_<id>.py``, feeding ``tests/common.py``); the entry points are
+generated from this list when the package is installed (reinstall it). Then the tests name what else must agree:
+fixture cases in ``tests/fixture_cases.py`` (and a store in its zarr v3 cases) and the row of the README's codec
+table.
 """
 
 from __future__ import annotations
@@ -151,3 +154,21 @@ def list_codecs() -> list[dict]:
     [('serializer', 'array-to-bytes', 'compressor')]
     """
     return [spec.as_dict() for spec in CODECS]
+
+
+def entry_points() -> dict[str, list[str]]:
+    """The package's codec entry points, in the form of setuptools' ``entry_points`` argument: every codec in
+    ``numcodecs.codecs`` (its numcodecs class) and every codec with a zarr v3 face in ``zarr.codecs`` (the face).
+
+    ``setup.py`` generates the installed entry points from this, so storage libraries find exactly the codecs of
+    this list (an installation made before a codec was added needs reinstalling to list it).
+
+    Examples
+    --------
+    >>> entry_points()["zarr.codecs"][0]
+    'huffquant16 = pymecompress.zarr_codecs:HuffmanQuant16Codec'
+    >>> len(entry_points()["numcodecs.codecs"]) == len(CODECS)
+    True
+    """
+    return {"numcodecs.codecs": [f"{spec.id} = {spec.numcodecs_target}" for spec in CODECS],
+            "zarr.codecs": [f"{spec.id} = {spec.zarr_target}" for spec in CODECS if spec.zarr_v3]}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 
 import pytest
 
@@ -12,16 +15,78 @@ import pymecompress
 from helpers import ROOT
 from pymecompress import list_codecs, registry
 
+REINSTALL = ("the installed entry points are generated from pymecompress/registry.py when the package is installed: "
+             "reinstall it (pip install -e . or pip install .)")
 
-def _pyproject_entry_points(group: str) -> dict[str, str]:
+
+def _expected_entry_points() -> dict[str, dict[str, str]]:
+    """group -> {name: target} that the registry gives, from the targets of its entries."""
+    return {"numcodecs.codecs": {s.id: s.numcodecs_target for s in registry.CODECS},
+            "zarr.codecs": {s.id: s.zarr_target for s in registry.CODECS if s.zarr_v3},
+            "console_scripts": {"pymecompress": "pymecompress.cli:main"}}
+
+
+def _as_table(lines: list[str]) -> dict[str, str]:
+    """setuptools' ``["name = target", ...]`` as {name: target}."""
+    pairs = [line.split("=", 1) for line in lines]
+    table = {name.strip(): target.strip() for name, target in pairs}
+    assert len(table) == len(lines), "an entry point name repeats"
+    return table
+
+
+def test_registry_entry_points_are_its_targets():
+    groups = registry.entry_points()
+    assert set(groups) == {"numcodecs.codecs", "zarr.codecs"}
+    assert {group: _as_table(lines) for group, lines in groups.items()} == {
+        group: table for group, table in _expected_entry_points().items() if group != "console_scripts"}
+
+
+def _load_by_path(path, name: str):
+    """The module at ``path``, loaded as setup.py loads the registry (by path, outside any package)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+def test_setup_py_generates_the_entry_points_from_the_registry():
+    """setup.py (loaded without running setup()) passes the registry's groups and the console script; pyproject.toml
+    declares them dynamic and holds no static entry-point table that would replace them."""
+    pytest.importorskip("setuptools", reason="setup.py imports setuptools")
+    setup_py = _load_by_path(ROOT / "setup.py", "_pymecompress_setup")
+    generated = {group: _as_table(lines) for group, lines in setup_py.entry_points().items()}
+    assert generated == _expected_entry_points()
     with open(ROOT / "pyproject.toml", "rb") as fh:
-        return tomllib.load(fh)["project"]["entry-points"][group]
+        project = tomllib.load(fh)["project"]
+    assert {"entry-points", "scripts"} <= set(project["dynamic"])
+    assert not {"entry-points", "scripts", "gui-scripts"} & set(project), "static entry points replace setup.py's"
 
 
-def test_pyproject_entry_points_equal_the_registry():
-    """pyproject.toml stays static text; this keeps it equal to the registry (ids and targets)."""
-    assert _pyproject_entry_points("numcodecs.codecs") == {s.id: s.numcodecs_target for s in registry.CODECS}
-    assert _pyproject_entry_points("zarr.codecs") == {s.id: s.zarr_target for s in registry.CODECS if s.zarr_v3}
+def test_registry_imports_only_the_standard_library():
+    """setup.py loads pymecompress/registry.py by its path before anything is built or installed."""
+    tree = ast.parse((ROOT / "pymecompress" / "registry.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.level == 0}
+    assert all(not isinstance(node, ast.ImportFrom) or node.level == 0 for node in ast.walk(tree)), "relative import"
+    assert imported <= sys.stdlib_module_names | {"__future__"}, imported - sys.stdlib_module_names
+    module = _load_by_path(ROOT / "pymecompress" / "registry.py", "_registry_by_path")
+    assert module.entry_points() == registry.entry_points()
+
+
+def test_installed_entry_points_equal_the_registry():
+    """The installed metadata of the package (its entry_points.txt) lists exactly the registry's entry points."""
+    installed = metadata.distribution("pymecompress").entry_points
+    for group, expected in _expected_entry_points().items():
+        found = {ep.name: ep.value for ep in installed if ep.group == group}
+        assert found == expected, f"{group}: {REINSTALL}"
+    groups = {ep.group for ep in installed}
+    assert groups == set(_expected_entry_points()), f"other entry-point groups: {groups}"
 
 
 def test_entry_point_targets_resolve():
@@ -50,10 +115,8 @@ def test_entry_points_resolve_in_fresh_interpreter(tmp_path):
 
 
 def test_installed_entry_point_names_equal_codec_ids():
-    from importlib.metadata import entry_points
-
-    eps = {ep.name: ep for ep in entry_points(group="numcodecs.codecs") if ep.value.startswith("pymecompress")}
-    assert set(eps) == set(registry.codec_ids())
+    eps = {ep.name: ep for ep in metadata.entry_points(group="numcodecs.codecs") if ep.value.startswith("pymecompress")}
+    assert set(eps) == set(registry.codec_ids()), REINSTALL
     for name, ep in eps.items():
         assert ep.load().codec_id == name
 
