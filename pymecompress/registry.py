@@ -26,8 +26,8 @@ quantizer codes) are version 1.
 Adding a codec: one entry here, its module under ``pymecompress/codecs/`` (plain functions and the numcodecs
 class), one short test file (``tests/test_codec_<id>.py``, feeding ``tests/common.py``); the entry points are
 generated from this list when the package is installed (reinstall it). Then the tests name what else must agree:
-fixture cases in ``tests/fixture_cases.py`` (and a store in its zarr v3 cases) and the row of the README's codec
-table.
+fixture cases (``FIXTURE_CASES``, and ``ZARR_V3_CASE`` for a zarr v3 face, in that test file; then
+``python tests/fixture_cases.py`` writes their fixtures) and the row of the README's codec table.
 """
 
 from __future__ import annotations

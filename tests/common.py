@@ -8,10 +8,15 @@ of its id (:mod:`pymecompress.registry`: dtypes, kind) and the comparison it is 
 - :func:`check_config`: JSON, pickle and ``numcodecs.get_codec`` round trips of the configuration;
 - :func:`check_repr`: ``eval(repr(codec)) == codec``;
 - :func:`check_backwards_compatibility`: the committed fixtures of the codec (``tests/fixtures``, written by
-  ``tests/fixture_cases.py``) still decode to what they decoded to, and the encoder still writes them, for every
-  stream format version the codec reads;
+  ``tests/fixture_cases.py`` from the codec's ``FIXTURE_CASES``) still decode to what they decoded to, and the
+  encoder still writes them, for every stream format version the codec reads;
 - :func:`check_malformed`: truncations and trailing bytes are refused with DecodeError, also into a misaligned
   ``out``.
+
+The inputs of the committed fixtures are defined next to their codec too (``FIXTURE_CASES`` and ``ZARR_V3_CASE`` of
+each ``tests/test_codec_<id>.py``, collected by ``tests/fixture_cases.py``), from the generators here:
+:func:`scene` (a camera frame stack) and :func:`legacy_shared_draw` (the first cases' draws from one shared
+generator, which they keep).
 """
 
 from __future__ import annotations
@@ -205,7 +210,8 @@ def check_backwards_compatibility(codec_id: str) -> None:
     to decode). The fixtures cover every format version of the registry entry.
     """
     found = fixtures(codec_id)
-    assert found, f"no fixture for {codec_id}: add cases to tests/fixture_cases.py and run it once"
+    assert found, (f"no fixture for {codec_id}: add FIXTURE_CASES to its tests/test_codec_<id>.py, run "
+                   "python tests/fixture_cases.py once and commit the new tests/fixtures/*.npz")
     versions = set()
     for path, config in found:
         with np.load(path) as stored:
@@ -224,6 +230,44 @@ def check_backwards_compatibility(codec_id: str) -> None:
             assert again == encoded, f"{path.name}: encoder output changed: that is a format change"
     assert versions >= set(registry.BY_ID[codec_id].format_versions), \
         f"{codec_id}: no fixture of format version(s) {set(registry.BY_ID[codec_id].format_versions) - versions}"
+
+
+def scene(shape: tuple[int, ...], seed: int, offset: float = 100.0, gain: float = 2.2, level: float = 50.0,
+          dtype: type = np.uint16) -> np.ndarray:
+    """A camera frame (stack) of ``shape``: a Gaussian blob on a flat ``level`` of Poisson photons, times ``gain``,
+    plus ``offset`` and a little Gaussian noise, clipped to ``dtype``; reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.indices(shape[-2:])
+    blob = level * 20 * np.exp(-((yy - shape[-2] / 2) ** 2 + (xx - shape[-1] / 3) ** 2) / 40.0)
+    photons = rng.poisson(np.broadcast_to(level + blob, shape))
+    top = np.iinfo(dtype).max
+    return np.clip(photons * gain + offset + rng.normal(0, 3, shape), 0, top).astype(dtype)
+
+
+LEGACY_SHARED_DRAWS: tuple[tuple[str, str, tuple], ...] = (
+    ("huffquant16_below_offset", "integers", (350, 420, (17, 19))),
+    ("hufflossless_u8", "normal", (100, 8, (30, 50))),
+    ("nbitpack_12bit", "integers", (0, 4096, 1001)),
+    ("nbitpack_auto_u8", "integers", (0, 32, 77)),
+    ("pymecompress-huffman_u8", "normal", (60, 9, (24, 31))),
+)
+"""(fixture case, ``Generator`` method, arguments) of the draws the first fixture cases made, in this order, from one
+``np.random.default_rng(2024)`` they shared. Frozen: their committed fixtures hold these values."""
+
+
+def legacy_shared_draw(case: str) -> np.ndarray:
+    """The raw draw of fixture ``case`` from the shared generator of :data:`LEGACY_SHARED_DRAWS`, as it was.
+
+    The cases were once listed together and drew one after the other from ``np.random.default_rng(2024)``; each
+    now lives with its codec, so this replays the draws before its own to reach the same generator state. Only
+    for those cases: a new case seeds its own generator (``np.random.default_rng(seed)``).
+    """
+    rng = np.random.default_rng(2024)
+    for name, method, args in LEGACY_SHARED_DRAWS:
+        drawn = getattr(rng, method)(*args)
+        if name == case:
+            return drawn
+    raise KeyError(f"{case} did not draw from the shared generator; seed its own instead")
 
 
 def check_malformed(arr: np.ndarray, codec) -> None:

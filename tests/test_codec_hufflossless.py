@@ -15,6 +15,8 @@ from common import (
     check_malformed,
     check_repr,
     check_wrong_dtype_refused,
+    legacy_shared_draw,
+    scene,
 )
 from helpers import simulate_scmos
 from pymecompress import HuffmanLossless
@@ -35,6 +37,19 @@ ARRAYS = {**{f"{dtype}{shape}": _random(shape, dtype) for shape in SHAPES
           **{f"scmos{shape}": simulate_scmos(shape, 40.0) for shape in [(40, 50), (3, 33, 70), (2, 1, 1100)]},
           "zeros": np.zeros((64, 64), np.uint16), "max": np.full((64, 64), 65535, np.uint16),
           "extremes": np.tile(np.array([0, 65535], np.uint16), 2048).reshape(64, 64)}
+
+# -- committed fixtures (tests/fixture_cases.py writes them once; a committed fixture never changes) ----------------
+
+FIXTURE_CASES = {
+    "hufflossless_u16_scene": ({"id": "hufflossless", "checksum": True}, lambda: scene((48, 48), 4)),
+    "hufflossless_u8": ({"id": "hufflossless", "checksum": False},
+                        lambda: legacy_shared_draw("hufflossless_u8").clip(0, 255).astype(np.uint8)),
+    "hufflossless_u16_extremes": ({"id": "hufflossless", "checksum": True},
+                                  lambda: np.tile(np.array([0, 65535, 1, 40000], np.uint16), 100).reshape(20, 20)),
+    "hufflossless_constant": ({"id": "hufflossless", "checksum": True}, lambda: np.full((33, 33), 7, np.uint16)),
+}
+ZARR_V3_CASE = ({"compressors": [{"name": "hufflossless", "configuration": {"checksum": True}}]},
+                lambda: scene((2, 24, 20), 9))
 
 
 @pytest.mark.parametrize("name", sorted(ARRAYS))

@@ -15,6 +15,8 @@ from common import (
     check_malformed,
     check_repr,
     check_wrong_dtype_refused,
+    legacy_shared_draw,
+    scene,
 )
 from helpers import simulate_scmos
 from pymecompress import HuffmanQuant16
@@ -27,6 +29,25 @@ SHAPES = [(0,), (1,), (7,), (1000,), (3, 5), (1, 1), (33, 65), (64, 64), (2, 31,
 ARRAYS = {**{f"scmos{shape}": simulate_scmos(shape, 20.0) for shape in SHAPES},
           "zeros": np.zeros((64, 64), np.uint16), "max": np.full((64, 64), 65535, np.uint16),
           "extremes": np.tile(np.array([0, 65535], np.uint16), 2048).reshape(64, 64)}
+
+
+# -- committed fixtures (tests/fixture_cases.py writes them once; a committed fixture never changes) ----------------
+
+FIXTURE_CASES = {
+    "huffquant16_scene_2d": ({"id": "huffquant16", "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0,
+                              "checksum": True}, lambda: scene((64, 80), 1)),
+    "huffquant16_step2_3d": ({"id": "huffquant16", "offset": 100.0, "gain": 2.2, "read_noise": 0.0, "step": 2.0,
+                              "checksum": False}, lambda: scene((3, 40, 37), 2, level=5.0)),
+    "huffquant16_scale_1d": ({"id": "huffquant16", "offset": 100.0, "gain": 1.0, "read_noise": 0.0, "step": 2.0,
+                              "checksum": True}, lambda: scene((1, 3000), 3)[0]),
+    "huffquant16_below_offset": ({"id": "huffquant16", "offset": 400.0, "gain": 4.2, "read_noise": 1.0, "step": 1.0,
+                                  "checksum": True},
+                                 lambda: legacy_shared_draw("huffquant16_below_offset").astype(np.uint16)),
+    "huffquant16_empty": ({"id": "huffquant16", "offset": 0.0, "gain": 1.0, "read_noise": 0.0, "step": 1.0,
+                           "checksum": True}, lambda: np.zeros((0,), np.uint16)),
+}
+ZARR_V3_CASE = ({"compressors": [{"name": "huffquant16", "configuration": {
+    "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0, "checksum": True}}]}, lambda: scene((2, 24, 20), 9))
 
 
 def within_step(codec: HuffmanQuant16):

@@ -15,6 +15,7 @@ from common import (
     check_malformed,
     check_repr,
     check_wrong_dtype_refused,
+    scene,
 )
 from pymecompress import DecodeError, HuffmanQuant8, HuffmanQuant16
 
@@ -33,6 +34,21 @@ SHAPES = [(0,), (1,), (7,), (1000,), (3, 5), (33, 65), (2, 31, 17), (3, 40, 70),
 ARRAYS = {**{f"camera{shape}": _camera8(shape, i) for i, shape in enumerate(SHAPES)},
           "zeros": np.zeros((64, 64), np.uint8), "saturated": np.full((64, 64), 255, np.uint8),
           "extremes": np.tile(np.array([0, 255], np.uint8), 2048).reshape(64, 64)}
+
+
+# -- committed fixtures (tests/fixture_cases.py writes them once; a committed fixture never changes) ----------------
+
+FIXTURE_CASES = {
+    "huffquant8_scene_2d": ({"id": "huffquant8", "offset": 10.0, "gain": 1.0, "read_noise": 1.2, "step": 1.0,
+                             "checksum": True},
+                            lambda: scene((40, 56), 10, offset=10.0, gain=1.0, level=20.0, dtype=np.uint8)),
+    "huffquant8_saturating_3d": ({"id": "huffquant8", "offset": 16.0, "gain": 0.5, "read_noise": 0.0, "step": 2.0,
+                                  "checksum": False},
+                                 lambda: np.arange(256, dtype=np.uint8).repeat(3).reshape(3, 16, 16)),
+}
+ZARR_V3_CASE = ({"compressors": [{"name": "huffquant8", "configuration": {
+    "offset": 10.0, "gain": 1.0, "read_noise": 1.2, "step": 1.0, "checksum": True}}]},
+    lambda: scene((2, 24, 20), 11, offset=10.0, gain=1.0, level=20.0, dtype=np.uint8))
 
 
 def within_step(codec: HuffmanQuant8):

@@ -15,6 +15,8 @@ from common import (
     check_malformed,
     check_repr,
     check_wrong_dtype_refused,
+    legacy_shared_draw,
+    scene,
 )
 from helpers import simulate_scmos
 from pymecompress import DecodeError, NBitPack
@@ -24,6 +26,17 @@ ARRAYS = {**{f"scmos{shape}": simulate_scmos(shape, 40.0) for shape in SHAPES},
           "uint8": np.arange(256, dtype=np.uint8).reshape(16, 16), "int8": np.arange(-128, 128, dtype=np.int8),
           "int16": np.arange(-3000, 3000, 7, dtype=np.int16).reshape(-1, 3)[:285].reshape(15, 19, 3),
           "max": np.full((64, 64), 65535, np.uint16)}
+
+# -- committed fixtures (tests/fixture_cases.py writes them once; a committed fixture never changes) ----------------
+
+FIXTURE_CASES = {
+    "nbitpack_12bit": ({"id": "nbitpack", "nbits": 12}, lambda: legacy_shared_draw("nbitpack_12bit").astype(np.uint16)),
+    "nbitpack_auto_u8": ({"id": "nbitpack", "nbits": 0},
+                         lambda: legacy_shared_draw("nbitpack_auto_u8").astype(np.uint8)),
+    "nbitpack_16bit_2d": ({"id": "nbitpack", "nbits": 16}, lambda: scene((9, 13), 5)),
+}
+ZARR_V3_CASE = ({"serializer": {"name": "nbitpack", "configuration": {"nbits": 12}}, "compressors": None},
+                lambda: scene((2, 24, 20), 9))
 
 
 @pytest.mark.parametrize("name", sorted(ARRAYS))

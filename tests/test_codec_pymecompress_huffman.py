@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common import check_backwards_compatibility, check_config, check_encode_decode, check_repr
+from common import check_backwards_compatibility, check_config, check_encode_decode, check_repr, legacy_shared_draw
 from pymecompress import LegacyHuffman
 
 RNG = np.random.default_rng(11)
@@ -14,6 +14,13 @@ ARRAYS = {"empty": np.zeros(0, np.uint8), "one": np.array([7], np.uint8), "const
           "text": np.frombuffer(b"the quick brown fox jumps over the lazy dog " * 20, np.uint8),
           "noise": RNG.integers(0, 256, (33, 47)).astype(np.uint8), "int8": RNG.integers(-128, 128, 500, np.int8),
           "bool": RNG.random((3, 20, 9)) > 0.3, "skewed": RNG.geometric(0.3, (64, 64)).clip(0, 255).astype(np.uint8)}
+
+# -- committed fixtures (tests/fixture_cases.py writes them once; a committed fixture never changes) ----------------
+
+FIXTURE_CASES = {
+    "pymecompress-huffman_u8": ({"id": "pymecompress-huffman"},
+                                lambda: legacy_shared_draw("pymecompress-huffman_u8").clip(0, 255).astype(np.uint8)),
+}
 
 
 @pytest.mark.parametrize("name", sorted(ARRAYS))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common import check_backwards_compatibility, check_config, check_encode_decode, check_repr
+from common import check_backwards_compatibility, check_config, check_encode_decode, check_repr, scene
 from helpers import simulate_scmos
 from pymecompress import LegacyQuant16
 from pymecompress.codecs.legacy_quant16 import dequant_table, quantize
@@ -15,6 +15,15 @@ CODECS = [LegacyQuant16(offset=100, scale=1), LegacyQuant16(offset=100.5, scale=
           LegacyQuant16(offset=90, scale=2, legacy_decode=True)]
 ARRAYS = {**{f"scmos{shape}": simulate_scmos(shape, 30.0) for shape in [(0,), (1,), (7,), (40, 50), (3, 33, 70)]},
           "extremes": np.tile(np.array([0, 65535, 100, 101], np.uint16), 64).reshape(16, 16)}
+
+# -- committed fixtures (tests/fixture_cases.py writes them once; a committed fixture never changes) ----------------
+
+FIXTURE_CASES = {
+    "pymecompress-quant16_scene": ({"id": "pymecompress-quant16", "offset": 100, "scale": 1},
+                                   lambda: scene((20, 30), 7)),
+    "pymecompress-quant16_legacy_decode": ({"id": "pymecompress-quant16", "offset": 90.5, "scale": 0.5,
+                                            "legacy_decode": True}, lambda: scene((12, 17), 8, offset=90.0)),
+}
 
 
 def exact(codec: LegacyQuant16):

@@ -13,6 +13,7 @@ from common import (
     check_repr,
     check_wrong_dtype_refused,
     odd_address,
+    scene,
 )
 from helpers import simulate_scmos
 from pymecompress import DecodeError, VSTQuant16
@@ -22,6 +23,18 @@ CODECS = [VSTQuant16(offset=100, gain=2.2), VSTQuant16(offset=90, gain=1.8, read
 SHAPES = [(0,), (1,), (5, 7), (2, 3, 4), (7,), (1000,), (40, 50), (3, 33, 70), (64, 64)]
 ARRAYS = {**{f"scmos{shape}": simulate_scmos(shape, 10.0) for shape in SHAPES},
           "extremes": np.tile(np.array([0, 65535], np.uint16), 2048).reshape(64, 64)}
+
+# -- committed fixtures (tests/fixture_cases.py writes them once; a committed fixture never changes) ----------------
+
+FIXTURE_CASES = {
+    "vstquant16_scene_2d": ({"id": "vstquant16", "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0},
+                            lambda: scene((32, 40), 6)),
+    "vstquant16_step2_below_offset": ({"id": "vstquant16", "offset": 400.0, "gain": 4.2, "read_noise": 1.0,
+                                       "step": 2.0}, lambda: np.arange(300, 1300, 4, dtype=np.uint16).reshape(10, 25)),
+}
+ZARR_V3_CASE = ({"filters": [{"name": "vstquant16", "configuration": {
+    "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}}], "compressors": None},
+    lambda: scene((2, 24, 20), 9))
 
 
 def within_step(codec: VSTQuant16):
