@@ -104,6 +104,16 @@ def zarr_v3_cases() -> dict[str, dict]:
     return {codec_id: case[0] for codec_id in codec_ids() if (case := zarr_v3_case_of(codec_id)) is not None}
 
 
+def zarr_v3_codec_entry(name: str) -> dict:
+    """The entry of codec ``name`` in the arguments of its zarr v3 case (``{"name": ..., "configuration": ...}``)."""
+    kwargs = zarr_v3_cases()[name]
+    entries = [*(kwargs.get("filters") or []), kwargs.get("serializer"), *(kwargs.get("compressors") or [])]
+    found = [entry for entry in entries if entry and entry["name"] == name]
+    if len(found) != 1:
+        raise ValueError(f"the ZARR_V3_CASE of {name} must hold its codec once, holds {len(found)}")
+    return found[0]
+
+
 def zarr_v3_input(name: str) -> np.ndarray:
     """The array written to the zarr v3 store ``name`` (its data type is the store's)."""
     case = zarr_v3_case_of(name)

@@ -6,8 +6,9 @@
   its input and its decoded values, little-endian), so the Node tests need no .npy reader and no binary data
   is committed twice;
 - ``arrays/``: zarr stores written by zarr-python with our codecs (zarr v3 plain and sharded, zarr v2, C and F
-  order, uint8 and uint16, the four codecs, an OME-Zarr from ``pymecompress convert --ome``), each with the
-  raw bytes zarr-python reads back (``*.raw``, C order, little-endian) that zarrita.js must reproduce;
+  order, uint8 and uint16, an OME-Zarr from ``pymecompress convert --ome``) and the committed zarr v3 store of
+  every codec with a zarr v3 face (``tests/fixtures/zarr_v3``, as ``committed_<id>``), each with the raw bytes
+  zarr-python reads back (``*.raw``, C order, little-endian) that zarrita.js must reproduce;
 - ``corrupt/``: copies of stores with a chunk flipped or truncated, with the error the C decoder reports.
 
 tests/test_js.py runs this, then ``node --test`` in js/.
@@ -30,7 +31,8 @@ from zarr.codecs import TransposeCodec, ZstdCodec
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fixture_cases import FIXTURES  # noqa: E402
+from fixture_cases import FIXTURES, ZARR_V3, zarr_v3_cases  # noqa: E402
+from pymecompress import registry  # noqa: E402
 from pymecompress.errors import DecodeError  # noqa: E402
 from pymecompress.zarr_codecs import HuffmanLossless, HuffmanQuant8, HuffmanQuant16, NBitPack, VSTQuant16  # noqa: E402
 
@@ -41,7 +43,8 @@ def _raw(arr: np.ndarray) -> bytes:
     return np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
-JS_CODECS = ("huffquant16", "huffquant8", "hufflossless", "nbitpack", "vstquant16")  # what js/ registers with zarrita
+# what js/ registers with zarrita: every codec with a zarr v3 face (tests/test_js.py checks js/src/codecs.js)
+JS_CODECS = registry.codec_ids(zarr_v3=True)
 
 
 def export_fixtures(out: Path) -> list[dict]:
@@ -135,8 +138,22 @@ def _array_cases() -> list[tuple[str, dict, np.dtype]]:
     return cases
 
 
+def _array_entry(folder: Path, name: str, region: tuple[slice, ...]) -> dict:
+    """Write what zarr-python reads back of the store ``folder/<name>.zarr`` (all, and ``region``); its manifest
+    entry."""
+    path = folder / f"{name}.zarr"
+    back = zarr.open_array(str(path), mode="r")
+    values = back[...]
+    (folder / f"{name}.raw").write_bytes(_raw(values))
+    (folder / f"{name}.region.raw").write_bytes(_raw(values[region]))
+    return {"name": name, "path": f"arrays/{name}.zarr", "raw": f"arrays/{name}.raw",
+            "region": [[s.start, s.stop] for s in region], "region_raw": f"arrays/{name}.region.raw",
+            "shape": list(values.shape), "dtype": str(values.dtype), "zarr_format": back.metadata.zarr_format}
+
+
 def export_arrays(out: Path) -> list[dict]:
-    """zarr stores written by zarr-python with our codecs, with the bytes zarr-python reads back."""
+    """zarr stores written by zarr-python with our codecs and the committed zarr v3 stores, with the bytes
+    zarr-python reads back."""
     folder = out / "arrays"
     folder.mkdir(parents=True)
     cases = []
@@ -145,16 +162,13 @@ def export_arrays(out: Path) -> list[dict]:
         data = _movie(shape, i, np.uint8 if dtype == np.uint8 else np.uint16).astype(dtype)
         if dtype == np.int16:
             data = (data.astype(np.int32) - 300).astype(np.int16)
-        path = folder / f"{name}.zarr"
-        arr = zarr.create_array(str(path), shape=shape, chunks=chunks, dtype=dtype, fill_value=0, **kwargs)
+        arr = zarr.create_array(str(folder / f"{name}.zarr"), shape=shape, chunks=chunks, dtype=dtype, fill_value=0,
+                                **kwargs)
         arr[...] = data
-        back = zarr.open_array(str(path), mode="r")[...]
-        (folder / f"{name}.raw").write_bytes(_raw(back))
-        region = (slice(1, 3), slice(5, 61), slice(33, 77))
-        (folder / f"{name}.region.raw").write_bytes(_raw(back[region]))
-        cases.append({"name": name, "path": f"arrays/{name}.zarr", "raw": f"arrays/{name}.raw",
-                      "region": [[s.start, s.stop] for s in region], "region_raw": f"arrays/{name}.region.raw",
-                      "shape": list(shape), "dtype": str(np.dtype(dtype)), "zarr_format": kwargs["zarr_format"]})
+        cases.append(_array_entry(folder, name, (slice(1, 3), slice(5, 61), slice(33, 77))))
+    for codec_id in zarr_v3_cases():  # (2, 24, 20) in chunks of (1, 16, 16): the region crosses chunk edges
+        shutil.copytree(ZARR_V3 / f"{codec_id}.zarr", folder / f"committed_{codec_id}.zarr")
+        cases.append(_array_entry(folder, f"committed_{codec_id}", (slice(1, 2), slice(5, 21), slice(3, 17))))
     return cases
 
 

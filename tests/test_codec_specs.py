@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pytest
 
+import fixture_cases
 from helpers import FIXTURES, ROOT
 
 zarr = pytest.importorskip("zarr")
@@ -27,18 +28,25 @@ from pymecompress.camera import LIMITS  # noqa: E402
 
 DOCS = ROOT / "docs" / "codecs"
 FORMAT = ROOT / "docs" / "FORMAT.md"
-CAM = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}
+SLOTS = {"compressor": "compressors", "filter": "filters", "serializer": "serializer"}  # of zarr.create_array
+
+
+def spec_row(codec_id: str) -> tuple[str, str, str, dict]:
+    """(kind as the page writes it, ``create_array`` slot, data type, constructor arguments) of a zarr v3 codec:
+    from the registry and the codec's zarr v3 case (``ZARR_V3_CASE`` of its tests/test_codec_<id>.py)."""
+    spec = registry.BY_ID[codec_id]
+    kind = spec.zarr_v3_kind.replace("-to-", " -> ")
+    if fixture_cases.zarr_v3_case_of(codec_id) is None:  # tests/test_zarr.py says what to define
+        return kind, SLOTS[spec.kind], spec.dtypes[0], {}
+    configuration = fixture_cases.zarr_v3_codec_entry(codec_id).get("configuration", {})
+    return kind, SLOTS[spec.kind], fixture_cases.zarr_v3_input(codec_id).dtype.name, configuration
+
 
 # name -> (kind as the page writes it, create_array slot, data type, constructor arguments)
-SPECS = {
-    "huffquant16": ("bytes -> bytes", "compressors", "uint16", {**CAM, "checksum": False}),
-    "huffquant8": ("bytes -> bytes", "compressors", "uint8", {**CAM, "checksum": True}),
-    "hufflossless": ("bytes -> bytes", "compressors", "uint16", {"checksum": True}),
-    "vstquant16": ("array -> array", "filters", "uint16", CAM),
-    "nbitpack": ("array -> bytes", "serializer", "uint16", {"nbits": 12}),
-}
+SPECS = {codec_id: spec_row(codec_id) for codec_id in registry.codec_ids(zarr_v3=True)}
 KIND_BASES = {"bytes -> bytes": BytesBytesCodec, "array -> array": ArrayArrayCodec, "array -> bytes": ArrayBytesCodec}
-LEGACY_IDS = ("pymecompress-huffman", "pymecompress-quant16")
+LEGACY_IDS = registry.codec_ids(zarr_v3=False)  # numcodecs only
+SERIALIZERS = {"bytes", *registry.codec_ids(zarr_v3=True, kinds=("serializer",))}
 
 
 # -- schema validation --------------------------------------------------------------------------------------------
@@ -143,7 +151,7 @@ def test_written_entry_validates_against_the_schema(name, tmp_path):
     entry = codecs[names.index(name)]
     kind = SPECS[name][0]
     position = names.index(name)
-    serializer = next(i for i, entry in enumerate(codecs) if entry["name"] in {"bytes", "nbitpack"})
+    serializer = next(i for i, entry in enumerate(codecs) if entry["name"] in SERIALIZERS)
     assert {"array -> array": position < serializer, "array -> bytes": position == serializer,
             "bytes -> bytes": position > serializer}[kind], f"{name} is not in the {kind} slot: {names}"
     assert validate(entry, load_schema(name)) == []
@@ -271,7 +279,8 @@ def test_page_lists_every_fixture_of_its_codec(name):
 
 
 SINGLE_CHUNK = sorted(p.stem for p in FIXTURES.glob("*.npz")  # the chunks of zarr v3 bytes codecs and serializers
-                      if fixture_config(p)["id"] in set(SPECS) - {"vstquant16"} and np.load(p)["input"].size)
+                      if fixture_config(p)["id"] in SPECS and registry.BY_ID[fixture_config(p)["id"]].kind != "filter"
+                      and np.load(p)["input"].size)
 
 
 @pytest.mark.parametrize("fixture", SINGLE_CHUNK)
@@ -339,12 +348,37 @@ def test_index_lists_the_codecs_and_the_numcodecs_only_legacy_ids():
     entry_points = {group: {line.split(" = ")[0] for line in lines} for group, lines in registry.entry_points().items()}
     assert entry_points["zarr.codecs"] == set(SPECS) == set(zarr_codecs.PUBLIC)
     for name, (kind, *_) in SPECS.items():
-        assert f"| `{name}` | `{kind}` | [{name}.md]({name}.md) | [{name}.schema.json]({name}.schema.json) |" in index
+        row = f"| `{name}` | `{kind}` | [{name}.md]({name}.md) | [{name}.schema.json]({name}.schema.json) |"
+        assert row in index, f"docs/codecs/README.md's table has no row for {name}: add {row} <lossy?> | <data types> |"
     legacy = index.split("## Legacy ids", 1)[1].split("\n## ", 1)[0]
     assert "numcodecs codecs only" in " ".join(legacy.replace("**", "").split())
     for codec_id in LEGACY_IDS:
-        assert f"| `{codec_id}` |" in legacy
+        assert f"| `{codec_id}` |" in legacy, (
+            f"{codec_id} has no zarr v3 face: add its row to the numcodecs-only table of docs/codecs/README.md "
+            "(## Legacy ids), linking the section of ../FORMAT.md that specifies its chunk")
         assert codec_id in entry_points["numcodecs.codecs"] and codec_id not in entry_points["zarr.codecs"]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_zarr_v3_codec_is_specified(name):
+    """A codec with a zarr v3 face has its page and its schema here, and its page links the sections of
+    docs/FORMAT.md that specify its stream (test_links_resolve checks that they exist)."""
+    missing = [f"docs/codecs/{file}" for file in (f"{name}.md", f"{name}.schema.json") if not (DOCS / file).is_file()]
+    assert not missing, (
+        f"{name} has a zarr v3 face but no specification: write {' and '.join(missing)} like the other codecs' "
+        "(the page: name, kind, configuration table, one example zarr.json, its fixtures, links into ../FORMAT.md; "
+        "the schema: a draft 2020-12 JSON Schema of its zarr.json entry), and specify its stream in docs/FORMAT.md")
+    assert re.search(r"\(\.\./FORMAT\.md#[\w-]+\)", page(name)), (
+        f"docs/codecs/{name}.md links no section of docs/FORMAT.md: specify the codec's stream there and link it")
+
+
+@pytest.mark.parametrize("codec_id", LEGACY_IDS)
+def test_every_numcodecs_only_codec_links_its_format(codec_id):
+    legacy = (DOCS / "README.md").read_text().split("## Legacy ids", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in legacy.splitlines() if line.startswith(f"| `{codec_id}` |")]
+    assert rows and re.search(r"\(\.\./FORMAT\.md#[\w-]+\)", rows[0]), (
+        f"{codec_id}: its row in docs/codecs/README.md (## Legacy ids) links no section of docs/FORMAT.md: specify "
+        "its chunk there and link it")
 
 
 def test_readme_points_to_the_specifications():

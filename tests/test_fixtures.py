@@ -16,6 +16,7 @@ from fixture_cases import (
     fixture_cases_of,
     zarr_v3_case_of,
     zarr_v3_cases,
+    zarr_v3_codec_entry,
     zarr_v3_input,
 )
 from pymecompress import CameraModel, registry
@@ -68,12 +69,6 @@ def test_every_codec_has_fixtures():
     assert found == set(registry.codec_ids())
 
 
-def _zarr_v3_codec_entry(name: str) -> dict:
-    kwargs = zarr_v3_cases()[name]
-    entries = [*(kwargs.get("filters") or []), kwargs.get("serializer"), *(kwargs.get("compressors") or [])]
-    return next(entry for entry in entries if entry and entry["name"] == name)
-
-
 @pytest.mark.parametrize("name", sorted(zarr_v3_cases()))
 def test_zarr_v3_case_regenerates_the_committed_input(name):
     """The zarr v3 stores hold no copy of their input: the case's input has the store's shape and data type, is
@@ -88,7 +83,7 @@ def test_zarr_v3_case_regenerates_the_committed_input(name):
     if spec.lossless:
         assert data.tobytes() == decoded.tobytes()
     if spec.takes_camera:
-        config = _zarr_v3_codec_entry(name)["configuration"]
+        config = zarr_v3_codec_entry(name)["configuration"]
         camera = CameraModel(**{key: config[key] for key in ("offset", "gain", "read_noise", "step")})
         assert camera.error_sigmas(data, decoded).max() <= camera.step * (1 + 1e-12)
 

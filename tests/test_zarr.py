@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -189,6 +190,17 @@ def test_every_zarr_v3_codec_has_a_committed_store():
     for codec_id in cases:
         assert (fixture_cases.ZARR_V3 / f"{codec_id}.zarr" / "zarr.json").is_file(), \
             f"no committed store for {codec_id}: run python tests/fixture_cases.py once and commit it"
+
+
+@pytest.mark.parametrize("spec", [s for s in registry.CODECS if s.zarr_v3 and s.kind != "filter"], ids=lambda s: s.id)
+def test_bytes_codecs_have_what_their_face_calls(spec):
+    """The zarr v3 face of a compressor or serializer reads a chunk's header once, checks its size against the
+    array's chunk and decodes with that header: the numcodecs class provides both calls."""
+    cls = spec.numcodecs_class()
+    assert callable(getattr(cls, "read_header", None)) and "header" in inspect.signature(cls.decode).parameters, (
+        f"{spec.cls} ({spec.module}) is a zarr v3 {spec.kind}: its face calls read_header(buf), which returns the "
+        "header with the value count n and itemsize (raising DecodeError when it is not one), and "
+        "decode(buf, out=None, *, header=None); see pymecompress/zarr_codecs.py")
 
 
 def test_faces_read_the_committed_stores_in_fresh_interpreter(tmp_path):

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
-import { register } from "../src/index.js";
+import { CODECS, register } from "../src/index.js";
 import { cOrderBytes, dir, file, manifest, sameBytes } from "./lib/cases.mjs";
 
 register(zarr.registry);
@@ -25,6 +25,12 @@ test("the export covers every codec, both zarr formats, sharding, F order and ui
   for (const part of ["huffquant16", "huffquant8", "hufflossless_u8", "hufflossless_u16", "vstquant16", "nbitpack_u8",
     "nbitpack_u16", "v2_F_", "v3_F_", "v3_sharded_", "v2_C_"]) {
     assert.ok(names.includes(part), part);
+  }
+});
+
+test("the export holds the committed zarr v3 store (tests/fixtures/zarr_v3) of every codec", () => {
+  for (const id of Object.keys(CODECS)) {
+    assert.ok(manifest.arrays.some((a) => a.name === `committed_${id}`), id);
   }
 });
 
