@@ -1,11 +1,11 @@
 """pymecompress: noise-bounded compression codecs for photon-limited images.
 
-The codec classes (``HuffmanQuant16``, ``HuffmanLossless``, ``VSTQuant16``, ``NBitPack``, ``LegacyHuffman``,
-``LegacyQuant16``; see :mod:`pymecompress.registry`) are resolved on first use, so ``import pymecompress`` imports
-neither zarr nor a codec module it does not need. With zarr installed, the codecs that have a zarr v3 face resolve
-to their public class in :mod:`pymecompress.zarr_codecs`: the numcodecs class, also admitted by zarr v3, so one
-instance serves ``zarr_format=3`` and ``2``. Without zarr they resolve to the numcodecs class itself (the public
-class's base: the numcodecs behaviour is the same either way).
+The codec classes (``HuffmanQuant16``, ``HuffmanLossless``, ...: every class of :mod:`pymecompress.registry`) are
+resolved on first use, so ``import pymecompress`` imports neither zarr nor a codec module it does not need. With
+zarr installed, the codecs that have a zarr v3 face resolve to their public class in :mod:`pymecompress.zarr_codecs`:
+the numcodecs class, also admitted by zarr v3, so one instance serves ``zarr_format=3`` and ``2``. Without zarr
+they resolve to the numcodecs class itself (the public class's base: the numcodecs behaviour is the same either
+way).
 
 Examples
 --------

@@ -23,11 +23,23 @@ Vocabulary (the keys of :func:`list_codecs`)
 decoder reads; each has a committed fixture (tests/fixtures). Formats without a version field (legacy streams,
 quantizer codes) are version 1.
 
-Adding a codec: one entry here, its module under ``pymecompress/codecs/`` (plain functions and the numcodecs
-class), one short test file (``tests/test_codec_<id>.py``, feeding ``tests/common.py``); the entry points are
-generated from this list when the package is installed (reinstall it). Then the tests name what else must agree:
-fixture cases (``FIXTURE_CASES``, and ``ZARR_V3_CASE`` for a zarr v3 face, in that test file; then
-``python tests/fixture_cases.py`` writes their fixtures) and the row of the README's codec table.
+Adding a codec
+--------------
+Code and configuration: three files. (1) Its entry here. (2) Its module under ``pymecompress/codecs/``: plain
+chunk functions and the numcodecs class (with a zarr v3 face of kind compressor or serializer, the class also has
+``read_header(buf)`` and ``decode(buf, out=None, *, header=None)``, which the face calls). (3) Its test file
+``tests/test_codec_<id>.py`` (``-`` in the id written ``_``), feeding ``tests/common.py`` and defining its fixture
+cases: ``FIXTURE_CASES``, and ``ZARR_V3_CASE`` with a zarr v3 face. Everything else reads this list: the entry
+points (``setup.py`` generates them: reinstall the package), the package's names, the zarr v3 faces, the CLI, the
+fixture machinery (``tests/fixture_cases.py``) and the inputs of the JavaScript tests.
+
+Then ``python tests/fixture_cases.py`` writes the codec's fixtures (``tests/fixtures/<case>.npz``, and with a zarr
+v3 face ``tests/fixtures/zarr_v3/<id>.zarr`` and ``<id>.decoded.npy``): commit them, never rewrite them. The
+tests then name the documentation to write, each failure saying what to add: the row of the README's codec table
+(the row is given); the stream in ``docs/FORMAT.md``, linked from the codec's documentation; with a zarr v3 face,
+``docs/codecs/<id>.md``, ``docs/codecs/<id>.schema.json``, the row of ``docs/codecs/README.md``'s table and a
+zarrita codec in ``js/src/codecs.js`` (plus ``js/src/streams.js`` for a new stream); without one, the row of the
+numcodecs-only table of ``docs/codecs/README.md``.
 """
 
 from __future__ import annotations
@@ -129,10 +141,12 @@ def codec_ids(*, zarr_v3: bool | None = None, kinds: tuple[str, ...] = tuple(ZAR
 
     Examples
     --------
-    >>> codec_ids(zarr_v3=True)
-    ('huffquant16', 'huffquant8', 'hufflossless', 'vstquant16', 'nbitpack')
-    >>> codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
-    ('huffquant16', 'huffquant8', 'hufflossless', 'nbitpack')
+    >>> codec_ids()[:3]
+    ('huffquant16', 'huffquant8', 'hufflossless')
+    >>> "vstquant16" in codec_ids(zarr_v3=True), "vstquant16" in codec_ids(zarr_v3=True, kinds=("compressor",))
+    (True, False)
+    >>> "pymecompress-huffman" in codec_ids(zarr_v3=False)
+    True
     """
     return tuple(s.id for s in CODECS if (zarr_v3 is None or s.zarr_v3 == zarr_v3) and s.kind in kinds)
 
@@ -147,9 +161,8 @@ def list_codecs() -> list[dict]:
     Examples
     --------
     >>> from pymecompress import list_codecs
-    >>> [c["id"] for c in list_codecs()]
-    ['huffquant16', 'huffquant8', 'hufflossless', 'vstquant16', 'nbitpack', 'pymecompress-huffman',
-     'pymecompress-quant16']
+    >>> [c["id"] for c in list_codecs()][:3]
+    ['huffquant16', 'huffquant8', 'hufflossless']
     >>> [(c["kind"], c["zarr_v3"], c["zarr_v2"]) for c in list_codecs() if c["id"] == "nbitpack"]
     [('serializer', 'array-to-bytes', 'compressor')]
     """
