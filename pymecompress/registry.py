@@ -38,8 +38,9 @@ v3 face ``tests/fixtures/zarr_v3/<id>.zarr`` and ``<id>.decoded.npy``): commit t
 tests then name the documentation to write, each failure saying what to add: the row of the README's codec table
 (the row is given); the stream in ``docs/FORMAT.md``, linked from the codec's documentation; with a zarr v3 face,
 ``docs/codecs/<id>.md``, ``docs/codecs/<id>.schema.json``, the row of ``docs/codecs/README.md``'s table and a
-zarrita codec in ``js/src/codecs.js`` (plus ``js/src/streams.js`` for a new stream); without one, the row of the
-numcodecs-only table of ``docs/codecs/README.md``.
+zarrita codec in ``js/src/codecs.js`` (plus ``js/src/streams.js`` for a new stream; ``cd js && npm run build``
+then rebuilds the committed viewer, ``pymecompress/viewer``); without one, the row of the numcodecs-only table of
+``docs/codecs/README.md``.
 """
 
 from __future__ import annotations
