@@ -16,6 +16,9 @@ from setuptools import setup
 
 REGISTRY = Path(__file__).resolve().parent / "pymecompress" / "registry.py"
 CONSOLE_SCRIPTS = ["pymecompress = pymecompress.cli:main"]
+# the opt-in zarr codec pipeline (pymecompress/zarr_pipeline.py): zarr finds it by this group when
+# ZARR_CODEC_PIPELINE__PATH names it, without the program importing it
+CODEC_PIPELINES = ["ThreadedReadPipeline = pymecompress.zarr_pipeline:ThreadedReadPipeline"]
 
 
 def load_registry() -> ModuleType:
@@ -32,8 +35,10 @@ def load_registry() -> ModuleType:
 
 
 def entry_points() -> dict[str, list[str]]:
-    """setuptools' ``entry_points``: the codec groups of the registry and the ``pymecompress`` command."""
-    return {**load_registry().entry_points(), "console_scripts": CONSOLE_SCRIPTS}
+    """setuptools' ``entry_points``: the codec groups of the registry, the ``pymecompress`` command and the zarr
+    codec pipeline."""
+    return {**load_registry().entry_points(), "console_scripts": CONSOLE_SCRIPTS,
+            "zarr.codec_pipeline": CODEC_PIPELINES}
 
 
 if __name__ == "__main__":  # how setuptools runs this file (its build backend and ``python setup.py`` alike)

@@ -7,16 +7,19 @@ Run (after ``pip install ".[bench]"``)::
     python bench/pipeline.py --out DIR        # where the stack, the stores and pipeline.json go (default: a
                                               # temporary folder; the stack is kept there between runs)
 
-In one process, on one synthetic photon-limited stack written as a BigTIFF (kept in the page cache), it measures:
+On one synthetic photon-limited stack written as a BigTIFF (kept in the page cache), it measures:
 
-- **codec alone**: ``huffquant16`` encoding every plane (1 MB chunks of 512 x 512) from memory, and decoding them
-  into a reused array, with N threads (the C core releases the GIL);
-- **convert**: ``pymecompress convert`` of the BigTIFF into a zarr v3 store with N threads, with the chunk writer
-  (our codecs encode in the worker threads and hand encoded chunks to zarr's store) and, for reference, with
+- **codec alone**: ``huffquant16`` encoding every 512 x 512 chunk (512 KB) from memory, and decoding them into a
+  reused array and into a new one (what a read returns: its pages are touched for the first time), with N threads
+  (the C core releases the GIL);
+- **convert**: ``pymecompress convert`` of the BigTIFF into a new zarr v3 store with N threads, with the chunk
+  writer (our codecs encode in the worker threads and hand encoded chunks to zarr's store) and, for reference, with
   ``arr[sel] = block`` (zarr-python's own codec pipeline), the way convert wrote before;
-- **zarr read**: ``zarr.open_array(store)[:]`` of the result, for a plain and a sharded array, zarr's thread
-  pool sized to N.
+- **zarr read**: ``zarr.open_array(store)[:]`` of the result, for a plain and a sharded array, with zarr's own
+  codec pipeline and with :class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`, zarr's thread pool sized to N
+  (each in a new process: zarr makes its thread pool once per process).
 
+Reads are compared with the codec's decoding into a reused array, the faster of the two.
 Every figure is the median of ``--repeats`` runs, in MB/s of uint16 image data, and each row gives its ratio to
 the codec alone on the same number of threads. Timings on a shared virtual machine are noisy: compare figures
 from one run only. This is not a test: it asserts nothing.
@@ -25,10 +28,12 @@ from one run only. This is not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,8 +77,9 @@ def median_mbps(nbytes: int, run: Callable[[], None], repeats: int) -> float:
     return nbytes / statistics.median(times) / 1e6
 
 
-def codec_alone(stack: np.ndarray, threads: int, repeats: int) -> tuple[float, float]:
-    """Encode and decode (into a reused array) every 512 x 512 chunk with ``threads`` threads."""
+def codec_alone(stack: np.ndarray, threads: int, repeats: int) -> tuple[float, float, float]:
+    """Encode, decode into a reused array and decode into a new array, every 512 x 512 chunk with ``threads``
+    threads."""
     codec = HuffmanQuant16(**CAMERA)
     tiles = [np.ascontiguousarray(stack[p, :, x:x + CHUNK[2]]) for p in range(stack.shape[0])
              for x in range(0, stack.shape[2], CHUNK[2])]
@@ -83,29 +89,53 @@ def codec_alone(stack: np.ndarray, threads: int, repeats: int) -> tuple[float, f
         enc = median_mbps(stack.nbytes, lambda: list(pool.map(codec.encode, tiles)), repeats)
         dec = median_mbps(stack.nbytes, lambda: list(pool.map(lambda i: codec.decode(encoded[i], out=out[i]),
                                                               range(len(tiles)))), repeats)
-    return enc, dec
+
+        def fresh() -> None:
+            new = np.empty_like(out)  # what a zarr read returns: a new array, its pages touched first here
+            list(pool.map(lambda i: codec.decode(encoded[i], out=new[i]), range(len(tiles))))
+        dec_fresh = median_mbps(stack.nbytes, fresh, repeats)
+    return enc, dec, dec_fresh
 
 
 def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: bool) -> float:
+    """convert's MB/s into a new store (the previous run's output is removed before the clock starts)."""
     original = chunk_writer._pmcs_codec
     if not direct:  # the writer then always falls back to arr[sel] = block
         chunk_writer._pmcs_codec = lambda arr: None
-
-    def run() -> None:
-        shutil.rmtree(store, ignore_errors=True)
-        convert(str(tif), str(store), camera=CAMERA, chunks=",".join(map(str, CHUNK)), threads=threads,
-                progress=False, force=True)
-
+    times = []
     try:
-        return median_mbps(tif.stat().st_size, run, repeats)
+        for _ in range(repeats):
+            shutil.rmtree(store, ignore_errors=True)
+            start = time.perf_counter()
+            convert(str(tif), str(store), camera=CAMERA, chunks=",".join(map(str, CHUNK)), threads=threads,
+                    progress=False)
+            times.append(time.perf_counter() - start)
     finally:
         chunk_writer._pmcs_codec = original
+    return tif.stat().st_size / statistics.median(times) / 1e6
 
 
-def read_mbps(store: Path, threads: int, repeats: int) -> float:
-    with zarr.config.set({"threading.max_workers": threads, "async.concurrency": max(4, 2 * threads)}):
+def read_mbps(store: Path, threads: int, repeats: int, pipeline: str) -> float:
+    """``zarr.open_array(store)[:]`` MB/s with zarr's own codec pipeline (``"zarr"``) or ``"threaded"``
+    (:class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`), zarr's thread pool sized to ``threads``.
+
+    Measured in a new Python process: zarr makes its thread pool once per process.
+    """
+    code = ("import sys, json, zarr; zarr.config.set({'threading.max_workers': int(sys.argv[2])}); "
+            "sys.path.insert(0, sys.argv[5]); import pipeline; "
+            "print(json.dumps(pipeline.read_here(sys.argv[1], int(sys.argv[3]), sys.argv[4])))")
+    done = subprocess.run([sys.executable, "-c", code, str(store), str(threads), str(repeats), pipeline,
+                           str(Path(__file__).resolve().parent)], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def read_here(store: str, repeats: int, pipeline: str) -> float:
+    """:func:`read_mbps` inside the measuring process."""
+    from pymecompress.zarr_pipeline import threaded_reads
+
+    with threaded_reads() if pipeline == "threaded" else contextlib.nullcontext():
         arr = zarr.open_array(store, mode="r")
-        return median_mbps(arr.nbytes, lambda: arr[:], repeats)
+    return median_mbps(arr.nbytes, lambda: arr[:], repeats)
 
 
 def sharded_copy(source: Path, target: Path) -> None:
@@ -134,15 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     plain, sharded = args.out / "plain.zarr", args.out / "sharded.zarr"
     rows = []
     for threads in (int(t) for t in args.threads.split(",")):
-        enc, dec = codec_alone(stack, threads, args.repeats)
+        enc, dec, dec_fresh = codec_alone(stack, threads, args.repeats)
         conv_old = convert_mbps(tif, plain, threads, args.repeats, direct=False)
         conv = convert_mbps(tif, plain, threads, args.repeats, direct=True)
         sharded_copy(plain, sharded)
         figures = {
             "codec alone: encode": (enc, enc), "codec alone: decode into reused out": (dec, dec),
+            "codec alone: decode into a new array": (dec_fresh, dec),
             "convert (arr[sel] = block, before)": (conv_old, enc), "convert (chunk writer)": (conv, enc),
-            "zarr read": (read_mbps(plain, threads, args.repeats), dec),
-            "zarr read, sharded": (read_mbps(sharded, threads, args.repeats), dec),
+            "zarr read, zarr's pipeline": (read_mbps(plain, threads, args.repeats, "zarr"), dec),
+            "zarr read, ThreadedReadPipeline": (read_mbps(plain, threads, args.repeats, "threaded"), dec),
+            "zarr read, sharded, zarr's pipeline": (read_mbps(sharded, threads, args.repeats, "zarr"), dec),
+            "zarr read, sharded, ThreadedReadPipeline": (read_mbps(sharded, threads, args.repeats, "threaded"), dec),
         }
         rows += [{"threads": threads, "what": what, "MB/s": round(mbps, 1), "x codec": round(mbps / ref, 2)}
                  for what, (mbps, ref) in figures.items()]

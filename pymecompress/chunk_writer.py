@@ -134,7 +134,7 @@ class ChunkWriter:
                 whole = np.full(self._chunks, self._fill, dtype=self._dtype)
                 whole[tuple(slice(0, n) for n in part.shape)] = part
                 part = whole
-            if not self._write_empty and np.array_equal(part, np.broadcast_to(self._fill, part.shape)):
+            if not self._write_empty and self._only_fill(part):
                 continue
             coords = tuple(s + i for s, i in zip(starts, index, strict=True))
             items.append((self.arr.metadata.encode_chunk_key(coords),
@@ -156,6 +156,12 @@ class ChunkWriter:
     def _take(self) -> list[tuple[str, bytes]]:
         batch, self._pending, self._pending_bytes = self._pending, [], 0
         return batch
+
+    def _only_fill(self, part: np.ndarray) -> bool:
+        """Whether the chunk holds nothing but the fill value (one element decides for almost every chunk of camera
+        data, instead of a pass over the whole chunk)."""
+        first = part[(0,) * part.ndim] if part.size else self._fill
+        return bool(first == self._fill) and bool((part == self._fill).all())
 
     def _aligned(self, sel: tuple[slice, ...]) -> bool:
         """Whether ``sel`` covers whole chunks (each axis starts on a chunk and ends on one or at the edge)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import os
 import shutil
 import sys
@@ -106,10 +107,11 @@ def _blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tuple[t
     """(selection of leading axes, flat plane indices) of every block of one chunk along the leading axes."""
     lead, lead_chunks = shape[:-2], chunks[:-2]
     grids = [range(0, n, c) for n, c in zip(lead, lead_chunks, strict=True)]
+    strides = [math.prod(lead[axis + 1:]) for axis in range(len(lead))]  # flat plane index = sum(index * stride)
     for starts in itertools.product(*grids):
         sel = tuple(slice(s, min(s + c, n)) for s, c, n in zip(starts, lead_chunks, lead, strict=True))
         ranges = [range(s.start, s.stop) for s in sel]
-        planes = [int(np.ravel_multi_index(idx, lead)) if lead else 0 for idx in itertools.product(*ranges)]
+        planes = [sum(i * k for i, k in zip(idx, strides, strict=True)) for idx in itertools.product(*ranges)]
         yield sel, planes
 
 

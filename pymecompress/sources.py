@@ -503,15 +503,20 @@ class TiffSource(ImageSource):
         self._per_series = first.n_planes
 
     def _read(self, indices: list[int]) -> np.ndarray:
-        out = np.empty((len(indices), *self.plane_shape), self.dtype)
         groups: dict[int, list[int]] = {}
         for k, i in enumerate(indices):
             groups.setdefault(i // self._per_series, []).append(k)
+        # planes of one series come back as read, planes of several are gathered into one array
+        out = None if len(groups) == 1 else np.empty((len(indices), *self.plane_shape), self.dtype)
         with _tifffile_messages() as messages, np.errstate(all="ignore"):
             for s, ks in groups.items():
                 local = [indices[k] % self._per_series for k in ks]
                 try:
-                    out[ks] = self._parts[s].read(self._tif, local)
+                    planes = self._parts[s].read(self._tif, local)
+                    if out is None:
+                        out = planes
+                    else:
+                        out[ks] = planes
                 except InputError:
                     raise
                 except Exception as err:  # tifffile, the codecs and numpy raise many kinds on damaged data
@@ -519,7 +524,7 @@ class TiffSource(ImageSource):
                                      f"({_reason(err)}); the file is truncated or corrupt") from None
                 if messages:
                     raise _damaged(self._parts[s].where, messages)
-        return out
+        return out if out is not None else np.empty((0, *self.plane_shape), self.dtype)
 
     def close(self) -> None:
         self._tif.close()

@@ -99,7 +99,9 @@ def test_pipeline_benchmark_reports_every_row(tmp_path) -> None:
                              "--threads", "1", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     rows = json.loads((tmp_path / "pipeline.json").read_text())["rows"]
-    assert {row["what"] for row in rows} >= {"codec alone: encode", "convert (chunk writer)",
-                                              "zarr read, sharded"}
+    assert {row["what"] for row in rows} >= {"codec alone: encode", "codec alone: decode into a new array",
+                                              "convert (chunk writer)", "zarr read, sharded, zarr's pipeline",
+                                              "zarr read, ThreadedReadPipeline",
+                                              "zarr read, sharded, ThreadedReadPipeline"}
     assert all(row["MB/s"] > 0 for row in rows)
     assert "| 1 | convert (chunk writer) |" in result.stdout
