@@ -42,10 +42,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from zarr.abc.store import RangeByteRequest
 from zarr.codecs import BytesCodec
+from zarr.codecs.sharding import ShardingCodec, _ShardingByteGetter
+from zarr.core.chunk_grids import RegularChunkGrid
 from zarr.core.codec_pipeline import BatchedCodecPipeline, fill_value_or_default
 from zarr.core.common import concurrent_map
 from zarr.core.config import config
+from zarr.core.indexing import get_indexer
 from zarr.registry import register_pipeline
 from zarr.storage import LocalStore
 
@@ -130,15 +134,20 @@ class _Scratch(threading.local):
 _SCRATCH = _Scratch()
 
 
-def _whole(selection: tuple, shape: Sequence[int]) -> bool:
+def _basic(selection: Any) -> bool:
+    """Whether ``selection`` is a tuple of slices and integers (indexing with it gives a view)."""
+    return isinstance(selection, tuple) and all(isinstance(s, slice | int | np.integer) for s in selection)
+
+
+def _whole(selection: Any, shape: Sequence[int]) -> bool:
     """Whether ``selection`` (a chunk selection) takes the whole chunk, in order."""
-    return len(selection) == len(shape) and all(
+    return isinstance(selection, tuple) and len(selection) == len(shape) and all(
         isinstance(s, slice) and s.indices(n) == (0, n, 1) for s, n in zip(selection, shape, strict=True))
 
 
 def _block(dest: np.ndarray, out_selection: tuple, shape: tuple[int, ...]) -> np.ndarray | None:
     """The destination of a whole chunk as one flat C-contiguous view, when it is one; else None."""
-    if not all(isinstance(s, slice | int | np.integer) for s in out_selection):
+    if not _basic(out_selection):
         return None
     view = dest[out_selection]
     if view.size != int(np.prod(shape)) or not view.flags.c_contiguous or not view.flags.writeable:
@@ -167,12 +176,34 @@ class ThreadedReadPipeline(BatchedCodecPipeline):
     """zarr's batched codec pipeline; reads of pymecompress chunks run whole in zarr's threads (see module doc)."""
 
     async def read(self, batch_info: Iterable[tuple], out: Any, drop_axes: tuple[int, ...] = ()) -> None:
-        decode = _chain_decoder(self)
-        dest = out.as_ndarray_like() if decode is not None else None
         batch = list(batch_info)
+        dest = out.as_ndarray_like()
         if not isinstance(dest, np.ndarray) or any(spec.order != "C" for _, spec, *_ in batch):
             await super().read(batch, out, drop_axes)
             return
+        decode = _chain_decoder(self)
+        if decode is not None:
+            await self._read_chunks(decode, batch, dest, drop_axes)
+            return
+        sharding = _sharding_of_ours(self)
+        if sharding is not None and not drop_axes:
+            await self._read_shards(sharding, batch, out, dest)
+            return
+        await super().read(batch, out, drop_axes)
+
+    async def _read_shards(self, sharding: ShardingCodec, batch: list[tuple], out: Any, dest: np.ndarray) -> None:
+        """Shards whose inner chunks are ours: each shard's chunks are read by the inner pipeline (this class)
+        straight into the shard's part of the destination, instead of into a shard-sized array copied after."""
+        plans = [_shard_plan(sharding, entry, dest) for entry in batch]
+        rest = [entry for entry, plan in zip(batch, plans, strict=True) if plan is None]
+        await concurrent_map([(sharding, entry, plan, out) for entry, plan in zip(batch, plans, strict=True)
+                              if plan is not None], _read_shard, config.get("async.concurrency"))
+        if rest:  # selections that do not map onto one view of the destination: zarr's own way
+            await super().read(rest, out, ())
+
+    async def _read_chunks(self, decode: Decoder, batch: list[tuple], dest: np.ndarray,
+                           drop_axes: tuple[int, ...]) -> None:
+        """Read, decode and place every chunk of the batch in zarr's threads (see the module doc)."""
         paths = [_local_path(byte_getter) for byte_getter, *_ in batch]
         if all(p is not None for p in paths):
             sources: list[Any] = paths
@@ -191,6 +222,68 @@ class ThreadedReadPipeline(BatchedCodecPipeline):
 
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(None, run, group) for group in _groups(len(batch))))
+
+
+def _sharding_of_ours(pipeline: BatchedCodecPipeline) -> ShardingCodec | None:
+    """The sharding codec of a chain that is one ``sharding_indexed`` codec whose inner chunks are ours alone."""
+    ab = pipeline.array_bytes_codec
+    if pipeline.array_array_codecs or pipeline.bytes_bytes_codecs or not isinstance(ab, ShardingCodec):
+        return None
+    if not all(hasattr(ab, name) for name in _SHARDING_HELPERS):
+        return None  # another zarr-python than the one this was written against: zarr's own way
+    inner = BatchedCodecPipeline.from_codecs(ab.codecs)
+    return ab if _chain_decoder(inner) is not None else None
+
+
+# the parts of zarr-python's ShardingCodec (3.1) that a shard read uses; without them, shards are read by zarr
+_SHARDING_HELPERS = ("chunk_shape", "codec_pipeline", "_get_chunks_per_shard", "_get_chunk_spec", "_is_total_shard",
+                     "_load_full_shard_maybe", "_load_shard_index_maybe")
+
+
+def _shard_plan(sharding: ShardingCodec, entry: tuple, dest: np.ndarray) -> tuple[Any, np.ndarray] | None:
+    """(indexer of the chunks of one shard, the shard's view of the destination), or None when the shard's part of
+    the destination is not one view of the same shape (fancy selections)."""
+    _, shard_spec, shard_selection, out_selection, *_ = entry
+    if not _basic(out_selection):
+        return None
+    indexer = get_indexer(shard_selection, shape=shard_spec.shape,
+                          chunk_grid=RegularChunkGrid(chunk_shape=sharding.chunk_shape))
+    view = dest[out_selection]
+    if not isinstance(view, np.ndarray) or hasattr(indexer, "sel_shape") or tuple(indexer.shape) != view.shape:
+        return None  # a single element comes out as a scalar, not a view
+    return indexer, view
+
+
+async def _read_shard(sharding: ShardingCodec, entry: tuple, plan: tuple[Any, np.ndarray], out: Any) -> None:
+    """One shard: its chunks' bytes fetched as zarr's sharding codec fetches them (the whole shard when all its
+    chunks are wanted, else the index and then each chunk), then decoded by the inner pipeline into ``view``."""
+    byte_getter, shard_spec = entry[0], entry[1]
+    indexer, view = plan
+    per_shard = sharding._get_chunks_per_shard(shard_spec)
+    chunk_spec = sharding._get_chunk_spec(shard_spec)
+    entries = list(indexer)
+    wanted = {coords for coords, *_ in entries}
+    chunks: dict[tuple[int, ...], Any] | Any | None
+    if sharding._is_total_shard(wanted, per_shard):
+        chunks = await sharding._load_full_shard_maybe(byte_getter=byte_getter, prototype=chunk_spec.prototype,
+                                                       chunks_per_shard=per_shard)
+    else:
+        index = await sharding._load_shard_index_maybe(byte_getter, per_shard)
+        chunks = None if index is None else {}
+        for coords in sorted(wanted) if index is not None else ():
+            where = index.get_chunk_slice(coords)
+            if where:
+                data = await byte_getter.get(prototype=chunk_spec.prototype,
+                                             byte_range=RangeByteRequest(where[0], where[1]))
+                if data:
+                    chunks[coords] = data
+    if chunks is None:  # a shard never written: the fill value
+        view[...] = fill_value_or_default(shard_spec)
+        return
+    target = type(out).from_ndarray_like(view)
+    await sharding.codec_pipeline.read(
+        [(_ShardingByteGetter(chunks, coords), chunk_spec, chunk_selection, out_selection, complete)
+         for coords, chunk_selection, out_selection, complete in entries], target)
 
 
 def _identity(value: Any) -> Any:

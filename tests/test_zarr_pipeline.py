@@ -56,6 +56,11 @@ def test_same_values_as_zarrs_pipeline(tmp_path, data) -> None:
             np.testing.assert_array_equal(fast[sel], ref[sel], err_msg=f"{label} {sel}")
         np.testing.assert_array_equal(fast.get_orthogonal_selection(([1, 4], slice(None), [0, 129])),
                                       ref.get_orthogonal_selection(([1, 4], slice(None), [0, 129])))
+        coords = ([2, 3, 5], [5, 99, 0], [0, 129, 64])
+        np.testing.assert_array_equal(fast.get_coordinate_selection(coords), ref.get_coordinate_selection(coords))
+        mask = np.zeros(SHAPE, bool)
+        mask[1, 20:30, 40:90] = True
+        np.testing.assert_array_equal(fast.get_mask_selection(mask), ref.get_mask_selection(mask))
 
 
 def test_our_chains_are_read_in_threads_others_by_zarr(tmp_path, data, monkeypatch) -> None:
@@ -172,3 +177,26 @@ def test_the_setting_is_scoped() -> None:
     with zp.threaded_reads():
         assert zarr.config.get("codec_pipeline.path") == zp.PIPELINE_PATH
     assert zarr.config.get("codec_pipeline.path") == before
+
+
+def test_shards_are_read_into_the_destination(tmp_path, data, monkeypatch) -> None:
+    """Shards of our chunks are read straight into their part of the destination (no shard-sized array);
+    shards never written take the fill value; fancy selections go through zarr's sharding codec."""
+    shards = []
+    original = zp._read_shard
+    monkeypatch.setattr(zp, "_read_shard", lambda *args: (shards.append(args[1][0]), original(*args))[1])
+    arr = zarr.create_array(tmp_path / "s.zarr", shape=SHAPE, dtype="uint16", chunks=(1, 50, 65),
+                            shards=(2, 100, 130), fill_value=9, compressors=[HuffmanQuant16(offset=100, gain=2.0)])
+    arr[2:4] = data[2:4]
+    ref = arr[:]
+    with zp.threaded_reads():
+        fast = zarr.open_array(tmp_path / "s.zarr")
+    np.testing.assert_array_equal(fast[:], ref)
+    assert len(shards) == 3 and (ref[:2] == 9).all() and (ref[4:] == 9).all()
+    shards.clear()
+    np.testing.assert_array_equal(fast[3, 40:60], ref[3, 40:60])  # part of one shard: index, then chunks
+    assert len(shards) == 1
+    shards.clear()
+    np.testing.assert_array_equal(fast.get_coordinate_selection(([2, 3], [5, 99], [0, 129])),
+                                  ref[[2, 3], [5, 99], [0, 129]])
+    assert shards == []
