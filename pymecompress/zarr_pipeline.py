@@ -236,7 +236,7 @@ def _sharding_of_ours(pipeline: BatchedCodecPipeline) -> ShardingCodec | None:
 
 
 # the parts of zarr-python's ShardingCodec (3.1) that a shard read uses; without them, shards are read by zarr
-_SHARDING_HELPERS = ("chunk_shape", "codec_pipeline", "_get_chunks_per_shard", "_get_chunk_spec", "_is_total_shard",
+_SHARDING_HELPERS = ("chunk_shape", "codecs", "_get_chunks_per_shard", "_get_chunk_spec", "_is_total_shard",
                      "_load_full_shard_maybe", "_load_shard_index_maybe")
 
 
@@ -281,7 +281,8 @@ async def _read_shard(sharding: ShardingCodec, entry: tuple, plan: tuple[Any, np
         view[...] = fill_value_or_default(shard_spec)
         return
     target = type(out).from_ndarray_like(view)
-    await sharding.codec_pipeline.read(
+    # this class for the inner chunks too (``sharding.codec_pipeline`` would take zarr's setting at read time)
+    await ThreadedReadPipeline.from_codecs(sharding.codecs).read(
         [(_ShardingByteGetter(chunks, coords), chunk_spec, chunk_selection, out_selection, complete)
          for coords, chunk_selection, out_selection, complete in entries], target)
 
