@@ -14,7 +14,9 @@ On one synthetic photon-limited stack written as a BigTIFF (kept in the page cac
   (the C core releases the GIL);
 - **convert**: ``pymecompress convert`` of the BigTIFF into a new zarr v3 store with N threads, with the chunk
   writer (our codecs encode in the worker threads and hand encoded chunks to zarr's store) and, for reference, with
-  ``arr[sel] = block`` (zarr-python's own codec pipeline), the way convert wrote before;
+  ``arr[sel] = block`` (zarr-python's own codec pipeline), the way convert wrote before; the same into an
+  OME-Zarr image with its pyramid (``--ome``: the smaller levels are binned and encoded too), and from the same
+  frames stored as a PYME PZF folder (one lossless Huffman-coded frame per file, decoded on the way);
 - **zarr read**: ``zarr.open_array(store)[:]`` of the result, for a plain and a sharded array, with zarr's own
   codec pipeline and with :class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`, zarr's thread pool sized to N
   (each in a new process: zarr makes its thread pool once per process).
@@ -97,8 +99,18 @@ def codec_alone(stack: np.ndarray, threads: int, repeats: int) -> tuple[float, f
     return enc, dec, dec_fresh
 
 
-def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: bool) -> float:
-    """convert's MB/s into a new store (the previous run's output is removed before the clock starts)."""
+def make_pzf_folder(folder: Path, stack: np.ndarray) -> None:
+    """The stack as a PYME PZF folder, one lossless Huffman-coded frame per file (as PYME spools them)."""
+    from pymecompress import pzf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(stack):
+        (folder / f"frame{i:05d}.pzf").write_bytes(pzf.dumps(frame, frame_num=i, compression=pzf.DATA_COMP_HUFFCODE))
+
+
+def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: bool = True, **options) -> float:
+    """convert's MB/s (of uint16 image data, full resolution) into a new store (the previous run's output is
+    removed before the clock starts); ``options`` go to :func:`convert` (``ome_zarr=True``...)."""
     original = chunk_writer._pmcs_codec
     if not direct:  # the writer then always falls back to arr[sel] = block
         chunk_writer._pmcs_codec = lambda arr: None
@@ -107,12 +119,12 @@ def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: boo
         for _ in range(repeats):
             shutil.rmtree(store, ignore_errors=True)
             start = time.perf_counter()
-            convert(str(tif), str(store), camera=CAMERA, chunks=",".join(map(str, CHUNK)), threads=threads,
-                    progress=False)
+            summary = convert(str(tif), str(store), camera=CAMERA, chunks=",".join(map(str, CHUNK)), threads=threads,
+                              progress=False, **options)
             times.append(time.perf_counter() - start)
     finally:
         chunk_writer._pmcs_codec = original
-    return tif.stat().st_size / statistics.median(times) / 1e6
+    return summary.input_bytes / statistics.median(times) / 1e6
 
 
 def read_mbps(store: Path, threads: int, repeats: int, pipeline: str) -> float:
@@ -162,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         make_stack(tif, args.planes)
     stack = tifffile.imread(tif)  # also brings the file into the page cache
     plain, sharded = args.out / "plain.zarr", args.out / "sharded.zarr"
+    pzf_folder = args.out / f"pzf-{args.planes}"
+    if not pzf_folder.exists():
+        make_pzf_folder(pzf_folder, stack)
     rows = []
     for threads in (int(t) for t in args.threads.split(",")):
         enc, dec, dec_fresh = codec_alone(stack, threads, args.repeats)
@@ -172,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
             "codec alone: encode": (enc, enc), "codec alone: decode into reused out": (dec, dec),
             "codec alone: decode into a new array": (dec_fresh, dec),
             "convert (arr[sel] = block, before)": (conv_old, enc), "convert (chunk writer)": (conv, enc),
+            "convert --ome (OME-Zarr 0.4 with its pyramid)": (
+                convert_mbps(tif, args.out / "ome.zarr", threads, args.repeats, ome_zarr=True), enc),
+            "convert of a PZF folder (frames Huffman-coded)": (
+                convert_mbps(pzf_folder, args.out / "from-pzf.zarr", threads, args.repeats), enc),
             "zarr read, zarr's pipeline": (read_mbps(plain, threads, args.repeats, "zarr"), dec),
             "zarr read, ThreadedReadPipeline": (read_mbps(plain, threads, args.repeats, "threaded"), dec),
             "zarr read, sharded, zarr's pipeline": (read_mbps(sharded, threads, args.repeats, "zarr"), dec),
