@@ -21,6 +21,12 @@ the page faults of fresh memory cost about 1.8 us per 4 KB page, a large share o
 efficiency" is the order-0 entropy of each chunk's own residuals over its stored size (pymecompress.entropy).
 This is not a test: it asserts nothing. The machine it runs on is noisy; compare figures from one run only.
 
+A reference row "Huff0 (zstd) on huffquant16 step 1's symbols" times zstd's Huffman coder alone on the symbols
+huffquant16's entropy stage codes (bench/huff0_ref.py says which), and each table ends with huffquant16's speeds
+as fractions of it (the targets of issue #16). It needs a static libzstd.a with zstd's HUF_* functions (Debian or
+Ubuntu: ``apt-get update && apt-get install -y libzstd-dev``) and a C compiler; without them the row is skipped
+with a note. It is a benchmark aid only: nothing in pymecompress needs zstd.
+
 The original pymecompress 0.3.6 (same import name as ours) joins the tables when the environment variable
 PYMECOMPRESS_ORIGINAL_SITE names the site-packages directory that holds it (loaded into this process under
 another module name), or PYMECOMPRESS_LEGACY_PYTHON names a Python that has it (run there when its compiled
@@ -58,7 +64,7 @@ import numcodecs  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pymecompress import CameraModel  # noqa: E402
-from pymecompress.entropy import residual_entropy  # noqa: E402
+from pymecompress.entropy import order0_bits, residual_entropy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REAL_DATA = HERE.parent / "tests" / "data" / "camera"
@@ -164,6 +170,9 @@ class Contender:
     note: str = ""  # footnote under the table
     optional: bool = False  # if it fails, say so and go on without it
     decode_into: Callable | None = None  # (encoded, out) -> out: decoding into a caller's reused buffer
+    # an entropy stage alone (the Huff0 reference): (chunks, repeats) -> (encode s, decode s, decode into reused
+    # out s, coded bytes, order-0 entropy of the symbols in bits); its row has no error figures
+    entropy_only: Callable | None = None
 
 
 def _planes(fn):
@@ -176,13 +185,15 @@ def _planes(fn):
     return enc, dec
 
 
-def contenders(cam, original=None) -> list[Contender]:
+def contenders(cam, original=None, huff0=None) -> list[Contender]:
     offset, gain, rn = cam
     out = []
     for step in (1.0, 2.0):
         c = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn,
                                  "step": step})
         out.append(Contender(f"huffquant16 step {step:g}", c.encode, c.decode, step, decode_into=c.decode))
+    if huff0 is not None:
+        out.append(huff0_contender(huff0, cam))
     lossless = numcodecs.get_codec({"id": "hufflossless"})
     out.append(Contender("hufflossless", lossless.encode, lossless.decode, decode_into=lossless.decode))
     vq = numcodecs.get_codec({"id": "vstquant16", "offset": offset, "gain": gain, "read_noise": rn})
@@ -219,6 +230,86 @@ def contenders(cam, original=None) -> list[Contender]:
     out.append(Contender("nbitpack (auto width)", nb.encode, nb.decode))
     out.extend(pyme_settings(cam, original))
     return out
+
+
+# ------------------------------------------------------------------ Huff0: a reference for the entropy stage
+
+HUFF0 = "Huff0 (zstd) on huffquant16 step 1's symbols"
+HUFF0_NOTE = ("the entropy stage alone, as a speed reference: zstd's Huff0 (4 streams, HUF_compress4X_repeat / "
+              "HUF_decompress4X_hufOnly_wksp, blocks of 128 KiB, from {archive}) codes the Huffman symbol of every "
+              "value of huffquant16 step 1's chunks, one byte per value (literal z >> k below 64, else an escape by "
+              "bit length: docs/FORMAT.md); here {shifts}. Not coded: the raw low bits and escape extras, the "
+              "predictor map, headers; not timed: quantizing, prediction, reconstruction, CRC. Its ratio is the "
+              "uint16 input over Huff0's bytes, not a codec's ratio; MB/s are of uint16 input (2 bytes a symbol). "
+              "Its order-0 efficiency is the symbols' order-0 entropy over Huff0's bytes. Decoded symbols are checked "
+              "equal to the input once, outside the timing.")
+TARGETS = {"encode_mbps": 0.5, "decode_into_mbps": 0.6}  # issue #16: huffquant16 at these fractions of Huff0
+
+
+def load_huff0():
+    """``(reference, why)``: the Huff0 reference (None if it cannot be built here) and a note on it."""
+    import huff0_ref  # beside this script
+
+    try:
+        ref = huff0_ref.load()
+    except huff0_ref.Unavailable as e:
+        return None, f"no Huff0 reference row: {e}"
+    return ref, f"Huff0 reference: {ref.archive}, compiled into {huff0_ref.cache_dir()}"
+
+
+def _shift_summary(shifts: list[tuple[int, int]]) -> str:
+    huffman = [k for mode, k in shifts if mode == 0]
+    ks = ", ".join(f"k={k} in {huffman.count(k)}" for k in sorted(set(huffman)))
+    other = len(shifts) - len(huffman)
+    return (f"{len(shifts)} segments, Huffman-coded with {ks}" if huffman else f"{len(shifts)} segments") + (
+        f", {other} constant or raw (their symbols taken with k=0)" if other else "")
+
+
+def huff0_contender(huff0, cam) -> Contender:
+    """Huff0 on the symbols of huffquant16 step 1 (the same camera, the same chunks)."""
+    import huff0_ref
+
+    offset, gain, rn = cam
+    codec = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn, "step": 1.0})
+    contender = Contender(HUFF0, None, None, note="")
+
+    def run(chunks, repeats):
+        found = [huff0_ref.huffman_symbols(codec.encode(ch)) for ch in chunks]
+        symbols = [f[0] for f in found]
+        contender.note = HUFF0_NOTE.format(archive=huff0.archive,
+                                           shifts=_shift_summary([s for f in found for s in f[1]]))
+        t_enc, coded = timed(lambda: [huff0.encode(s) for s in symbols], repeats)
+        outs = [np.empty_like(s) for s in symbols]
+        for c, o, s in zip(coded, outs, symbols, strict=True):
+            assert np.array_equal(huff0.decode(c, o), s), "Huff0 did not give back its symbols"
+        t_dec, _ = timed(lambda: [huff0.decode(c, np.empty_like(s)) for c, s in zip(coded, symbols, strict=True)],
+                         repeats)
+        t_into, _ = timed(lambda: [huff0.decode(c, o) for c, o in zip(coded, outs, strict=True)], repeats)
+        return t_enc, t_dec, t_into, sum(c.size for c in coded), sum(order0_bits(s) for s in symbols)
+
+    contender.entropy_only = run
+    return contender
+
+
+def against_huff0(rows: list[dict]) -> str:
+    """huffquant16's speeds as fractions of the Huff0 reference's in the same run, against issue #16's targets."""
+    ref = next((r for r in rows if r["codec"] == HUFF0), None)
+    if ref is None:
+        return ""
+    lines = ["", "", "huffquant16 over the Huff0 reference (same run; targets of issue #16: encode >= "
+             f"{TARGETS['encode_mbps']}x, decode into reused out >= {TARGETS['decode_into_mbps']}x):", ""]
+    for r in rows:
+        if not r["codec"].startswith("huffquant16 step"):
+            continue
+        parts = []
+        for key, what in (("encode_mbps", "encode"), ("decode_into_mbps", "decode into reused out"),
+                          ("decode_mbps", "decode into new arrays")):
+            if key in r and key in ref:
+                x = r[key] / ref[key]
+                goal = TARGETS.get(key)
+                parts.append(f"{what} {x:.2f}x" + ("" if goal is None else " (met)" if x >= goal else " (missed)"))
+        lines.append(f"- {r['codec']}: " + ", ".join(parts))
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- the original pymecompress 0.3.6
@@ -467,6 +558,12 @@ def measure(c: Contender, data: np.ndarray, cam, repeats: int, period: int | Non
     """Ratio, speeds and errors of one contender; chunks are cut within each copy of ``period`` planes."""
     parts = [data] if period is None else [data[i:i + period] for i in range(0, data.shape[0], period)]
     chunks = [ch for part in parts for ch in c.chunking(part)]
+    mb = data.nbytes / 1e6
+    if c.entropy_only is not None:
+        t_enc, t_dec, t_into, nbytes, bits = c.entropy_only(chunks, repeats)
+        return {"codec": c.name, "ratio": data.nbytes / nbytes, "encode_mbps": mb / t_enc, "decode_mbps": mb / t_dec,
+                "decode_into_mbps": mb / t_into, "chunk_values": max(ch.size for ch in chunks), "note": c.note,
+                "entropy_only": True, "entropy_efficiency": bits / 8 / nbytes}
     with c.quiet():
         if c.run is None:
             t_enc, encoded = timed(lambda: [c.encode(ch) for ch in chunks], repeats)
@@ -477,7 +574,6 @@ def measure(c: Contender, data: np.ndarray, cam, repeats: int, period: int | Non
                 t_into, _ = timed(lambda: [c.decode_into(e, o) for e, o in zip(encoded, outs, strict=True)], repeats)
         else:
             t_enc, t_dec, nbytes, decoded = c.run(chunks, repeats)
-    mb = data.nbytes / 1e6
     row = {"codec": c.name, "ratio": data.nbytes / nbytes, "encode_mbps": mb / t_enc, "decode_mbps": mb / t_dec,
            "chunk_values": max(ch.size for ch in chunks), "note": c.note}
     if c.run is None and c.decode_into is not None:
@@ -508,7 +604,7 @@ def markdown(label: str, data: np.ndarray, cam, rows: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     notes: list[str] = []
     for r in rows:
-        lossy = r["noise_inflation"] > 0
+        lossy = r.get("noise_inflation", 0) > 0
         name = r["codec"]
         if r.get("note"):
             if r["note"] not in notes:
@@ -517,12 +613,15 @@ def markdown(label: str, data: np.ndarray, cam, rows: list[dict]) -> str:
         into = f"{r['decode_into_mbps']:.0f}" if "decode_into_mbps" in r else ""
         eff = f"{100 * r['entropy_efficiency']:.1f} %" if "entropy_efficiency" in r else ""
         speeds = f"| {name} | {r['ratio']:.2f} | {r['encode_mbps']:.0f} | {r['decode_mbps']:.0f} | {into} | "
+        if r.get("entropy_only"):
+            lines.append(speeds + f"(entropy stage only) | | | {eff} |")
+            continue
         lines.append(speeds + (f"{r['max_error_sigma']:.2f} | {100 * r['noise_inflation']:.1f} % | "
                                f"{r['bias_photons']:+.3f} | {eff} |" if lossy else f"0 (lossless) | 0 | 0 | {eff} |"))
     if notes:
         lines.append("")
         lines.extend(f"{'*' * (i + 1)} {note}" for i, note in enumerate(notes))
-    return "\n".join(lines)
+    return "\n".join(lines) + against_huff0(rows)
 
 
 def plot(results: dict, path: Path) -> None:
@@ -534,7 +633,7 @@ def plot(results: dict, path: Path) -> None:
     except ImportError:
         print("(matplotlib not installed: no plot)", file=sys.stderr)
         return
-    names = sorted({r["codec"] for rows in results.values() for r in rows})
+    names = sorted({r["codec"] for rows in results.values() for r in rows if not r.get("entropy_only")})
     fig, ax = plt.subplots(figsize=(9, 6))
     for i, name in enumerate(names):
         pts = [(r["decode_mbps"], r["ratio"]) for rows in results.values() for r in rows if r["codec"] == name]
@@ -632,10 +731,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     original, why = find_original(args.original_in_subprocess)
     print(f"({why})", file=sys.stderr)
+    huff0, why = load_huff0()
+    print(f"({why})", file=sys.stderr)
     results = {}
     for label, data, cam, period in datasets(int(min_mb * 1e6), smoke=args.smoke):
         rows = []
-        for c in contenders(cam, original):
+        for c in contenders(cam, original, huff0):
             try:
                 rows.append(measure(c, data, cam, repeats, period))
             except Exception as e:  # the original may fail; the rest of the run goes on

@@ -14,8 +14,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import ROOT
@@ -25,10 +27,16 @@ COMMITTED = [ROOT / "bench" / "results.json", ROOT / "bench" / "results.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def run_bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+# the Huff0 reference module (bench/huff0_ref.py) is compiled here, not in the user's cache
+HUFF0_CACHE = Path(tempfile.gettempdir()) / "pymecompress-bench-tests"
+
+
+def run_bench(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
     # without the original pymecompress, whatever the environment says: the smoke run stays small
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYMECOMPRESS_ORIGINAL_SITE", "PYMECOMPRESS_LEGACY_PYTHON")}
+    env.setdefault("PYMECOMPRESS_BENCH_CACHE", str(HUFF0_CACHE))
+    env.update(extra_env)
     return subprocess.run([sys.executable, str(BENCH), *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600)
 
@@ -40,6 +48,26 @@ def committed_unchanged():
     yield
     changed = [path.name for path in COMMITTED if path.read_bytes() != before[path]]
     assert not changed, f"the benchmark overwrote the committed bench/{', bench/'.join(changed)}"
+
+
+def load_huff0_ref():
+    """bench/huff0_ref.py as a module (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("huff0_ref", ROOT / "bench" / "huff0_ref.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["huff0_ref"] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_huff0(run: subprocess.CompletedProcess[str], folder: Path) -> None:
+    """With a libzstd.a the run has the Huff0 reference row and the comparison under each table; without, a note."""
+    results = json.loads((folder / "results.json").read_text())
+    rows = [row for rows in results.values() for row in rows if row.get("entropy_only")]
+    if "(Huff0 reference: " in run.stderr:
+        assert len(rows) == len(results) and all(row["decode_into_mbps"] > 0 for row in rows)
+        assert "huffquant16 over the Huff0 reference" in run.stdout
+    else:
+        assert "(no Huff0 reference row: " in run.stderr and not rows
 
 
 def check_results(folder: Path) -> None:
@@ -59,6 +87,7 @@ def test_smoke_run_writes_to_out_only(tmp_path, committed_unchanged):
     run = run_bench("--smoke", "--out", str(out), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     check_results(out)
+    check_huff0(run, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name], "written outside --out"
     assert "### sim bright structured" in run.stdout and "speed-up with 2 threads" in run.stdout
 
@@ -68,6 +97,37 @@ def test_default_out_is_a_folder_in_the_current_directory(tmp_path, committed_un
     assert run.returncode == 0, run.stderr
     check_results(tmp_path / "bench-results")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench-results"]
+
+
+def test_without_libzstd_the_huff0_row_is_left_out(tmp_path):
+    run = run_bench("--smoke", "--out", str(tmp_path), cwd=tmp_path, PYMECOMPRESS_LIBZSTD_A="")
+    assert run.returncode == 0, run.stderr
+    check_results(tmp_path)
+    check_huff0(run, tmp_path)
+    assert "turned off" in run.stderr
+
+
+def test_huff0_symbols_are_the_segments_symbols():
+    """The reference's symbols follow docs/FORMAT.md: literal z >> k below 64, else 64 + bitlen(z >> k) - 7."""
+    from pymecompress import HuffmanLossless
+
+    ref = load_huff0_ref()
+    z = np.array([0, 1, 63, 64, 127, 128, 255, 256, 65535], np.uint16)
+    assert ref._symbol_of(z, 0).tolist() == [0, 1, 63, 64, 64, 65, 65, 66, 73]
+    assert ref._symbol_of(z, 2).tolist() == [0, 0, 15, 16, 31, 32, 63, 64, 71]
+    rng = np.random.default_rng(0)
+    frame = rng.poisson(3000, (600, 512)).astype(np.uint16)  # two segments, large residuals: k > 0
+    buf = HuffmanLossless().encode(frame)
+    symbols, shifts = ref.huffman_symbols(buf)
+    assert symbols.size == frame.size and len(shifts) == 2
+    assert all(mode == 0 and 0 < k < 16 for mode, k in shifts), shifts
+    from pymecompress import _binding
+
+    seg = 262144
+    z = _binding.residuals(buf)
+    for s, (_, k) in enumerate(shifts):
+        part = z[s * seg:(s + 1) * seg] >> k
+        assert np.array_equal(symbols[s * seg:(s + 1) * seg][part < 64], part[part < 64])
 
 
 def test_default_out_in_the_repository_is_ignored_by_git():
