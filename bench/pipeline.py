@@ -137,7 +137,8 @@ def read_mbps(store: Path, threads: int, repeats: int, pipeline: str) -> float:
             "sys.path.insert(0, sys.argv[5]); import pipeline; "
             "print(json.dumps(pipeline.read_here(sys.argv[1], int(sys.argv[3]), sys.argv[4])))")
     done = subprocess.run([sys.executable, "-c", code, str(store), str(threads), str(repeats), pipeline,
-                           str(Path(__file__).resolve().parent)], capture_output=True, text=True, check=True)
+                           str(Path(__file__).resolve().parent)], capture_output=True, text=True, check=True,
+                          cwd=store.parent)  # not a source checkout's folder, whose package may be unbuilt
     return float(done.stdout.strip().splitlines()[-1])
 
 

@@ -168,7 +168,8 @@ def test_environment_variable_turns_it_on(tmp_path, data) -> None:
     code = ("import sys, zarr; a = zarr.open_array(sys.argv[1]); "
             "print(type(a._async_array.codec_pipeline).__name__, int(a[:].sum()))")
     env = {**os.environ, "ZARR_CODEC_PIPELINE__PATH": zp.PIPELINE_PATH}
-    done = subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True,
+                          cwd=tmp_path)  # away from a source checkout, whose package may be unbuilt
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ThreadedReadPipeline", str(int(data.sum()))]
 
