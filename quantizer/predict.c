@@ -386,6 +386,21 @@ static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, si
         cur[x] = (uint16_t)(predict_first_row(cur, x, p, base) + zr[x]);
 }
 
+/* Row y >= 1, pixels [x0, x1) that may span several tiles: one unpredict_row per tile. */
+static void unpredict_runs(uint16_t *cur, const uint16_t *prev, const uint16_t *zr, size_t x0, size_t x1, size_t nx,
+                           size_t tw, const uint8_t *choice, const uint16_t *base)
+{
+    size_t tt = x0 / tw, e = (tt + 1) * tw;
+    while (x0 < x1) {
+        if (e > x1)
+            e = x1;
+        unpredict_row(cur, prev, zr, x0, e, nx, choice[tt], base[tt]);
+        x0 = e;
+        tt++;
+        e += tw;
+    }
+}
+
 /* Rows decoded together: row k of a group (k = 0 .. R-1, row 0 below the
  * row above the group) trails row k - 1 by one pixel, since its pixel x
  * needs pixel x + 1 of row k - 1.  Each row's left neighbour, and the last
@@ -470,27 +485,26 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
     static const group_fn quads[PMP_COUNT] = {quad_none, quad_left, quad_up, quad_avg2, quad_avg4, quad_med};
     const size_t ntx = (nx + tw - 1) / tw;
     size_t xb[GROUP_MAX] = {0, 0, 0, 0}; /* row k is done below xb[k] */
-/* row k by the general rule up to (not including) target, as far as row k - 1 allows (its pixel x
- * needs pixel x + 1 of row k - 1, unless row k - 1 is complete) */
+/* row k up to (not including) target, as far as row k - 1 allows (its pixel x needs pixel x + 1 of
+ * row k - 1, unless row k - 1 is complete), in runs of pixels of one tile each */
 #define ADVANCE(k, target)                                                                                       \
     do {                                                                                                         \
-        const size_t allowed_ = (k) == 0 ? x1 : xb[(k) - 1] >= nx ? nx : xb[(k) - 1] ? xb[(k) - 1] - 1 : 0;      \
+        const size_t allowed_ = (k) == 0 ? nx : xb[(k) - 1] >= nx ? nx : xb[(k) - 1] ? xb[(k) - 1] - 1 : 0;      \
         const size_t to_ = (target) < allowed_ ? (target) : allowed_;                                            \
-        for (; xb[k] < to_; xb[k]++) {                                                                           \
-            /* its tile: this one, the one before (catching up), or further back when tw < R */                  \
-            const size_t tt_ = xb[k] >= x0 ? t : xb[k] + tw >= x0 ? t - 1 : xb[k] / tw;                           \
-            Rw[(k) + 1][xb[k]] = (uint16_t)(predict_px(Rw[(k) + 1], Rw[k], xb[k], nx, choice[tt_], base[tt_]) +   \
-                                            Zr[k][xb[k]]);                                                       \
+        if (xb[k] < to_) {                                                                                       \
+            unpredict_runs(Rw[(k) + 1], Rw[k], Zr[k], xb[k], to_, nx, tw, choice, base);                        \
+            xb[k] = to_;                                                                                         \
         }                                                                                                        \
     } while (0)
-    for (size_t t = 0; t < ntx; t++) {
-        const size_t x0 = t * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
+    for (size_t t = 0; t < ntx;) {
+        const size_t x0 = t * tw;
         const int p = choice[t];
         if (p == PMP_NONE || p == PMP_UP) {
             /* no left neighbour in the prediction: each row of the tile in one go, a vector loop */
+            const size_t x1 = x0 + tw < nx ? x0 + tw : nx;
             const uint16_t bs = base[t];
             for (unsigned k = 0; k < R; k++) {
-                ADVANCE(k, x0); /* the previous tile's last pixels first */
+                ADVANCE(k, x0); /* the previous tiles' last pixels first */
                 uint16_t *restrict cur = Rw[k + 1];
                 const uint16_t *restrict above = Rw[k], *restrict dk = Zr[k];
                 if (p == PMP_NONE)
@@ -501,8 +515,15 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
                         cur[x] = (uint16_t)(above[x] + dk[x]);
                 xb[k] = x1;
             }
+            t++;
             continue;
         }
+        /* a span of consecutive tiles of the same predictor (not NONE: its base is per tile) runs through one
+         * inner loop: the stagger only restarts where the predictor changes */
+        size_t t2 = t + 1;
+        while (t2 < ntx && choice[t2] == p)
+            t2++;
+        const size_t x1 = t2 * tw < nx ? t2 * tw : nx;
         const size_t xs = x0 + R < x1 ? x0 + R : x1; /* the inner loop starts here */
         for (unsigned k = 0; k < R; k++) /* the first pixels, staggered: row k up to xs - k */
             ADVANCE(k, xs >= k ? xs - k : 0);
@@ -515,8 +536,9 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
             for (unsigned k = 0; k < R; k++)
                 xb[k] = xf - k;
         }
-        for (unsigned k = 0; k < R; k++) /* the rest of the tile; the last tile to the end of the rows */
+        for (unsigned k = 0; k < R; k++) /* the rest of the span; the last span to the end of the rows */
             ADVANCE(k, x1 >= nx ? nx : x1 >= k ? x1 - k : 0);
+        t = t2;
     }
 #undef ADVANCE
 }
