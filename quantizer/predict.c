@@ -386,19 +386,30 @@ static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, si
         cur[x] = (uint16_t)(predict_first_row(cur, x, p, base) + zr[x]);
 }
 
-/* Row y >= 1, pixels [x0, x1) that may span several tiles: one unpredict_row per tile. */
+/* Row y >= 1, pixels [x0, x1) that may span several tiles, in runs of one tile each (one switch per run):
+ * pixels from xt on use tile t's predictor and base (every tile from t up to x1 has the same predictor, and
+ * it is not NONE unless x1 <= xt); those before xt are in the tiles before t, found by walking back from t. */
 static void unpredict_runs(uint16_t *cur, const uint16_t *prev, const uint16_t *zr, size_t x0, size_t x1, size_t nx,
-                           size_t tw, const uint8_t *choice, const uint16_t *base)
+                           size_t tw, size_t t, size_t xt, const uint8_t *choice, const uint16_t *base)
 {
-    size_t tt = x0 / tw, e = (tt + 1) * tw;
-    while (x0 < x1) {
-        if (e > x1)
-            e = x1;
-        unpredict_row(cur, prev, zr, x0, e, nx, choice[tt], base[tt]);
-        x0 = e;
-        tt++;
-        e += tw;
+    if (x0 < xt) {
+        size_t tt = t, s = xt; /* s: the start of tile tt */
+        while (x0 < s) {
+            tt--;
+            s -= tw;
+        }
+        while (x0 < x1 && x0 < xt) {
+            size_t e = s + tw;
+            if (e > x1)
+                e = x1;
+            unpredict_row(cur, prev, zr, x0, e, nx, choice[tt], base[tt]);
+            x0 = e;
+            tt++;
+            s += tw;
+        }
     }
+    if (x0 < x1)
+        unpredict_row(cur, prev, zr, x0, x1, nx, choice[t], base[t]);
 }
 
 /* Rows decoded together: row k of a group (k = 0 .. R-1, row 0 below the
@@ -426,6 +437,28 @@ static void unpredict_runs(uint16_t *cur, const uint16_t *prev, const uint16_t *
             h20 = h10;                                                                                           \
             h10 = n0;                                                                                            \
             h11 = n1;                                                                                            \
+        }                                                                                                        \
+    }
+
+#define TRIPLE_FN(NAME, PRED)                                                                                    \
+    static void NAME(uint16_t *const *Rw, const uint16_t *const *Zr, size_t x, size_t xf, uint16_t bs)           \
+    {                                                                                                            \
+        (void)bs;                                                                                                \
+        const uint16_t *restrict P = Rw[0], *restrict Z0 = Zr[0], *restrict Z1 = Zr[1], *restrict Z2 = Zr[2];    \
+        uint16_t *restrict R0 = Rw[1], *restrict R1 = Rw[2], *restrict R2 = Rw[3];                               \
+        uint32_t h10 = R0[x - 1], h20 = R0[x - 2], h11 = R1[x - 2], h21 = R1[x - 3], h12 = R2[x - 3];            \
+        for (; x < xf; x++) {                                                                                    \
+            const uint32_t n0 = (uint16_t)(PRED(h10, P[x], P[x - 1], P[x + 1]) + Z0[x]);                         \
+            R0[x] = (uint16_t)n0;                                                                                \
+            const uint32_t n1 = (uint16_t)(PRED(h11, h10, h20, n0) + Z1[x - 1]);                                 \
+            R1[x - 1] = (uint16_t)n1;                                                                            \
+            const uint32_t n2 = (uint16_t)(PRED(h12, h11, h21, n1) + Z2[x - 2]);                                 \
+            R2[x - 2] = (uint16_t)n2;                                                                            \
+            h20 = h10;                                                                                           \
+            h10 = n0;                                                                                            \
+            h21 = h11;                                                                                           \
+            h11 = n1;                                                                                            \
+            h12 = n2;                                                                                            \
         }                                                                                                        \
     }
 
@@ -463,6 +496,12 @@ PAIR_FN(pair_up, PRED_UP)
 PAIR_FN(pair_avg2, PRED_AVG2)
 PAIR_FN(pair_avg4, PRED_AVG4)
 PAIR_FN(pair_med, PRED_MED)
+TRIPLE_FN(triple_none, PRED_NONE)
+TRIPLE_FN(triple_left, PRED_LEFT)
+TRIPLE_FN(triple_up, PRED_UP)
+TRIPLE_FN(triple_avg2, PRED_AVG2)
+TRIPLE_FN(triple_avg4, PRED_AVG4)
+TRIPLE_FN(triple_med, PRED_MED)
 QUAD_FN(quad_none, PRED_NONE)
 QUAD_FN(quad_left, PRED_LEFT)
 QUAD_FN(quad_up, PRED_UP)
@@ -474,14 +513,16 @@ typedef void (*group_fn)(uint16_t *const *, const uint16_t *const *, size_t, siz
 
 #define GROUP_MAX 4
 
-/* Rows y .. y + R - 1 >= 1 of one band (same tiles, same predictors; R = 2
- * or 4): Rw[0] is the row above them, Rw[1 .. R] the rows, Zr[0 .. R-1]
+/* Rows y .. y + R - 1 >= 1 of one band (same tiles, same predictors; R = 2,
+ * 3 or 4): Rw[0] is the row above them, Rw[1 .. R] the rows, Zr[0 .. R-1]
  * their deltas.  Same results as unpredict_row on each row in turn: every
  * pixel is computed from the same, already final, neighbours. */
 static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsigned R, size_t nx, size_t tw,
                             const uint8_t *choice, const uint16_t *base)
 {
     static const group_fn pairs[PMP_COUNT] = {pair_none, pair_left, pair_up, pair_avg2, pair_avg4, pair_med};
+    static const group_fn triples[PMP_COUNT] = {triple_none, triple_left, triple_up,
+                                                triple_avg2, triple_avg4, triple_med};
     static const group_fn quads[PMP_COUNT] = {quad_none, quad_left, quad_up, quad_avg2, quad_avg4, quad_med};
     const size_t ntx = (nx + tw - 1) / tw;
     size_t xb[GROUP_MAX] = {0, 0, 0, 0}; /* row k is done below xb[k] */
@@ -492,7 +533,7 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
         const size_t allowed_ = (k) == 0 ? nx : xb[(k) - 1] >= nx ? nx : xb[(k) - 1] ? xb[(k) - 1] - 1 : 0;      \
         const size_t to_ = (target) < allowed_ ? (target) : allowed_;                                            \
         if (xb[k] < to_) {                                                                                       \
-            unpredict_runs(Rw[(k) + 1], Rw[k], Zr[k], xb[k], to_, nx, tw, choice, base);                        \
+            unpredict_runs(Rw[(k) + 1], Rw[k], Zr[k], xb[k], to_, nx, tw, t, x0, choice, base);               \
             xb[k] = to_;                                                                                         \
         }                                                                                                        \
     } while (0)
@@ -532,7 +573,7 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
         for (unsigned k = 0; k < R; k++)
             ready &= xb[k] == xs - k;
         if (ready) {
-            (R == 4 ? quads : pairs)[p](Rw, Zr, xs, xf, base[t]);
+            (R == 4 ? quads : R == 3 ? triples : pairs)[p](Rw, Zr, xs, xf, base[t]);
             for (unsigned k = 0; k < R; k++)
                 xb[k] = xf - k;
         }
@@ -597,6 +638,8 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
             unsigned R = 1;
             if (y >= 1 && y + 3 < ny && (y + 3) / th == y / th)
                 R = 4;
+            else if (y >= 1 && y + 2 < ny && (y + 2) / th == y / th)
+                R = 3;
             else if (y >= 1 && y + 1 < ny && (y + 1) / th == y / th)
                 R = 2;
             if (R > 1) {
