@@ -42,6 +42,17 @@ static inline uint16_t med3(uint32_t a, uint32_t b, uint32_t c)
     return (uint16_t)(a + b - c);
 }
 
+/* The same median as med3, as a clamp: a + b - c is at most min(a, b) when c >= max(a, b) and at least
+ * max(a, b) when c <= min(a, b), so clamping it to [min(a, b), max(a, b)] gives med3's three cases, in
+ * fewer operations on the decoder's critical path. */
+static inline uint32_t med3_clamp(uint32_t a, uint32_t b, uint32_t c)
+{
+    const int32_t mn = (int32_t)(a < b ? a : b), mx = (int32_t)(a < b ? b : a);
+    int32_t g = (int32_t)(a + b) - (int32_t)c;
+    g = g < mn ? mn : g;
+    return (uint32_t)(g > mx ? mx : g);
+}
+
 /* prediction at (y >= 1, x) from the current row (values left of x) and the row above */
 static inline uint16_t predict_px(const uint16_t *cur, const uint16_t *prev, size_t x, size_t nx, int p,
                                   uint16_t base)
@@ -346,7 +357,7 @@ void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, s
 #define PRED_UP(a, b, c, d) ((void)(a), (void)(c), (void)(d), (uint32_t)(b))
 #define PRED_AVG2(a, b, c, d) ((void)(c), (void)(d), ((a) + (b) + 1) >> 1)
 #define PRED_AVG4(a, b, c, d) (((a) + (b) + (c) + (d) + 2) >> 2)
-#define PRED_MED(a, b, c, d) ((void)(d), (uint32_t)med3((a), (b), (c)))
+#define PRED_MED(a, b, c, d) ((void)(d), med3_clamp((a), (b), (c)))
 
 /* Rebuild codes cur[x0..x1) of a row y >= 1 from residuals zr.  The left
  * neighbour is carried in a register: reloading it from cur would put a
