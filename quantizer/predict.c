@@ -520,6 +520,44 @@ QUAD_FN(quad_avg2, PRED_AVG2)
 QUAD_FN(quad_avg4, PRED_AVG4)
 QUAD_FN(quad_med, PRED_MED)
 
+/* The staggered ends of a span of one predictor PRED (not NONE/UP) in rows 0 .. R-1 of a group: row k,
+ * in the order k = 0, 1, ..., pixels [x0[k], x1[k]), all in the span; its first column (a = c = b) and
+ * last column (d = b) by the same rule as predict_px.  nx >= 2.  One call per span end instead of a
+ * switch per run: the starts and ends of the rows are a large share of narrow planes (64 pixels). */
+#define STAGGER_FN(NAME, PRED)                                                                                   \
+    static void NAME(uint16_t *const *Rw, const uint16_t *const *Zr, unsigned R, const size_t *x0,               \
+                     const size_t *x1, size_t nx)                                                                \
+    {                                                                                                            \
+        for (unsigned k = 0; k < R; k++) {                                                                       \
+            uint16_t *restrict cur = Rw[k + 1];                                                                  \
+            const uint16_t *restrict prev = Rw[k], *restrict zr = Zr[k];                                         \
+            size_t x = x0[k];                                                                                    \
+            const size_t xe = x1[k], xi = xe < nx - 1 ? xe : nx - 1;                                             \
+            if (x >= xe)                                                                                         \
+                continue;                                                                                        \
+            uint32_t a;                                                                                          \
+            if (x == 0) {                                                                                        \
+                const uint32_t b = prev[0];                                                                      \
+                cur[0] = (uint16_t)(a = (uint16_t)(PRED(b, b, b, prev[1]) + zr[0]));                             \
+                x = 1;                                                                                           \
+            } else {                                                                                             \
+                a = cur[x - 1];                                                                                  \
+            }                                                                                                    \
+            for (; x < xi; x++)                                                                                  \
+                cur[x] = (uint16_t)(a = (uint16_t)(PRED(a, prev[x], prev[x - 1], prev[x + 1]) + zr[x]));         \
+            if (x < xe) /* x == nx - 1 */                                                                        \
+                cur[x] = (uint16_t)(PRED(a, prev[x], prev[x - 1], prev[x]) + zr[x]);                             \
+        }                                                                                                        \
+    }
+
+STAGGER_FN(stagger_left, PRED_LEFT)
+STAGGER_FN(stagger_avg2, PRED_AVG2)
+STAGGER_FN(stagger_avg4, PRED_AVG4)
+STAGGER_FN(stagger_med, PRED_MED)
+
+typedef void (*stagger_fn)(uint16_t *const *, const uint16_t *const *, unsigned, const size_t *, const size_t *,
+                           size_t);
+
 typedef void (*group_fn)(uint16_t *const *, const uint16_t *const *, size_t, size_t, uint16_t);
 
 #define GROUP_MAX 4
@@ -535,6 +573,7 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
     static const group_fn triples[PMP_COUNT] = {triple_none, triple_left, triple_up,
                                                 triple_avg2, triple_avg4, triple_med};
     static const group_fn quads[PMP_COUNT] = {quad_none, quad_left, quad_up, quad_avg2, quad_avg4, quad_med};
+    static const stagger_fn staggers[PMP_COUNT] = {NULL, stagger_left, NULL, stagger_avg2, stagger_avg4, stagger_med};
     const size_t ntx = (nx + tw - 1) / tw;
     size_t xb[GROUP_MAX] = {0, 0, 0, 0}; /* row k is done below xb[k] */
 /* row k up to (not including) target, as far as row k - 1 allows (its pixel x needs pixel x + 1 of
@@ -577,6 +616,19 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
             t2++;
         const size_t x1 = t2 * tw < nx ? t2 * tw : nx;
         const size_t xs = x0 + R < x1 ? x0 + R : x1; /* the inner loop starts here */
+        int aligned = nx >= 2; /* every row done up to x0: the first pixels are all in this span */
+        for (unsigned k = 0; k < R; k++)
+            aligned &= xb[k] == x0;
+        if (aligned) {
+            size_t from[GROUP_MAX], to[GROUP_MAX];
+            for (unsigned k = 0; k < R; k++) {
+                from[k] = x0;
+                to[k] = xs >= x0 + k ? xs - k : x0;
+            }
+            staggers[p](Rw, Zr, R, from, to, nx);
+            for (unsigned k = 0; k < R; k++)
+                xb[k] = to[k];
+        }
         for (unsigned k = 0; k < R; k++) /* the first pixels, staggered: row k up to xs - k */
             ADVANCE(k, xs >= k ? xs - k : 0);
         const size_t xf = x1 < nx - 1 ? x1 : nx - 1; /* row 0's last column has d = b: general rule */
@@ -587,6 +639,12 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
             (R == 4 ? quads : R == 3 ? triples : pairs)[p](Rw, Zr, xs, xf, base[t]);
             for (unsigned k = 0; k < R; k++)
                 xb[k] = xf - k;
+            if (x1 >= nx) { /* the last span: the ends of the rows, all in this span (xf - k > x0) */
+                size_t to[GROUP_MAX] = {nx, nx, nx, nx};
+                staggers[p](Rw, Zr, R, xb, to, nx);
+                for (unsigned k = 0; k < R; k++)
+                    xb[k] = nx;
+            }
         }
         for (unsigned k = 0; k < R; k++) /* the rest of the span; the last span to the end of the rows */
             ADVANCE(k, x1 >= nx ? nx : x1 >= k ? x1 - k : 0);
