@@ -391,10 +391,18 @@ static void unpredict_row(uint16_t *restrict cur, const uint16_t *restrict prev,
         cur[x] = (uint16_t)(predict_px(cur, prev, x, nx, p, base) + zr[x]);
 }
 
-static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, size_t x1, int p, uint16_t base)
+/* Row 0 of a plane (see predict_first_row), the left neighbour carried in a register. */
+static void unpredict_first_row(uint16_t *restrict cur, const uint16_t *restrict zr, size_t x0, size_t x1, int p,
+                                uint16_t base)
 {
+    if (p == PMP_NONE) {
+        for (size_t x = x0; x < x1; x++)
+            cur[x] = (uint16_t)(base + zr[x]);
+        return;
+    }
+    uint32_t a = x0 ? cur[x0 - 1] : 0;
     for (size_t x = x0; x < x1; x++)
-        cur[x] = (uint16_t)(predict_first_row(cur, x, p, base) + zr[x]);
+        cur[x] = (uint16_t)(a = (uint16_t)(a + zr[x]));
 }
 
 /* Row y >= 1, pixels [x0, x1) that may span several tiles, in runs of one tile each (one switch per run):
@@ -699,18 +707,18 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
         uint16_t *Rw[GROUP_MAX + 1];
         for (unsigned k = 0; k <= GROUP_MAX; k++)
             Rw[k] = rows + k * nx;
+        /* the current band of tiles: rows up to band_end, its tiles from trow */
+        size_t band_end = th < ny ? th : ny, trow = t_plane;
         for (size_t y = 0; y < ny && rc == PMC_OK;) {
             const size_t row = pl * ny + y;
             const uint16_t *zr = d + row * nx;
-            const size_t trow = t_plane + (y / th) * ntx;
-            /* rows y .. y + R - 1 of one band are decoded together */
-            unsigned R = 1;
-            if (y >= 1 && y + 3 < ny && (y + 3) / th == y / th)
-                R = 4;
-            else if (y >= 1 && y + 2 < ny && (y + 2) / th == y / th)
-                R = 3;
-            else if (y >= 1 && y + 1 < ny && (y + 1) / th == y / th)
-                R = 2;
+            if (y >= band_end) {
+                band_end = ny - band_end > th ? band_end + th : ny;
+                trow += ntx;
+            }
+            /* rows y .. y + R - 1 of one band are decoded together (up to GROUP_MAX; row 0 alone) */
+            const size_t left = band_end - y;
+            const unsigned R = y == 0 ? 1u : left >= GROUP_MAX ? (unsigned)GROUP_MAX : (unsigned)left;
             if (R > 1) {
                 const uint16_t *Zr[GROUP_MAX];
                 for (unsigned k = 0; k < R; k++)
