@@ -648,7 +648,9 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
             for (unsigned k = 0; k < R; k++)
                 xb[k] = xf - k;
             if (x1 >= nx) { /* the last span: the ends of the rows, all in this span (xf - k > x0) */
-                size_t to[GROUP_MAX] = {nx, nx, nx, nx};
+                size_t to[GROUP_MAX];
+                for (unsigned k = 0; k < R; k++)
+                    to[k] = nx;
                 staggers[p](Rw, Zr, R, xb, to, nx);
                 for (unsigned k = 0; k < R; k++)
                     xb[k] = nx;
