@@ -42,6 +42,17 @@ static inline uint16_t med3(uint32_t a, uint32_t b, uint32_t c)
     return (uint16_t)(a + b - c);
 }
 
+/* The same median as med3, as a clamp: a + b - c is at most min(a, b) when c >= max(a, b) and at least
+ * max(a, b) when c <= min(a, b), so clamping it to [min(a, b), max(a, b)] gives med3's three cases, in
+ * fewer operations on the decoder's critical path. */
+static inline uint32_t med3_clamp(uint32_t a, uint32_t b, uint32_t c)
+{
+    const int32_t mn = (int32_t)(a < b ? a : b), mx = (int32_t)(a < b ? b : a);
+    int32_t g = (int32_t)(a + b) - (int32_t)c;
+    g = g < mn ? mn : g;
+    return (uint32_t)(g > mx ? mx : g);
+}
+
 /* prediction at (y >= 1, x) from the current row (values left of x) and the row above */
 static inline uint16_t predict_px(const uint16_t *cur, const uint16_t *prev, size_t x, size_t nx, int p,
                                   uint16_t base)
@@ -346,7 +357,7 @@ void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, s
 #define PRED_UP(a, b, c, d) ((void)(a), (void)(c), (void)(d), (uint32_t)(b))
 #define PRED_AVG2(a, b, c, d) ((void)(c), (void)(d), ((a) + (b) + 1) >> 1)
 #define PRED_AVG4(a, b, c, d) (((a) + (b) + (c) + (d) + 2) >> 2)
-#define PRED_MED(a, b, c, d) ((void)(d), (uint32_t)med3((a), (b), (c)))
+#define PRED_MED(a, b, c, d) ((void)(d), med3_clamp((a), (b), (c)))
 
 /* Rebuild codes cur[x0..x1) of a row y >= 1 from residuals zr.  The left
  * neighbour is carried in a register: reloading it from cur would put a
@@ -380,10 +391,44 @@ static void unpredict_row(uint16_t *restrict cur, const uint16_t *restrict prev,
         cur[x] = (uint16_t)(predict_px(cur, prev, x, nx, p, base) + zr[x]);
 }
 
-static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, size_t x1, int p, uint16_t base)
+/* Row 0 of a plane (see predict_first_row), the left neighbour carried in a register. */
+static void unpredict_first_row(uint16_t *restrict cur, const uint16_t *restrict zr, size_t x0, size_t x1, int p,
+                                uint16_t base)
 {
+    if (p == PMP_NONE) {
+        for (size_t x = x0; x < x1; x++)
+            cur[x] = (uint16_t)(base + zr[x]);
+        return;
+    }
+    uint32_t a = x0 ? cur[x0 - 1] : 0;
     for (size_t x = x0; x < x1; x++)
-        cur[x] = (uint16_t)(predict_first_row(cur, x, p, base) + zr[x]);
+        cur[x] = (uint16_t)(a = (uint16_t)(a + zr[x]));
+}
+
+/* Row y >= 1, pixels [x0, x1) that may span several tiles, in runs of one tile each (one switch per run):
+ * pixels from xt on use tile t's predictor and base (every tile from t up to x1 has the same predictor, and
+ * it is not NONE unless x1 <= xt); those before xt are in the tiles before t, found by walking back from t. */
+static void unpredict_runs(uint16_t *cur, const uint16_t *prev, const uint16_t *zr, size_t x0, size_t x1, size_t nx,
+                           size_t tw, size_t t, size_t xt, const uint8_t *choice, const uint16_t *base)
+{
+    if (x0 < xt) {
+        size_t tt = t, s = xt; /* s: the start of tile tt */
+        while (x0 < s) {
+            tt--;
+            s -= tw;
+        }
+        while (x0 < x1 && x0 < xt) {
+            size_t e = s + tw;
+            if (e > x1)
+                e = x1;
+            unpredict_row(cur, prev, zr, x0, e, nx, choice[tt], base[tt]);
+            x0 = e;
+            tt++;
+            s += tw;
+        }
+    }
+    if (x0 < x1)
+        unpredict_row(cur, prev, zr, x0, x1, nx, choice[t], base[t]);
 }
 
 /* Rows decoded together: row k of a group (k = 0 .. R-1, row 0 below the
@@ -411,6 +456,28 @@ static void unpredict_first_row(uint16_t *cur, const uint16_t *zr, size_t x0, si
             h20 = h10;                                                                                           \
             h10 = n0;                                                                                            \
             h11 = n1;                                                                                            \
+        }                                                                                                        \
+    }
+
+#define TRIPLE_FN(NAME, PRED)                                                                                    \
+    static void NAME(uint16_t *const *Rw, const uint16_t *const *Zr, size_t x, size_t xf, uint16_t bs)           \
+    {                                                                                                            \
+        (void)bs;                                                                                                \
+        const uint16_t *restrict P = Rw[0], *restrict Z0 = Zr[0], *restrict Z1 = Zr[1], *restrict Z2 = Zr[2];    \
+        uint16_t *restrict R0 = Rw[1], *restrict R1 = Rw[2], *restrict R2 = Rw[3];                               \
+        uint32_t h10 = R0[x - 1], h20 = R0[x - 2], h11 = R1[x - 2], h21 = R1[x - 3], h12 = R2[x - 3];            \
+        for (; x < xf; x++) {                                                                                    \
+            const uint32_t n0 = (uint16_t)(PRED(h10, P[x], P[x - 1], P[x + 1]) + Z0[x]);                         \
+            R0[x] = (uint16_t)n0;                                                                                \
+            const uint32_t n1 = (uint16_t)(PRED(h11, h10, h20, n0) + Z1[x - 1]);                                 \
+            R1[x - 1] = (uint16_t)n1;                                                                            \
+            const uint32_t n2 = (uint16_t)(PRED(h12, h11, h21, n1) + Z2[x - 2]);                                 \
+            R2[x - 2] = (uint16_t)n2;                                                                            \
+            h20 = h10;                                                                                           \
+            h10 = n0;                                                                                            \
+            h21 = h11;                                                                                           \
+            h11 = n1;                                                                                            \
+            h12 = n2;                                                                                            \
         }                                                                                                        \
     }
 
@@ -448,6 +515,12 @@ PAIR_FN(pair_up, PRED_UP)
 PAIR_FN(pair_avg2, PRED_AVG2)
 PAIR_FN(pair_avg4, PRED_AVG4)
 PAIR_FN(pair_med, PRED_MED)
+TRIPLE_FN(triple_none, PRED_NONE)
+TRIPLE_FN(triple_left, PRED_LEFT)
+TRIPLE_FN(triple_up, PRED_UP)
+TRIPLE_FN(triple_avg2, PRED_AVG2)
+TRIPLE_FN(triple_avg4, PRED_AVG4)
+TRIPLE_FN(triple_med, PRED_MED)
 QUAD_FN(quad_none, PRED_NONE)
 QUAD_FN(quad_left, PRED_LEFT)
 QUAD_FN(quad_up, PRED_UP)
@@ -455,42 +528,82 @@ QUAD_FN(quad_avg2, PRED_AVG2)
 QUAD_FN(quad_avg4, PRED_AVG4)
 QUAD_FN(quad_med, PRED_MED)
 
+/* The staggered ends of a span of one predictor PRED (not NONE/UP) in rows 0 .. R-1 of a group: row k,
+ * in the order k = 0, 1, ..., pixels [x0[k], x1[k]), all in the span; its first column (a = c = b) and
+ * last column (d = b) by the same rule as predict_px.  nx >= 2.  One call per span end instead of a
+ * switch per run: the starts and ends of the rows are a large share of narrow planes (64 pixels). */
+#define STAGGER_FN(NAME, PRED)                                                                                   \
+    static void NAME(uint16_t *const *Rw, const uint16_t *const *Zr, unsigned R, const size_t *x0,               \
+                     const size_t *x1, size_t nx)                                                                \
+    {                                                                                                            \
+        for (unsigned k = 0; k < R; k++) {                                                                       \
+            uint16_t *restrict cur = Rw[k + 1];                                                                  \
+            const uint16_t *restrict prev = Rw[k], *restrict zr = Zr[k];                                         \
+            size_t x = x0[k];                                                                                    \
+            const size_t xe = x1[k], xi = xe < nx - 1 ? xe : nx - 1;                                             \
+            if (x >= xe)                                                                                         \
+                continue;                                                                                        \
+            uint32_t a;                                                                                          \
+            if (x == 0) {                                                                                        \
+                const uint32_t b = prev[0];                                                                      \
+                cur[0] = (uint16_t)(a = (uint16_t)(PRED(b, b, b, prev[1]) + zr[0]));                             \
+                x = 1;                                                                                           \
+            } else {                                                                                             \
+                a = cur[x - 1];                                                                                  \
+            }                                                                                                    \
+            for (; x < xi; x++)                                                                                  \
+                cur[x] = (uint16_t)(a = (uint16_t)(PRED(a, prev[x], prev[x - 1], prev[x + 1]) + zr[x]));         \
+            if (x < xe) /* x == nx - 1 */                                                                        \
+                cur[x] = (uint16_t)(PRED(a, prev[x], prev[x - 1], prev[x]) + zr[x]);                             \
+        }                                                                                                        \
+    }
+
+STAGGER_FN(stagger_left, PRED_LEFT)
+STAGGER_FN(stagger_avg2, PRED_AVG2)
+STAGGER_FN(stagger_avg4, PRED_AVG4)
+STAGGER_FN(stagger_med, PRED_MED)
+
+typedef void (*stagger_fn)(uint16_t *const *, const uint16_t *const *, unsigned, const size_t *, const size_t *,
+                           size_t);
+
 typedef void (*group_fn)(uint16_t *const *, const uint16_t *const *, size_t, size_t, uint16_t);
 
 #define GROUP_MAX 4
 
-/* Rows y .. y + R - 1 >= 1 of one band (same tiles, same predictors; R = 2
- * or 4): Rw[0] is the row above them, Rw[1 .. R] the rows, Zr[0 .. R-1]
+/* Rows y .. y + R - 1 >= 1 of one band (same tiles, same predictors; R = 2,
+ * 3 or 4): Rw[0] is the row above them, Rw[1 .. R] the rows, Zr[0 .. R-1]
  * their deltas.  Same results as unpredict_row on each row in turn: every
  * pixel is computed from the same, already final, neighbours. */
 static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsigned R, size_t nx, size_t tw,
                             const uint8_t *choice, const uint16_t *base)
 {
     static const group_fn pairs[PMP_COUNT] = {pair_none, pair_left, pair_up, pair_avg2, pair_avg4, pair_med};
+    static const group_fn triples[PMP_COUNT] = {triple_none, triple_left, triple_up,
+                                                triple_avg2, triple_avg4, triple_med};
     static const group_fn quads[PMP_COUNT] = {quad_none, quad_left, quad_up, quad_avg2, quad_avg4, quad_med};
+    static const stagger_fn staggers[PMP_COUNT] = {NULL, stagger_left, NULL, stagger_avg2, stagger_avg4, stagger_med};
     const size_t ntx = (nx + tw - 1) / tw;
     size_t xb[GROUP_MAX] = {0, 0, 0, 0}; /* row k is done below xb[k] */
-/* row k by the general rule up to (not including) target, as far as row k - 1 allows (its pixel x
- * needs pixel x + 1 of row k - 1, unless row k - 1 is complete) */
+/* row k up to (not including) target, as far as row k - 1 allows (its pixel x needs pixel x + 1 of
+ * row k - 1, unless row k - 1 is complete), in runs of pixels of one tile each */
 #define ADVANCE(k, target)                                                                                       \
     do {                                                                                                         \
-        const size_t allowed_ = (k) == 0 ? x1 : xb[(k) - 1] >= nx ? nx : xb[(k) - 1] ? xb[(k) - 1] - 1 : 0;      \
+        const size_t allowed_ = (k) == 0 ? nx : xb[(k) - 1] >= nx ? nx : xb[(k) - 1] ? xb[(k) - 1] - 1 : 0;      \
         const size_t to_ = (target) < allowed_ ? (target) : allowed_;                                            \
-        for (; xb[k] < to_; xb[k]++) {                                                                           \
-            /* its tile: this one, the one before (catching up), or further back when tw < R */                  \
-            const size_t tt_ = xb[k] >= x0 ? t : xb[k] + tw >= x0 ? t - 1 : xb[k] / tw;                           \
-            Rw[(k) + 1][xb[k]] = (uint16_t)(predict_px(Rw[(k) + 1], Rw[k], xb[k], nx, choice[tt_], base[tt_]) +   \
-                                            Zr[k][xb[k]]);                                                       \
+        if (xb[k] < to_) {                                                                                       \
+            unpredict_runs(Rw[(k) + 1], Rw[k], Zr[k], xb[k], to_, nx, tw, t, x0, choice, base);               \
+            xb[k] = to_;                                                                                         \
         }                                                                                                        \
     } while (0)
-    for (size_t t = 0; t < ntx; t++) {
-        const size_t x0 = t * tw, x1 = x0 + tw < nx ? x0 + tw : nx;
+    for (size_t t = 0; t < ntx;) {
+        const size_t x0 = t * tw;
         const int p = choice[t];
         if (p == PMP_NONE || p == PMP_UP) {
             /* no left neighbour in the prediction: each row of the tile in one go, a vector loop */
+            const size_t x1 = x0 + tw < nx ? x0 + tw : nx;
             const uint16_t bs = base[t];
             for (unsigned k = 0; k < R; k++) {
-                ADVANCE(k, x0); /* the previous tile's last pixels first */
+                ADVANCE(k, x0); /* the previous tiles' last pixels first */
                 uint16_t *restrict cur = Rw[k + 1];
                 const uint16_t *restrict above = Rw[k], *restrict dk = Zr[k];
                 if (p == PMP_NONE)
@@ -501,9 +614,29 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
                         cur[x] = (uint16_t)(above[x] + dk[x]);
                 xb[k] = x1;
             }
+            t++;
             continue;
         }
+        /* a span of consecutive tiles of the same predictor (not NONE: its base is per tile) runs through one
+         * inner loop: the stagger only restarts where the predictor changes */
+        size_t t2 = t + 1;
+        while (t2 < ntx && choice[t2] == p)
+            t2++;
+        const size_t x1 = t2 * tw < nx ? t2 * tw : nx;
         const size_t xs = x0 + R < x1 ? x0 + R : x1; /* the inner loop starts here */
+        int aligned = nx >= 2; /* every row done up to x0: the first pixels are all in this span */
+        for (unsigned k = 0; k < R; k++)
+            aligned &= xb[k] == x0;
+        if (aligned) {
+            size_t from[GROUP_MAX], to[GROUP_MAX];
+            for (unsigned k = 0; k < R; k++) {
+                from[k] = x0;
+                to[k] = xs >= x0 + k ? xs - k : x0;
+            }
+            staggers[p](Rw, Zr, R, from, to, nx);
+            for (unsigned k = 0; k < R; k++)
+                xb[k] = to[k];
+        }
         for (unsigned k = 0; k < R; k++) /* the first pixels, staggered: row k up to xs - k */
             ADVANCE(k, xs >= k ? xs - k : 0);
         const size_t xf = x1 < nx - 1 ? x1 : nx - 1; /* row 0's last column has d = b: general rule */
@@ -511,12 +644,21 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
         for (unsigned k = 0; k < R; k++)
             ready &= xb[k] == xs - k;
         if (ready) {
-            (R == 4 ? quads : pairs)[p](Rw, Zr, xs, xf, base[t]);
+            (R == 4 ? quads : R == 3 ? triples : pairs)[p](Rw, Zr, xs, xf, base[t]);
             for (unsigned k = 0; k < R; k++)
                 xb[k] = xf - k;
+            if (x1 >= nx) { /* the last span: the ends of the rows, all in this span (xf - k > x0) */
+                size_t to[GROUP_MAX];
+                for (unsigned k = 0; k < R; k++)
+                    to[k] = nx;
+                staggers[p](Rw, Zr, R, xb, to, nx);
+                for (unsigned k = 0; k < R; k++)
+                    xb[k] = nx;
+            }
         }
-        for (unsigned k = 0; k < R; k++) /* the rest of the tile; the last tile to the end of the rows */
+        for (unsigned k = 0; k < R; k++) /* the rest of the span; the last span to the end of the rows */
             ADVANCE(k, x1 >= nx ? nx : x1 >= k ? x1 - k : 0);
+        t = t2;
     }
 #undef ADVANCE
 }
@@ -567,16 +709,18 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
         uint16_t *Rw[GROUP_MAX + 1];
         for (unsigned k = 0; k <= GROUP_MAX; k++)
             Rw[k] = rows + k * nx;
+        /* the current band of tiles: rows up to band_end, its tiles from trow */
+        size_t band_end = th < ny ? th : ny, trow = t_plane;
         for (size_t y = 0; y < ny && rc == PMC_OK;) {
             const size_t row = pl * ny + y;
             const uint16_t *zr = d + row * nx;
-            const size_t trow = t_plane + (y / th) * ntx;
-            /* rows y .. y + R - 1 of one band are decoded together */
-            unsigned R = 1;
-            if (y >= 1 && y + 3 < ny && (y + 3) / th == y / th)
-                R = 4;
-            else if (y >= 1 && y + 1 < ny && (y + 1) / th == y / th)
-                R = 2;
+            if (y >= band_end) {
+                band_end = ny - band_end > th ? band_end + th : ny;
+                trow += ntx;
+            }
+            /* rows y .. y + R - 1 of one band are decoded together (up to GROUP_MAX; row 0 alone) */
+            const size_t left = band_end - y;
+            const unsigned R = y == 0 ? 1u : left >= GROUP_MAX ? (unsigned)GROUP_MAX : (unsigned)left;
             if (R > 1) {
                 const uint16_t *Zr[GROUP_MAX];
                 for (unsigned k = 0; k < R; k++)
