@@ -68,7 +68,7 @@ from typing import Any, ClassVar
 import numpy as np
 from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec
 
-from . import registry
+from . import _binding, registry
 from .errors import DecodeError
 
 
@@ -169,7 +169,7 @@ class _CompressorFace(_ZarrFace, BytesBytesCodec):
         data = chunk_bytes.as_numpy_array().view(np.uint8)
         header = self.codec.read_header(data)
         _check_size(self.spec.id, header, chunk_spec, dtype.itemsize)
-        out = np.empty(_count(chunk_spec), dtype=dtype.newbyteorder("<"))
+        out = _binding.empty(_count(chunk_spec), dtype.newbyteorder("<"))
         self.codec.decode(data, out=out, header=header)
         return chunk_spec.prototype.buffer.from_array_like(out.view(np.uint8))
 
@@ -203,7 +203,7 @@ class _SerializerFace(_ZarrFace, ArrayBytesCodec):
         data = chunk_bytes.as_numpy_array()
         header = self.codec.read_header(data)
         _check_size(self.spec.id, header, chunk_spec, dtype.itemsize)
-        out = np.empty(chunk_spec.shape, dtype=dtype)
+        out = _binding.empty(_count(chunk_spec), dtype).reshape(chunk_spec.shape)
         self.codec.decode(data, out=out, header=header)
         return chunk_spec.prototype.nd_buffer.from_ndarray_like(out)
 

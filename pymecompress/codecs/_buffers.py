@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numcodecs.compat import ensure_contiguous_ndarray_like, ensure_ndarray_like
 
+from .. import _binding
+
 
 def memory_order_array(buf, allowed: tuple[str, ...], codec_id: str) -> np.ndarray:
     """Return ``buf`` as a C-contiguous array whose memory order is ``buf``'s.
@@ -39,9 +41,10 @@ def plane_shape(arr: np.ndarray) -> tuple[int, int]:
 
 
 def output_array(out, nbytes: int, dtype: np.dtype, n: int) -> np.ndarray:
-    """A flat writable view of ``out`` (or a new array) for decoding ``n`` values."""
+    """A flat writable view of ``out`` (or a new array, from :data:`pymecompress._binding.output_pool`) for
+    decoding ``n`` values."""
     if out is None:
-        return np.empty(n, dtype=dtype)
+        return _binding.empty(n, dtype)
     flat = ensure_contiguous_ndarray_like(out)
     flat = np.asarray(flat)
     if flat.nbytes != nbytes:
