@@ -155,6 +155,11 @@ def small_chunks_of(data: np.ndarray) -> list[np.ndarray]:
             for i in range(0, ny, rows) for j in range(0, nx, cols)]
 
 
+def whole_frames(data: np.ndarray) -> list[np.ndarray]:
+    """Every 2-D plane as one chunk."""
+    return list(np.ascontiguousarray(data.reshape(-1, *data.shape[-2:])))
+
+
 # ---------------------------------------------------------------------------------------- contenders
 
 @dataclass
@@ -185,7 +190,8 @@ def _planes(fn):
     return enc, dec
 
 
-def contenders(cam, original=None, huff0=None) -> list[Contender]:
+def contenders(cam, original=None, huff0=None, frames: bool = False) -> list[Contender]:
+    """Every codec of the tables; ``frames``: also the comparison with the original on whole frames."""
     offset, gain, rn = cam
     out = []
     for step in (1.0, 2.0):
@@ -228,7 +234,7 @@ def contenders(cam, original=None, huff0=None) -> list[Contender]:
         print("(pcodec not installed)", file=sys.stderr)
     nb = numcodecs.get_codec({"id": "nbitpack"})
     out.append(Contender("nbitpack (auto width)", nb.encode, nb.decode))
-    out.extend(pyme_settings(cam, original))
+    out.extend(pyme_settings(cam, original, frames))
     return out
 
 
@@ -244,6 +250,8 @@ HUFF0_NOTE = ("the entropy stage alone, as a speed reference: zstd's Huff0 (4 st
               "Its order-0 efficiency is the symbols' order-0 entropy over Huff0's bytes. Decoded symbols are checked "
               "equal to the input once, outside the timing.")
 TARGETS = {"encode_mbps": 0.5, "decode_into_mbps": 0.6}  # issue #16: huffquant16 at these fractions of Huff0
+NEW_ARRAYS_TARGET = 0.8  # issue #16: decoding into new arrays within 20 % of decoding into reused ones
+ORIGINAL_TARGETS = {"encode_mbps": 3, "decode_mbps": 10}  # issue #16: huffquant16 at these multiples of the original
 
 
 def load_huff0():
@@ -310,6 +318,41 @@ def against_huff0(rows: list[dict]) -> str:
                 parts.append(f"{what} {x:.2f}x" + ("" if goal is None else " (met)" if x >= goal else " (missed)"))
         lines.append(f"- {r['codec']}: " + ", ".join(parts))
     return "\n".join(lines)
+
+
+def new_against_reused(rows: list[dict]) -> str:
+    """Decoding into new arrays as a fraction of decoding into reused out, against issue #16's target."""
+    lines = [f"- {r['codec']}: {r['decode_mbps'] / r['decode_into_mbps']:.2f}x" for r in rows
+             if r["codec"].startswith("huffquant16 step") and "decode_into_mbps" in r]
+    if not lines:
+        return ""
+    return "\n".join(["", "", f"huffquant16's decode into new arrays over decode into reused out (target of issue "
+                       f"#16: >= {NEW_ARRAYS_TARGET}x):", ""] + lines)
+
+
+def against_original(rows: list[dict]) -> str:
+    """huffquant16's speeds over the original's at its settings, on the same chunks, against issue #16's targets."""
+    lines = []
+    for r in rows:
+        if not r["codec"].startswith("huffquant16 at "):
+            continue
+        suffix = WHOLE if r["codec"].endswith(WHOLE) else ""
+        ref = next((o for o in rows if "(original)" in o["codec"] and o["codec"].endswith(WHOLE) == bool(suffix)),
+                   None)
+        if ref is None:
+            continue
+        parts = []
+        for key, what in (("encode_mbps", "encode"), ("decode_mbps", "decode")):
+            x = r[key] / ref[key]
+            goal = ORIGINAL_TARGETS[key]
+            parts.append(f"{what} {x:.1f}x" + (" (met)" if x >= goal else " (missed)"))
+        where = "whole frames" if suffix else f"chunks of at most {SMALL_CHUNK:,} values"
+        lines.append(f"- {where}: " + ", ".join(parts))
+    if not lines:
+        return ""
+    return "\n".join(["", "", "huffquant16 over the original at its settings (same run; targets of issue #16: "
+                       f"encode >= {ORIGINAL_TARGETS['encode_mbps']}x, decode >= {ORIGINAL_TARGETS['decode_mbps']}x):",
+                       ""] + lines)
 
 
 # --------------------------------------------------------------------------- the original pymecompress 0.3.6
@@ -420,10 +463,9 @@ class OriginalInProcess:
         if not np.array_equal(theirs, LegacyQuant16(**PYME).decode(encoded)):
             raise ImportError(f"{self.where} does not write the pymecompress-quant16 format")
 
-    def contender(self, name: str, step: float, note: str) -> Contender:
-        return Contender(name, self.codec.encode, self.codec.decode, step, lambda d: [padded(c) for c in
-                                                                                      small_chunks_of(d)],
-                         quiet=quiet_c_stdout, note=note, optional=True)
+    def contender(self, name: str, step: float, note: str, chunking: Callable = small_chunks_of) -> Contender:
+        return Contender(name, self.codec.encode, self.codec.decode, step,
+                         lambda d: [padded(c) for c in chunking(d)], quiet=quiet_c_stdout, note=note, optional=True)
 
 
 def _original_worker_script() -> str:
@@ -479,8 +521,8 @@ class OriginalWorker:
                 decoded = [npz[f"arr_{i}"] for i in range(len(chunks))]
         return res["encode_s"], res["decode_s"], res["bytes"], decoded
 
-    def contender(self, name: str, step: float, note: str) -> Contender:
-        return Contender(name, None, None, step, small_chunks_of, run=self.run, note=note, optional=True)
+    def contender(self, name: str, step: float, note: str, chunking: Callable = small_chunks_of) -> Contender:
+        return Contender(name, None, None, step, chunking, run=self.run, note=note, optional=True)
 
 
 def find_original(in_subprocess: bool = False):
@@ -512,21 +554,29 @@ def find_original(in_subprocess: bool = False):
     return None, f"the original pymecompress is not in this run: {'; '.join(problems)} ({ENABLE_ORIGINAL})"
 
 
-def pyme_settings(cam, original) -> list[Contender]:
-    """huffquant16 and the original's quant16 codec at the original's settings, in chunks it survives."""
+WHOLE = ", whole frames"  # name suffix of the rows that code whole frames
+
+
+def pyme_settings(cam, original, frames: bool = False) -> list[Contender]:
+    """huffquant16 and the original's quant16 codec at the original's settings, in chunks it survives, and with
+    ``frames`` also on whole frames."""
     step = CameraModel.from_scale(PYME["offset"], PYME["scale"], gain=cam[1]).step  # in this camera's sigmas
     note = (f"at the original's settings offset={PYME['offset']} scale={PYME['scale']} (whatever the camera), both "
-            f"in chunks of at most {SMALL_CHUNK:,} values. The original's quant16 encoder reads and codes twice the "
-            "values a chunk holds (it crashed here on a chunk of 200,000 values); it gets each chunk at the start of "
-            "a zeroed buffer twice as long, its cheapest case.")
+            f"in chunks of at most {SMALL_CHUNK:,} values or, in the rows marked \"{WHOLE[2:]}\", each frame one "
+            "chunk. The original's quant16 encoder reads and codes twice the values a chunk holds (it crashed here on "
+            "a chunk of 200,000 values); it gets each chunk at the start of a zeroed buffer twice as long, its "
+            "cheapest case.")
     if original is None:
         note += f" The original is not in this run: {ENABLE_ORIGINAL}."
     ours = numcodecs.get_codec({"id": "huffquant16", **PYME})
-    out = [Contender(f"huffquant16 at offset={PYME['offset']} scale={PYME['scale']}", ours.encode, ours.decode,
-                     step, small_chunks_of, note=note)]
-    if original is not None:
-        out.append(original.contender(f"pymecompress {original.version} (original) quant offset={PYME['offset']} "
-                                      f"scale={PYME['scale']}", step, note))
+    settings = f"offset={PYME['offset']} scale={PYME['scale']}"
+    out = []
+    for chunking, suffix in [(small_chunks_of, "")] + ([(whole_frames, WHOLE)] if frames else []):
+        out.append(Contender(f"huffquant16 at {settings}{suffix}", ours.encode, ours.decode, step, chunking,
+                             note=note))
+        if original is not None:
+            out.append(original.contender(f"pymecompress {original.version} (original) quant {settings}{suffix}",
+                                          step, note, chunking))
     return out
 
 
@@ -621,7 +671,7 @@ def markdown(label: str, data: np.ndarray, cam, rows: list[dict]) -> str:
     if notes:
         lines.append("")
         lines.extend(f"{'*' * (i + 1)} {note}" for i, note in enumerate(notes))
-    return "\n".join(lines) + against_huff0(rows)
+    return "\n".join(lines) + new_against_reused(rows) + against_huff0(rows) + against_original(rows)
 
 
 def plot(results: dict, path: Path) -> None:
@@ -736,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for label, data, cam, period in datasets(int(min_mb * 1e6), smoke=args.smoke):
         rows = []
-        for c in contenders(cam, original, huff0):
+        for c in contenders(cam, original, huff0, frames=data.ndim == 2):
             try:
                 rows.append(measure(c, data, cam, repeats, period))
             except Exception as e:  # the original may fail; the rest of the run goes on
