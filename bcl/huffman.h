@@ -19,8 +19,10 @@
 #define PMC_HUF_DEC_WS 32768u /* workspace bytes of the decoder (two tables) */
 
 /* Encode z[0..n) as one segment with workspace ws (PMC_HUF_ENC_WS bytes,
- * 16-byte aligned); as pmc_segment_encode otherwise. */
-int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written, void *ws);
+ * 16-byte aligned); as pmc_segment_encode otherwise.  simd: PMC_SIMD_AUTO
+ * (AVX2 + BMI2 kernels where the CPU has them) or PMC_SIMD_PORTABLE; the
+ * bytes are the same. */
+int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written, void *ws, int simd);
 
 /* Decode exactly n values with workspace ws (PMC_HUF_DEC_WS bytes,
  * 16-byte aligned); as pmc_segment_decode otherwise.  With `deltas`

@@ -132,20 +132,31 @@ static inline unsigned hist_index_nb(unsigned z)
             H[0][INDEX(z[j])]++;                                                                                 \
     } while (0)
 
-static void histogram(const uint16_t *z, size_t n, uint32_t (*H)[HROW])
-{
-    const size_t step = n / 64 + 1;
-    unsigned sampled = 0, big = 0;
-    for (size_t i = 0; i < n; i += step) {
-        sampled++;
-        big += z[i] >= HDIRECT;
+/* The histogram and the bit writer are compiled twice: portable, and for
+ * CPUs with AVX2 and BMI2 (shlx/shrx: shifts by a register without the
+ * flags dependency), chosen at run time; both give the same counts and
+ * bytes.  ATTR is the target attribute, or nothing. */
+#define HISTOGRAM_FN(NAME, ATTR)                                                                                 \
+    ATTR static void NAME(const uint16_t *z, size_t n, uint32_t (*H)[HROW])                                      \
+    {                                                                                                            \
+        const size_t step = n / 64 + 1;                                                                          \
+        unsigned sampled = 0, big = 0;                                                                           \
+        for (size_t i = 0; i < n; i += step) {                                                                   \
+            sampled++;                                                                                           \
+            big += z[i] >= HDIRECT;                                                                              \
+        }                                                                                                        \
+        size_t j = 0;                                                                                            \
+        if (big * 16 <= sampled || (sampled - big) * 16 <= sampled)                                              \
+            HIST_LOOP(hist_index);                                                                               \
+        else                                                                                                     \
+            HIST_LOOP(hist_index_nb);                                                                            \
     }
-    size_t j = 0;
-    if (big * 16 <= sampled || (sampled - big) * 16 <= sampled)
-        HIST_LOOP(hist_index);
-    else
-        HIST_LOOP(hist_index_nb);
-}
+
+#define PMC_NO_ATTR
+HISTOGRAM_FN(histogram_portable, PMC_NO_ATTR)
+#if PMC_X86
+HISTOGRAM_FN(histogram_bmi2, PMC_TARGET_AVX2_BMI2)
+#endif
 
 /* Writing a value.
  *  - z < lutn (literals, when the segment is long enough and k <= 6): the
@@ -196,9 +207,10 @@ static void histogram(const uint16_t *z, size_t n, uint32_t (*H)[HROW])
 
 /* Writes cnt values as one bit stream at p, flushing every M values (M
  * literals plus 7 pending bits fit 63 bits).  Returns the end. */
-#define DEFINE_ENC_STREAM(M)                                                                                     \
-    static uint8_t *enc_stream_##M(const uint16_t *z, size_t cnt, uint8_t *p, const uint32_t *L, const uint8_t *LT, \
-                                   unsigned lutn, unsigned litlim, const uint64_t *E, unsigned k)                               \
+#define DEFINE_ENC_STREAM(M, SUFFIX, ATTR)                                                                       \
+    ATTR static uint8_t *enc_stream_##M##_##SUFFIX(const uint16_t *z, size_t cnt, uint8_t *p, const uint32_t *L,  \
+                                                   const uint8_t *LT, unsigned lutn, unsigned litlim,             \
+                                                   const uint64_t *E, unsigned k)                                 \
     {                                                                                                            \
         uint64_t acc = 0;                                                                                        \
         unsigned nacc = 0;                                                                                       \
@@ -222,10 +234,19 @@ static void histogram(const uint16_t *z, size_t n, uint32_t (*H)[HROW])
         return p + ((nacc + 7) >> 3);                                                                            \
     }
 
-DEFINE_ENC_STREAM(2)
-DEFINE_ENC_STREAM(3)
-DEFINE_ENC_STREAM(4)
-DEFINE_ENC_STREAM(5)
+typedef uint8_t *(*enc_stream_fn)(const uint16_t *, size_t, uint8_t *, const uint32_t *, const uint8_t *, unsigned,
+                                   unsigned, const uint64_t *, unsigned);
+
+DEFINE_ENC_STREAM(2, portable, PMC_NO_ATTR)
+DEFINE_ENC_STREAM(3, portable, PMC_NO_ATTR)
+DEFINE_ENC_STREAM(4, portable, PMC_NO_ATTR)
+DEFINE_ENC_STREAM(5, portable, PMC_NO_ATTR)
+#if PMC_X86
+DEFINE_ENC_STREAM(2, bmi2, PMC_TARGET_AVX2_BMI2)
+DEFINE_ENC_STREAM(3, bmi2, PMC_TARGET_AVX2_BMI2)
+DEFINE_ENC_STREAM(4, bmi2, PMC_TARGET_AVX2_BMI2)
+DEFINE_ENC_STREAM(5, bmi2, PMC_TARGET_AVX2_BMI2)
+#endif
 
 static int write_raw(const uint16_t *z, size_t n, uint8_t *dst, size_t *written)
 {
@@ -289,7 +310,7 @@ static uint64_t size_for_k(const uint32_t *P, unsigned k, uint64_t *tk, uint8_t 
     return bits + 8u * ((nlen + 1) / 2);
 }
 
-int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written, void *ws)
+int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t *written, void *ws, int simd)
 {
     if (!dst || !written || (n && !z))
         return PMC_E_PARAM;
@@ -307,7 +328,15 @@ int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t
     /* the histogram; its memory is reused for the value tables L, LT below */
     uint32_t(*const H)[HROW] = (uint32_t(*)[HROW])ws;
     memset(H, 0, (size_t)HCOPIES * HROW * sizeof(uint32_t));
-    histogram(z, n, H);
+#if PMC_X86
+    const int fast = pmc_use_avx2_bmi2(simd);
+    if (fast)
+        histogram_bmi2(z, n, H);
+    else
+#else
+    (void)simd;
+#endif
+        histogram_portable(z, n, H);
 
     /* index totals, and the constant test */
     unsigned nidx = 0, lastidx = 0;
@@ -417,19 +446,21 @@ int pmc_huf_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, size_t
 
     /* streams, in order (see the note at the top of the file) */
     const size_t q = n / 4 + (n % 4 != 0);
-    const unsigned M = maxlit ? 56 / maxlit : 5;
+    const unsigned M = maxlit ? 56 / maxlit : 5; /* values between flushes, 2 .. 5 */
+    static const enc_stream_fn portable[4] = {enc_stream_2_portable, enc_stream_3_portable, enc_stream_4_portable,
+                                              enc_stream_5_portable};
+#if PMC_X86
+    static const enc_stream_fn bmi2[4] = {enc_stream_2_bmi2, enc_stream_3_bmi2, enc_stream_4_bmi2,
+                                          enc_stream_5_bmi2};
+    const enc_stream_fn enc_stream = (fast ? bmi2 : portable)[(M >= 5 ? 5 : M) - 2];
+#else
+    const enc_stream_fn enc_stream = portable[(M >= 5 ? 5 : M) - 2];
+#endif
     for (unsigned i = 0; i < 4; i++) {
         const uint16_t *zi = z + (size_t)i * q;
         const size_t cnt = stream_count(n, q, i);
         uint8_t *const start = p;
-        if (M >= 5)
-            p = enc_stream_5(zi, cnt, p, L, LT, lutn, litlim, E, k);
-        else if (M == 4)
-            p = enc_stream_4(zi, cnt, p, L, LT, lutn, litlim, E, k);
-        else if (M == 3)
-            p = enc_stream_3(zi, cnt, p, L, LT, lutn, litlim, E, k);
-        else
-            p = enc_stream_2(zi, cnt, p, L, LT, lutn, litlim, E, k);
+        p = enc_stream(zi, cnt, p, L, LT, lutn, litlim, E, k);
         if (i < 3)
             pmc_wr32(sizes + 4 * i, (uint32_t)(p - start));
     }
@@ -449,7 +480,7 @@ int pmc_segment_encode(const uint16_t *z, size_t n, uint8_t *dst, size_t cap, si
     int rc = pmc_arena_open(&a, scratch, PMC_SEGMENT_ENCODE_SCRATCH, PMC_HUF_ENC_WS);
     if (rc != PMC_OK)
         return rc;
-    rc = pmc_huf_encode(z, n, dst, cap, written, pmc_arena_take(&a, PMC_HUF_ENC_WS));
+    rc = pmc_huf_encode(z, n, dst, cap, written, pmc_arena_take(&a, PMC_HUF_ENC_WS), PMC_SIMD_AUTO);
     pmc_arena_close(&a);
     return rc;
 }

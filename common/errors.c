@@ -32,3 +32,12 @@ int pmc_use_avx2(int simd)
     return 0;
 #endif
 }
+
+int pmc_use_avx2_bmi2(int simd)
+{
+#if PMC_X86
+    return pmc_use_avx2(simd) && __builtin_cpu_supports("bmi2");
+#else
+    return pmc_use_avx2(simd);
+#endif
+}

@@ -17,6 +17,7 @@
 #define PMC_X86 1
 #define PMC_TARGET_AVX2 __attribute__((target("avx2")))
 #define PMC_TARGET_SSE42 __attribute__((target("sse4.2")))
+#define PMC_TARGET_AVX2_BMI2 __attribute__((target("avx2,bmi2")))
 #else
 #define PMC_X86 0
 #endif
@@ -38,6 +39,9 @@ static inline void pmc_wr64(uint8_t *p, uint64_t v) { pmc_wr32(p, (uint32_t)v); 
 /* zigzag mapping of a 16-bit two's complement difference to an unsigned symbol */
 static inline uint16_t pmc_zigzag(uint16_t r) { return (uint16_t)((uint16_t)(r << 1) ^ (uint16_t)(-(r >> 15))); }
 static inline uint16_t pmc_unzigzag(uint16_t z) { return (uint16_t)((z >> 1) ^ (uint16_t)(-(z & 1))); }
+
+/* AVX2 and BMI2 kernels (the Huffman encoder's): 1 when simd allows them and the CPU has both (errors.c) */
+int pmc_use_avx2_bmi2(int simd);
 
 /* ---- working memory (scratch.c) ----
  * A function that needs working memory sums what it needs with

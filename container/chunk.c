@@ -172,7 +172,7 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
             fill += nrows * nx;
             while (fill >= seg || (fill && pl + 1 == g.nplanes && y0 + nrows == ny)) {
                 size_t m = fill < seg ? fill : seg, w = 0;
-                rc = pmc_huf_encode(zbuf, m, dst + o + 4, cap - o - 4, &w, hws);
+                rc = pmc_huf_encode(zbuf, m, dst + o + 4, cap - o - 4, &w, hws, simd);
                 if (rc != PMC_OK)
                     goto done;
                 pmc_wr32(dst + o, (uint32_t)w);
