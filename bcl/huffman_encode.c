@@ -23,6 +23,10 @@
  */
 #include "huffman_internal.h"
 
+#if PMC_X86
+#include <immintrin.h>
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Huffman code lengths */
 
@@ -132,20 +136,64 @@ static inline unsigned hist_index_nb(unsigned z)
             H[0][INDEX(z[j])]++;                                                                                 \
     } while (0)
 
+#define SMALL_BINS 8u /* values counted by vector comparisons */
+
+#if PMC_X86
+
+/* The counts of the first 16 * floor(n / 16) values, for segments whose
+ * values are nearly all below SMALL_BINS (as quantized residuals are):
+ * those by comparing 16 values at a time with each of 0 .. SMALL_BINS - 1
+ * and subtracting the all-ones matches from 16-bit lane counters (emptied
+ * into H[0] at least every 65535 vectors, so they cannot overflow); the
+ * others one by one into H[1].  Returns how many values it counted. */
+PMC_TARGET_AVX2_BMI2 static size_t histogram_small_avx2(const uint16_t *z, size_t n, uint32_t (*H)[HROW])
+{
+    const __m256i top = _mm256_set1_epi16((short)(SMALL_BINS - 1));
+    size_t j = 0;
+    while (n - j >= 16) {
+        const size_t end = n - j > (size_t)65535 * 16 ? j + (size_t)65535 * 16 : n;
+        __m256i acc[SMALL_BINS];
+        for (unsigned b = 0; b < SMALL_BINS; b++)
+            acc[b] = _mm256_setzero_si256();
+        for (; end - j >= 16; j += 16) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(z + j));
+            for (unsigned b = 0; b < SMALL_BINS; b++)
+                acc[b] = _mm256_sub_epi16(acc[b], _mm256_cmpeq_epi16(v, _mm256_set1_epi16((short)b)));
+            /* two mask bits per 16-bit lane; the even ones say "below SMALL_BINS" */
+            const uint32_t small = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_min_epu16(v, top), v));
+            for (uint32_t m = ~small & 0x55555555u; m; m &= m - 1)
+                H[1][hist_index(z[j + lsb32(m) / 2])]++;
+        }
+        for (unsigned b = 0; b < SMALL_BINS; b++) {
+            uint16_t lanes[16];
+            _mm256_storeu_si256((__m256i *)(void *)lanes, acc[b]);
+            uint32_t sum = 0;
+            for (unsigned i = 0; i < 16; i++)
+                sum += lanes[i];
+            H[0][b] += sum;
+        }
+    }
+    return j;
+}
+#endif
+
 /* The histogram and the bit writer are compiled twice: portable, and for
  * CPUs with AVX2 and BMI2 (shlx/shrx: shifts by a register without the
  * flags dependency), chosen at run time; both give the same counts and
- * bytes.  ATTR is the target attribute, or nothing. */
-#define HISTOGRAM_FN(NAME, ATTR)                                                                                 \
+ * bytes.  ATTR is the target attribute, or nothing; SMALL(z, n, H) counts
+ * a first part of the values when a sample of 64 finds at least 15/16 of
+ * them below SMALL_BINS, and returns how many (0: none). */
+#define HISTOGRAM_FN(NAME, ATTR, SMALL)                                                                          \
     ATTR static void NAME(const uint16_t *z, size_t n, uint32_t (*H)[HROW])                                      \
     {                                                                                                            \
         const size_t step = n / 64 + 1;                                                                          \
-        unsigned sampled = 0, big = 0;                                                                           \
+        unsigned sampled = 0, big = 0, small = 0;                                                                \
         for (size_t i = 0; i < n; i += step) {                                                                   \
             sampled++;                                                                                           \
             big += z[i] >= HDIRECT;                                                                              \
+            small += z[i] < SMALL_BINS;                                                                          \
         }                                                                                                        \
-        size_t j = 0;                                                                                            \
+        size_t j = small * 16 >= sampled * 15 ? SMALL(z, n, H) : 0;                                              \
         if (big * 16 <= sampled || (sampled - big) * 16 <= sampled)                                              \
             HIST_LOOP(hist_index);                                                                               \
         else                                                                                                     \
@@ -153,9 +201,10 @@ static inline unsigned hist_index_nb(unsigned z)
     }
 
 #define PMC_NO_ATTR
-HISTOGRAM_FN(histogram_portable, PMC_NO_ATTR)
+#define NO_SMALL(z, n, H) ((void)(z), (void)(n), (void)(H), (size_t)0)
+HISTOGRAM_FN(histogram_portable, PMC_NO_ATTR, NO_SMALL)
 #if PMC_X86
-HISTOGRAM_FN(histogram_bmi2, PMC_TARGET_AVX2_BMI2)
+HISTOGRAM_FN(histogram_bmi2, PMC_TARGET_AVX2_BMI2, histogram_small_avx2)
 #endif
 
 /* Writing a value.

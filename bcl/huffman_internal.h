@@ -42,6 +42,21 @@ static inline unsigned msb32(uint32_t x)
 #endif
 }
 
+/* index of the least significant set bit of x (x != 0) */
+static inline unsigned lsb32(uint32_t x)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctz(x);
+#else
+    unsigned r = 0;
+    while (!(x & 1u)) {
+        x >>= 1;
+        r++;
+    }
+    return r;
+#endif
+}
+
 static inline uint64_t ld64le(const uint8_t *p)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

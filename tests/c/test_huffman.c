@@ -764,6 +764,41 @@ static void test_large(void)
     free(z);
 }
 
+/* The encoder's AVX2 + BMI2 kernels (histogram, vector counts of small
+ * values, bit writer) and its portable ones give the same bytes: sizes
+ * around the 16-value vectors and past the 65535 vectors after which the
+ * lane counters are emptied, distributions on either side of the sample's
+ * choice of the vector count. */
+static void test_simd_paths(void)
+{
+    static const size_t sizes[] = {1, 15, 16, 17, 33, 1000, 131072, (size_t)65535 * 16, (size_t)65535 * 16 + 17,
+                                   (size_t)2 * 65535 * 16 + 40};
+    static const int dists[] = {D_GAUSS15, D_FIBGEO, D_TWO, D_SPIKES, D_SMALLUNI, D_GAUSS30, D_CONST};
+    const size_t nmax = (size_t)2 * 65535 * 16 + 40;
+    uint16_t *z = (uint16_t *)xmalloc(nmax * sizeof(uint16_t));
+    uint8_t *a = (uint8_t *)xmalloc(pmc_segment_bound(nmax)), *b = (uint8_t *)xmalloc(pmc_segment_bound(nmax));
+    void *ws = xmalloc(PMC_HUF_ENC_WS);
+    for (size_t di = 0; di < sizeof dists / sizeof dists[0]; di++)
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            const size_t n = sizes[si];
+            gen(dists[di], 1, z, n, 31 + si);
+            if (n > 100) /* a few values the vector count leaves to the one-by-one count, some past 2048 */
+                for (size_t i = 7; i < n; i += n / 50)
+                    z[i] = (uint16_t)(i % 3 ? 9 + i % 40 : 3000 + i % 5000);
+            size_t wa = 0, wb = 0;
+            const int ra = pmc_huf_encode(z, n, a, pmc_segment_bound(n), &wa, ws, PMC_SIMD_AUTO);
+            const int rb = pmc_huf_encode(z, n, b, pmc_segment_bound(n), &wb, ws, PMC_SIMD_PORTABLE);
+            CHECK(ra == PMC_OK && rb == PMC_OK && wa == wb && memcmp(a, b, wa) == 0,
+                  "%s n=%zu: the SIMD and portable encoders differ (rc %d/%d, %zu/%zu bytes)", dist_name[dists[di]], n,
+                  ra, rb, wa, wb);
+        }
+    printf("  kernels: %s\n", pmc_use_avx2(PMC_SIMD_AUTO) ? "AVX2 + BMI2 against portable" : "portable only here");
+    free(ws);
+    free(b);
+    free(a);
+    free(z);
+}
+
 /* forced Huffman segments from the reference encoder (small n, every k) */
 static void test_forced_huffman(void)
 {
@@ -1324,6 +1359,8 @@ int main(int argc, char **argv)
         test_roundtrips();
         printf("large segments (2^24 values)\n");
         test_large();
+        printf("SIMD and portable encoders\n");
+        test_simd_paths();
         printf("forced Huffman segments\n");
         test_forced_huffman();
         printf("invalid segments\n");
