@@ -674,12 +674,12 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
 }
 
 static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_t *lut, uint32_t ncodes, void *out,
-                    int itemsize, uint16_t *tmp)
+                    int itemsize, uint16_t *tmp, int simd)
 {
     if (lut && itemsize == 2)
-        return pmq_dequant(cur, nx, index0, lut, ncodes, (uint16_t *)out);
+        return pmq_dequant(cur, nx, index0, lut, ncodes, (uint16_t *)out, simd);
     if (lut) { /* uint8: the values of the codes, the top code's clamped to 255 (it covers 255) */
-        const int rc = pmq_dequant(cur, nx, index0, lut, ncodes, tmp);
+        const int rc = pmq_dequant(cur, nx, index0, lut, ncodes, tmp, simd);
         uint8_t *o = (uint8_t *)out;
         for (size_t x = 0; x < nx; x++)
             o[x] = (uint8_t)(tmp[x] < 255u ? tmp[x] : 255u);
@@ -704,7 +704,6 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
                const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, uint16_t *rows, int simd)
 {
     const size_t ny = g->ny, nx = g->nx, th = g->th, tw = g->tw;
-    (void)simd;
     if (g->nplanes == 0 || ny == 0 || nx == 0)
         return PMC_OK;
     const size_t nty = (ny + th - 1) / th, ntx = (nx + tw - 1) / tw;
@@ -747,7 +746,8 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
             }
             for (unsigned k = 0; k < R && rc == PMC_OK; k++)
                 rc = emit_row(Rw[k + 1], nx, (row + k) * nx, lut, ncodes,
-                              (char *)out + (row + k) * nx * (size_t)itemsize, itemsize, rows + (GROUP_MAX + 1) * nx);
+                              (char *)out + (row + k) * nx * (size_t)itemsize, itemsize, rows + (GROUP_MAX + 1) * nx,
+                              simd);
             /* the last row decoded becomes the row above */
             uint16_t *const last = Rw[R];
             Rw[R] = Rw[0];
