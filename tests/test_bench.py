@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -165,3 +166,20 @@ def test_pipeline_benchmark_reports_every_row(tmp_path) -> None:
                                               "zarr read, sharded, ThreadedReadPipeline"}
     assert all(row["MB/s"] > 0 for row in rows)
     assert "| 1 | convert (chunk writer) |" in result.stdout
+
+
+@pytest.mark.parametrize("what", ["enc", "dec"])
+def test_profile_loop_runs(what) -> None:
+    """bench/profile_loop.py (the loop bench/PROFILE.md's profiles sample) runs and reports a speed."""
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "profile_loop.py"), what, "0.05", "--scene", "wide"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(rf"{what} wide: \d+ MB/s\n", result.stdout), result.stdout
+
+
+def test_smoke_run_prints_the_issue_16_lines(tmp_path) -> None:
+    """The tables end with huffquant16's decode into new arrays over reused out, against the target."""
+    run = run_bench("--smoke", "--out", str(tmp_path), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "huffquant16's decode into new arrays over decode into reused out (target of issue #16: >= 0.8x)" \
+        in run.stdout
