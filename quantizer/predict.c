@@ -578,14 +578,260 @@ typedef void (*stagger_fn)(uint16_t *const *, const uint16_t *const *, unsigned,
 
 typedef void (*group_fn)(uint16_t *const *, const uint16_t *const *, size_t, size_t, uint16_t);
 
-#define GROUP_MAX 4
+#define GROUP_MAX 16   /* rows of a group: up to WAVE_MAX with the AVX2 wavefront */
+#define GROUP_SCALAR 4 /* rows of a group of the scalar inner loops */
+
+#if PMC_X86
+/* ---- AVX2 (VEX-encoded 128-bit) vector wavefront: 8 or 16 rows of a group at once, one row per 16-bit lane ----
+ * Lane k (row k of the group, below the row above Rw[0]) handles pixel x = s - L * k at step s: the lag L
+ * is 1 for LEFT, AVG2 and MED (pixel x needs x - 1 of its own row and x - 1, x of the row above) and 2 for
+ * AVG4 (it also needs x + 1 of the row above).  So the row above's values of lane k are lane k - 1's
+ * results of the previous steps, one lane shift (alignr) away; lane 0 takes them from Rw[0].  Residuals
+ * enter and results leave through 8 x 8 transposes of 16-bit values: row k is loaded from (stored to)
+ * x = s - L * k, so that after the transpose vector j holds step s + j of every lane.  Arithmetic on 16
+ * bits, exact: MED as min(mn + sat(mx - c), mx) with saturating adds (mn + mx - c when min(a, b) = mn <= c
+ * <= mx = max(a, b), mn when c >= mx, mx when c <= mn: med3's three cases); AVG4 as
+ * avg(floor((a + b) / 2), floor((c + d) / 2) + (both sums odd)) with the rounding average
+ * avg(u, v) = (u + v + 1) >> 1, which is (a + b + c + d + 2) >> 2.
+ * A band whose tiles all have one predictor (not NONE or UP) runs whole rows through it (wave_rows, the ends of
+ * the rows in edge blocks), up to 16 rows, the rest of a band's rows in lanes whose results go to a spare row;
+ * other bands use it inside each span of one predictor (wave_kernel, groups of 8 or 16 rows), the span's
+ * starts and ends in the scalar code. */
+#define WAVE_MAX 16 /* rows of the widest wavefront */
+#define PMC_ALWAYS_INLINE __attribute__((always_inline))
+
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE void transpose8x8_16(__m128i *r)
+{
+    const __m128i t0 = _mm_unpacklo_epi16(r[0], r[1]), t1 = _mm_unpackhi_epi16(r[0], r[1]);
+    const __m128i t2 = _mm_unpacklo_epi16(r[2], r[3]), t3 = _mm_unpackhi_epi16(r[2], r[3]);
+    const __m128i t4 = _mm_unpacklo_epi16(r[4], r[5]), t5 = _mm_unpackhi_epi16(r[4], r[5]);
+    const __m128i t6 = _mm_unpacklo_epi16(r[6], r[7]), t7 = _mm_unpackhi_epi16(r[6], r[7]);
+    const __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
+    const __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
+    const __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
+    const __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
+    r[0] = _mm_unpacklo_epi64(u0, u4);
+    r[1] = _mm_unpackhi_epi64(u0, u4);
+    r[2] = _mm_unpacklo_epi64(u1, u5);
+    r[3] = _mm_unpackhi_epi64(u1, u5);
+    r[4] = _mm_unpacklo_epi64(u2, u6);
+    r[5] = _mm_unpackhi_epi64(u2, u6);
+    r[6] = _mm_unpacklo_epi64(u3, u7);
+    r[7] = _mm_unpackhi_epi64(u3, u7);
+}
+
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE __m128i wave_pred(int p, __m128i a, __m128i b, __m128i c, __m128i d)
+{
+    switch (p) {
+    case PMP_LEFT: return a;
+    case PMP_AVG2: return _mm_avg_epu16(a, b);
+    case PMP_AVG4: {
+        const __m128i one = _mm_set1_epi16(1);
+        const __m128i x1 = _mm_xor_si128(a, b), e2 = _mm_and_si128(_mm_xor_si128(c, d), one);
+        const __m128i f1 = _mm_sub_epi16(_mm_avg_epu16(a, b), _mm_and_si128(x1, one));
+        const __m128i f2 = _mm_sub_epi16(_mm_avg_epu16(c, d), _mm_andnot_si128(x1, e2));
+        return _mm_avg_epu16(f1, f2);
+    }
+    default: {
+        const __m128i mn = _mm_min_epu16(a, b), mx = _mm_max_epu16(a, b);
+        return _mm_min_epu16(_mm_adds_epu16(mn, _mm_subs_epu16(mx, c)), mx);
+    }
+    }
+}
+
+#define LOADU128(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define STOREU128(p, v) _mm_storeu_si128((__m128i *)(void *)(p), (v))
+
+/* bytes of pshufb masks that move 16-bit lanes by -8 .. 8 lanes, zeros shifted in (see wave_shift) */
+static const int8_t wave_shift_tab[48] = {-128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
+                                          -128, -128, -128, -128, 0,    1,    2,    3,    4,    5,    6,    7,
+                                          8,    9,    10,   11,   12,   13,   14,   15,   -128, -128, -128, -128,
+                                          -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128};
+
+/* lane i of the result: lane i + sh of v, 0 outside lanes 0 .. 7 (|sh| <= 8) */
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE __m128i wave_shift(__m128i v, ptrdiff_t sh)
+{
+    return _mm_shuffle_epi8(v, LOADU128(wave_shift_tab + 16 + 2 * sh));
+}
+
+/* lane j: row[x0 + j] where 0 <= x0 + j < nx, else 0 (nx >= 8): one load inside the row, shifted */
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE __m128i wave_load_edge(const uint16_t *row, ptrdiff_t x0, size_t nx)
+{
+    const ptrdiff_t last = (ptrdiff_t)nx - 8;
+    if (x0 <= -8 || x0 >= (ptrdiff_t)nx)
+        return _mm_setzero_si128();
+    const ptrdiff_t at = x0 < 0 ? 0 : x0 > last ? last : x0;
+    return wave_shift(LOADU128(row + at), x0 - at);
+}
+
+/* row[x0 + j] = lane j of v where 0 <= x0 + j < nx (nx >= 8): the 8 values inside the row around them are read,
+ * blended with v's and written back */
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE void wave_store_edge(uint16_t *row, ptrdiff_t x0, size_t nx, __m128i v)
+{
+    const ptrdiff_t last = (ptrdiff_t)nx - 8;
+    if (x0 <= -8 || x0 >= (ptrdiff_t)nx)
+        return;
+    const ptrdiff_t at = x0 < 0 ? 0 : x0 > last ? last : x0;
+    const __m128i keep = wave_shift(_mm_set1_epi16(-1), at - x0);
+    STOREU128(row + at, _mm_blendv_epi8(LOADU128(row + at), wave_shift(v, at - x0), keep));
+}
+
+/* One block of 8 steps s .. s + 7 of the wavefront of predictor p on the R = 8 * NV rows Rw[1 .. R] (deltas
+ * Zr[0 .. R-1]), the row above Rw[0], the carried values in res, h1, h2 (one vector per chain of 8 rows): res =
+ * each lane's last result; h1 = the row above's value that was b (L = 1) or d (L = 2) at the step before, h2 =
+ * the one that was d two steps before (L = 2).  The rows are NV chains of 8 lanes: chain c + 1's lane 0 takes
+ * the row above from chain c's lane 7 of the previous step, so the chains of one step are independent (one
+ * chain alone is bound by the latency of its step).
+ * edge = 0: every pixel x = s + j - L * k of the block has 1 <= x and x + 1 < nx (x < nx for L = 1).
+ * edge = 1: any block, nx >= 8; pixels outside [0, nx) are computed from zeros and not stored, x = 0 takes
+ * a = c = b and x = nx - 1 takes d = b (AVG4), as predict_px. */
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE void wave_block(int p, int NV, int edge, uint16_t *const *Rw,
+                                                               const uint16_t *const *Zr, size_t s, size_t nx,
+                                                               __m128i *res, __m128i *h1, __m128i *h2)
+{
+    const size_t L = p == PMP_AVG4 ? 2 : 1, R = 8 * (size_t)NV;
+    const uint16_t *const P = Rw[0];
+    __m128i v[WAVE_MAX], pv;
+    if (!edge) {
+        for (size_t k = 0; k < R; k++)
+            v[k] = LOADU128(Zr[k] + s - L * k);
+        /* lane 0's value from the row above at step s + j: P[s + j] (b, L = 1) or P[s + j + 1] (d, L = 2) */
+        pv = LOADU128(P + s + (L - 1));
+    } else {
+        for (size_t k = 0; k < R; k++)
+            v[k] = wave_load_edge(Zr[k], (ptrdiff_t)s - (ptrdiff_t)(L * k), nx);
+        pv = wave_load_edge(P, (ptrdiff_t)(s + (L - 1)), nx);
+    }
+    for (int c = 0; c < NV; c++)
+        transpose8x8_16(v + 8 * c);
+    /* edge blocks: lane k's L * k, to find the lanes at x = 0 and x = nx - 1 (on 16 bits: both only looked for
+     * where they can occur, close to the start or the end) */
+    const int near0 = edge && s < 64, nearN = edge && L == 2 && s + 8 + L * R > nx;
+    const __m128i lag0 = _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7), lagc = _mm_set1_epi16(8);
+#define WAVE_STEP(j)                                                                                             \
+    do {                                                                                                         \
+        __m128i w[WAVE_MAX / 8];                                                                                 \
+        w[0] = _mm_alignr_epi8(res[0], _mm_slli_si128(pv, 14 - 2 * (j)), 14);                                   \
+        for (int c = 1; c < NV; c++)                                                                             \
+            w[c] = _mm_alignr_epi8(res[c], res[c - 1], 14);                                                      \
+        for (int c = 0; c < NV; c++) {                                                                           \
+            __m128i ta = res[c], tb = L == 1 ? w[c] : h1[c], tc = L == 1 ? h1[c] : h2[c], td = w[c];             \
+            if (near0 || nearN) {                                                                                \
+                __m128i lag = _mm_add_epi16(lag0, _mm_mullo_epi16(lagc, _mm_set1_epi16((short)c)));               \
+                if (L == 2)                                                                                      \
+                    lag = _mm_add_epi16(lag, lag);                                                               \
+                if (near0) {                                                                                     \
+                    const __m128i m0 = _mm_cmpeq_epi16(_mm_set1_epi16((short)(s + (j))), lag);                   \
+                    ta = _mm_blendv_epi8(ta, tb, m0);                                                            \
+                    tc = _mm_blendv_epi8(tc, tb, m0);                                                            \
+                }                                                                                                \
+                if (nearN) {                                                                                     \
+                    const __m128i mN =                                                                           \
+                        _mm_cmpeq_epi16(_mm_set1_epi16((short)(uint16_t)(s + (j) - (nx - 1))), lag);             \
+                    td = _mm_blendv_epi8(td, tb, mN);                                                            \
+                }                                                                                                \
+            }                                                                                                    \
+            const __m128i pr = wave_pred(p, ta, tb, tc, td);                                                     \
+            if (L == 2)                                                                                          \
+                h2[c] = h1[c];                                                                                   \
+            h1[c] = w[c];                                                                                        \
+            v[8 * c + (j)] = res[c] = _mm_add_epi16(pr, v[8 * c + (j)]);                                         \
+        }                                                                                                        \
+    } while (0)
+    WAVE_STEP(0);
+    WAVE_STEP(1);
+    WAVE_STEP(2);
+    WAVE_STEP(3);
+    WAVE_STEP(4);
+    WAVE_STEP(5);
+    WAVE_STEP(6);
+    WAVE_STEP(7);
+#undef WAVE_STEP
+    for (int c = 0; c < NV; c++)
+        transpose8x8_16(v + 8 * c);
+    if (!edge) {
+        for (size_t k = 0; k < R; k++)
+            STOREU128(Rw[k + 1] + s - L * k, v[k]);
+    } else {
+        for (size_t k = 0; k < R; k++)
+            wave_store_edge(Rw[k + 1], (ptrdiff_t)s - (ptrdiff_t)(L * k), nx, v[k]);
+    }
+}
+
+/* Steps s0 .. s0 + 8 * nblk - 1 of the wavefront (see wave_block): rows k are done below s0 - L * k; every pixel
+ * x = s - L * k of the steps is in one span of predictor p, with 1 <= x and x + 1 < nx.  Row k is then done below
+ * s0 + 8 * nblk - L * k.  Pixels already done may be computed again (the same values from the same final
+ * neighbours). */
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE void wave_kernel(int p, int NV, uint16_t *const *Rw,
+                                                                const uint16_t *const *Zr, size_t s0, size_t nblk)
+{
+    const size_t L = p == PMP_AVG4 ? 2 : 1, R = 8 * (size_t)NV;
+    uint16_t init[3][WAVE_MAX];
+    for (size_t k = 0; k < R; k++) {
+        init[0][k] = Rw[k + 1][s0 - 1 - L * k];
+        init[1][k] = Rw[k][s0 - 1 - L * k + (L - 1)];
+        init[2][k] = L == 2 ? Rw[k][s0 - 2 - L * k + (L - 1)] : 0;
+    }
+    __m128i res[WAVE_MAX / 8], h1[WAVE_MAX / 8], h2[WAVE_MAX / 8];
+    for (int c = 0; c < NV; c++) {
+        res[c] = LOADU128(init[0] + 8 * c);
+        h1[c] = LOADU128(init[1] + 8 * c);
+        h2[c] = LOADU128(init[2] + 8 * c);
+    }
+    for (size_t s = s0; nblk; nblk--, s += 8)
+        wave_block(p, NV, 0, Rw, Zr, s, 0, res, h1, h2);
+}
+
+/* Whole rows (nx >= 8): every pixel of the R = 8 * NV rows in the wavefront, the ends (x = 0, x = nx - 1, and the
+ * steps where some lanes are outside the row) in edge blocks. */
+PMC_TARGET_AVX2 static inline PMC_ALWAYS_INLINE void wave_rows(int p, int NV, uint16_t *const *Rw,
+                                                              const uint16_t *const *Zr, size_t nx)
+{
+    const size_t L = p == PMP_AVG4 ? 2 : 1, R = 8 * (size_t)NV;
+    const size_t steps = nx + L * (R - 1), first = L * (R - 1) + 1, xmax = L == 2 ? nx - 2 : nx - 1;
+    __m128i res[WAVE_MAX / 8], h1[WAVE_MAX / 8], h2[WAVE_MAX / 8];
+    for (int c = 0; c < NV; c++)
+        res[c] = h1[c] = h2[c] = _mm_setzero_si128();
+    if (L == 2) /* d of lane 0 at step -1 */
+        h1[0] = _mm_cvtsi32_si128(Rw[0][0]);
+    for (size_t s = 0; s < steps; s += 8) {
+        if (s >= first && s + 7 <= xmax)
+            wave_block(p, NV, 0, Rw, Zr, s, nx, res, h1, h2);
+        else
+            wave_block(p, NV, 1, Rw, Zr, s, nx, res, h1, h2);
+    }
+}
+
+#define WAVE_FNS(PN, NAME8, NAME16, ROWS8, ROWS16)                                                              \
+    PMC_TARGET_AVX2 static void NAME8(uint16_t *const *Rw, const uint16_t *const *Zr, size_t s0, size_t nblk)    \
+    {                                                                                                            \
+        wave_kernel(PN, 1, Rw, Zr, s0, nblk);                                                                    \
+    }                                                                                                            \
+    PMC_TARGET_AVX2 static void NAME16(uint16_t *const *Rw, const uint16_t *const *Zr, size_t s0, size_t nblk)   \
+    {                                                                                                            \
+        wave_kernel(PN, 2, Rw, Zr, s0, nblk);                                                                    \
+    }                                                                                                            \
+    PMC_TARGET_AVX2 static void ROWS8(uint16_t *const *Rw, const uint16_t *const *Zr, size_t nx)                 \
+    {                                                                                                            \
+        wave_rows(PN, 1, Rw, Zr, nx);                                                                            \
+    }                                                                                                            \
+    PMC_TARGET_AVX2 static void ROWS16(uint16_t *const *Rw, const uint16_t *const *Zr, size_t nx)                \
+    {                                                                                                            \
+        wave_rows(PN, 2, Rw, Zr, nx);                                                                            \
+    }
+WAVE_FNS(PMP_LEFT, wave8_left, wave16_left, rows8_left, rows16_left)
+WAVE_FNS(PMP_AVG2, wave8_avg2, wave16_avg2, rows8_avg2, rows16_avg2)
+WAVE_FNS(PMP_AVG4, wave8_avg4, wave16_avg4, rows8_avg4, rows16_avg4)
+WAVE_FNS(PMP_MED, wave8_med, wave16_med, rows8_med, rows16_med)
+#undef WAVE_FNS
+#endif
 
 /* Rows y .. y + R - 1 >= 1 of one band (same tiles, same predictors; R = 2,
- * 3 or 4): Rw[0] is the row above them, Rw[1 .. R] the rows, Zr[0 .. R-1]
+ * 3 or 4, or 8 or 16 when avx2): Rw[0] is the row above them, Rw[1 .. R] the rows, Zr[0 .. R-1]
  * their deltas.  Same results as unpredict_row on each row in turn: every
  * pixel is computed from the same, already final, neighbours. */
 static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsigned R, size_t nx, size_t tw,
-                            const uint8_t *choice, const uint16_t *base)
+                            const uint8_t *choice, const uint16_t *base, int avx2)
 {
     static const group_fn pairs[PMP_COUNT] = {pair_none, pair_left, pair_up, pair_avg2, pair_avg4, pair_med};
     static const group_fn triples[PMP_COUNT] = {triple_none, triple_left, triple_up,
@@ -593,7 +839,15 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
     static const group_fn quads[PMP_COUNT] = {quad_none, quad_left, quad_up, quad_avg2, quad_avg4, quad_med};
     static const stagger_fn staggers[PMP_COUNT] = {NULL, stagger_left, NULL, stagger_avg2, stagger_avg4, stagger_med};
     const size_t ntx = (nx + tw - 1) / tw;
-    size_t xb[GROUP_MAX] = {0, 0, 0, 0}; /* row k is done below xb[k] */
+    size_t xb[GROUP_MAX] = {0}; /* row k is done below xb[k] */
+#if PMC_X86
+    typedef void (*wave_fn)(uint16_t *const *, const uint16_t *const *, size_t, size_t);
+    static const wave_fn waves8[PMP_COUNT] = {NULL, wave8_left, NULL, wave8_avg2, wave8_avg4, wave8_med};
+    static const wave_fn waves16[PMP_COUNT] = {NULL, wave16_left, NULL, wave16_avg2, wave16_avg4, wave16_med};
+    const wave_fn *const waves = R == 16 ? waves16 : waves8;
+#else
+    (void)avx2;
+#endif
 /* row k up to (not including) target, as far as row k - 1 allows (its pixel x needs pixel x + 1 of
  * row k - 1, unless row k - 1 is complete), in runs of pixels of one tile each */
 #define ADVANCE(k, target)                                                                                       \
@@ -654,9 +908,33 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
         for (unsigned k = 0; k < R; k++)
             ready &= xb[k] == xs - k;
         if (ready) {
-            (R == 4 ? quads : R == 3 ? triples : pairs)[p](Rw, Zr, xs, xf, base[t]);
-            for (unsigned k = 0; k < R; k++)
-                xb[k] = xf - k;
+#if PMC_X86
+            if (avx2 && (R == 8 || R == 16)) {
+                /* the wavefront's lag L: rows k first brought to s0 - L * k (AVG4: L = 2, one more pixel per
+                 * row below), then whole blocks of 8 steps; the last block overlaps the one before it when the
+                 * steps do not fill a block (pixels computed again, the same values) */
+                const size_t L = p == PMP_AVG4 ? 2 : 1, s0 = xs + (L - 1) * (R - 1);
+                if (xf >= s0 + 8) {
+                    if (L == 2) {
+                        size_t to[GROUP_MAX];
+                        for (unsigned k = 0; k < R; k++)
+                            to[k] = s0 - L * k;
+                        staggers[p](Rw, Zr, R, xb, to, nx);
+                    }
+                    const size_t nblk = (xf - s0) / 8;
+                    waves[p](Rw, Zr, s0, nblk);
+                    if (s0 + 8 * nblk < xf)
+                        waves[p](Rw, Zr, xf - 8, 1);
+                    for (unsigned k = 0; k < R; k++)
+                        xb[k] = xf - L * k;
+                }
+            } else
+#endif
+            {
+                (R == 4 ? quads : R == 3 ? triples : pairs)[p](Rw, Zr, xs, xf, base[t]);
+                for (unsigned k = 0; k < R; k++)
+                    xb[k] = xf - k;
+            }
             if (x1 >= nx) { /* the last span: the ends of the rows, all in this span (xf - k > x0) */
                 size_t to[GROUP_MAX];
                 for (unsigned k = 0; k < R; k++)
@@ -699,11 +977,16 @@ static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_
 }
 
 typedef char pmp_check_rows[PMP_DECODE_ROWS == GROUP_MAX + 2 ? 1 : -1];
+#if PMC_X86
+typedef char pmp_check_wave[WAVE_MAX == GROUP_MAX ? 1 : -1];
+#endif
 
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
                const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, uint16_t *rows, int simd)
 {
     const size_t ny = g->ny, nx = g->nx, th = g->th, tw = g->tw;
+    const int avx2 = pmc_use_avx2(simd);
+    const unsigned gmax = avx2 ? (unsigned)GROUP_MAX : (unsigned)GROUP_SCALAR; /* rows of a whole group */
     if (g->nplanes == 0 || ny == 0 || nx == 0)
         return PMC_OK;
     const size_t nty = (ny + th - 1) / th, ntx = (nx + tw - 1) / tw;
@@ -727,14 +1010,50 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
                 band_end = ny - band_end > th ? band_end + th : ny;
                 trow += ntx;
             }
-            /* rows y .. y + R - 1 of one band are decoded together (up to GROUP_MAX; row 0 alone) */
+            /* rows y .. y + R - 1 of one band are decoded together (gmax, else 8 with AVX2, else up to
+             * GROUP_SCALAR; row 0 alone) */
             const size_t left = band_end - y;
-            const unsigned R = y == 0 ? 1u : left >= GROUP_MAX ? (unsigned)GROUP_MAX : (unsigned)left;
+#if PMC_X86
+            /* AVX2, a band whose tiles all have one predictor with a left neighbour: whole rows in the
+             * wavefront, any number of rows up to gmax (lanes past them computed into the spare row) */
+            int whole = 0;
+            if (avx2 && y > 0 && left >= 2 && nx >= 8) {
+                whole = choice[trow];
+                for (size_t tx = 1; tx < ntx; tx++)
+                    whole = choice[trow + tx] == whole ? whole : 0;
+                whole = whole == PMP_UP ? 0 : whole;
+            }
+            const unsigned R = whole                   ? (left >= gmax ? gmax : (unsigned)left)
+                               : y == 0                ? 1u
+#else
+            const unsigned R = y == 0 ? 1u
+#endif
+                               : left >= gmax             ? gmax
+                               : left >= 8 && gmax >= 8   ? 8u
+                               : left >= GROUP_SCALAR     ? (unsigned)GROUP_SCALAR
+                                                          : (unsigned)left;
+#if PMC_X86
+            if (whole) {
+                typedef void (*rows_fn)(uint16_t *const *, const uint16_t *const *, size_t);
+                static const rows_fn rows8[PMP_COUNT] = {NULL, rows8_left, NULL, rows8_avg2, rows8_avg4, rows8_med};
+                static const rows_fn rows16[PMP_COUNT] = {NULL, rows16_left, NULL, rows16_avg2, rows16_avg4,
+                                                          rows16_med};
+                uint16_t *const spare = rows + (GROUP_MAX + 1) * nx; /* the uint8 stage's row, free until then */
+                const unsigned G = R <= 8 ? 8u : 16u;
+                uint16_t *Wr[GROUP_MAX + 1];
+                const uint16_t *Wz[GROUP_MAX];
+                for (unsigned k = 0; k <= G; k++)
+                    Wr[k] = k <= R ? Rw[k] : spare;
+                for (unsigned k = 0; k < G; k++)
+                    Wz[k] = k < R ? zr + k * nx : spare;
+                (G == 8 ? rows8 : rows16)[whole](Wr, Wz, nx);
+            } else
+#endif
             if (R > 1) {
                 const uint16_t *Zr[GROUP_MAX];
                 for (unsigned k = 0; k < R; k++)
                     Zr[k] = zr + k * nx;
-                unpredict_group(Rw, Zr, R, nx, tw, choice + trow, base + trow);
+                unpredict_group(Rw, Zr, R, nx, tw, choice + trow, base + trow, avx2);
             } else {
                 for (size_t tx = 0; tx < ntx; tx++) {
                     const size_t x0 = tx * tw, x1 = x0 + tw < nx ? x0 + tw : nx;

@@ -33,7 +33,7 @@ void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, s
  * 4-entry-per-code table lut (see pmq_dequant; itemsize 1: clamped to
  * 255).  d may alias out when itemsize is 2.  Returns PMC_E_CORRUPT on an
  * unknown predictor or a code not below ncodes (lut) or above 255. */
-#define PMP_DECODE_ROWS 6 /* up to 5 rows of codes, and one for the uint8 output stage */
+#define PMP_DECODE_ROWS 18 /* up to 17 rows of codes (16 rows and the row above), and one for the uint8 output stage */
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
                const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, uint16_t *rows, int simd);
 
