@@ -683,7 +683,9 @@ def plot(results: dict, path: Path) -> None:
     except ImportError:
         print("(matplotlib not installed: no plot)", file=sys.stderr)
         return
-    names = sorted({r["codec"] for rows in results.values() for r in rows if not r.get("entropy_only")})
+    # medians over every data set: not the entropy-stage reference, nor the whole-frame rows (two data sets only)
+    names = sorted({r["codec"] for rows in results.values() for r in rows
+                    if not r.get("entropy_only") and not r["codec"].endswith(WHOLE)})
     fig, ax = plt.subplots(figsize=(9, 6))
     for i, name in enumerate(names):
         pts = [(r["decode_mbps"], r["ratio"]) for rows in results.values() for r in rows if r["codec"] == name]
