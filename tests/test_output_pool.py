@@ -121,17 +121,19 @@ def test_the_default_pool_serves_the_codecs():
     np.testing.assert_array_equal(again, frame.reshape(-1))
 
 
+# the subprocesses run away from the checkout, so that they import the installed package
+
 @pytest.mark.parametrize(("value", "owns"), [("0", True), ("4", False)])
-def test_environment_sets_the_pool(value, owns):
+def test_environment_sets_the_pool(value, owns, tmp_path):
     code = ("import numpy as np; from pymecompress import _binding; "
             "print(_binding.empty(1 << 20, np.dtype(np.uint16)).flags.owndata)")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYMECOMPRESS_POOL_MB": value},
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     assert out.strip() == str(owns)
 
 
-def test_environment_refuses_nonsense():
+def test_environment_refuses_nonsense(tmp_path):
     res = subprocess.run([sys.executable, "-c", "import pymecompress"], capture_output=True, text=True,
-                         env={**os.environ, "PYMECOMPRESS_POOL_MB": "lots"})
+                         env={**os.environ, "PYMECOMPRESS_POOL_MB": "lots"}, cwd=tmp_path)
     assert res.returncode != 0
     assert "PYMECOMPRESS_POOL_MB must be a number of MiB >= 0" in res.stderr
