@@ -32,10 +32,24 @@ fi
 printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
     'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
     'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' >"$tmp/probe.c"
-if ! clang -fsanitize=fuzzer,address,undefined -o "$tmp/probe" "$tmp/probe.c" || ! "$tmp/probe" -runs=1 >/dev/null 2>&1
-then
-    echo "fuzz: clang -fsanitize=fuzzer does not work here" >&2
-    exit 1
+probe() {
+    clang -fsanitize=fuzzer,address,undefined -o "$tmp/probe" "$tmp/probe.c" 2>"$tmp/probe.log" \
+        && "$tmp/probe" -runs=1 >/dev/null 2>&1
+}
+if ! probe; then
+    # a clang installed without its recommended packages (e.g. --no-install-recommends) lacks the libFuzzer and
+    # sanitizer runtimes: Debian's libclang-rt-<major>-dev has them
+    major=$(clang --version | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -n 1)
+    echo "== installing libclang-rt-$major-dev (libFuzzer)"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "libclang-rt-$major-dev" >/dev/null || true
+    if ! probe; then
+        cat "$tmp/probe.log" >&2
+        echo "fuzz: clang -fsanitize=fuzzer does not work here" >&2
+        exit 1
+    fi
 fi
 echo "== $(clang --version | head -n 1)"
 
