@@ -200,9 +200,8 @@ PMC_TARGET_AVX2_BMI2 static size_t histogram_small_avx2(const uint16_t *z, size_
             HIST_LOOP(hist_index_nb);                                                                            \
     }
 
-#define PMC_NO_ATTR
 #define NO_SMALL(z, n, H) ((void)(z), (void)(n), (void)(H), (size_t)0)
-HISTOGRAM_FN(histogram_portable, PMC_NO_ATTR, NO_SMALL)
+HISTOGRAM_FN(histogram_portable, PMC_TARGET_NONE, NO_SMALL)
 #if PMC_X86
 HISTOGRAM_FN(histogram_bmi2, PMC_TARGET_AVX2_BMI2, histogram_small_avx2)
 #endif
@@ -286,10 +285,10 @@ HISTOGRAM_FN(histogram_bmi2, PMC_TARGET_AVX2_BMI2, histogram_small_avx2)
 typedef uint8_t *(*enc_stream_fn)(const uint16_t *, size_t, uint8_t *, const uint32_t *, const uint8_t *, unsigned,
                                    unsigned, const uint64_t *, unsigned);
 
-DEFINE_ENC_STREAM(2, portable, PMC_NO_ATTR)
-DEFINE_ENC_STREAM(3, portable, PMC_NO_ATTR)
-DEFINE_ENC_STREAM(4, portable, PMC_NO_ATTR)
-DEFINE_ENC_STREAM(5, portable, PMC_NO_ATTR)
+DEFINE_ENC_STREAM(2, portable, PMC_TARGET_NONE)
+DEFINE_ENC_STREAM(3, portable, PMC_TARGET_NONE)
+DEFINE_ENC_STREAM(4, portable, PMC_TARGET_NONE)
+DEFINE_ENC_STREAM(5, portable, PMC_TARGET_NONE)
 #if PMC_X86
 DEFINE_ENC_STREAM(2, bmi2, PMC_TARGET_AVX2_BMI2)
 DEFINE_ENC_STREAM(3, bmi2, PMC_TARGET_AVX2_BMI2)

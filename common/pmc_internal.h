@@ -21,6 +21,8 @@
 #else
 #define PMC_X86 0
 #endif
+/* no target attribute: the portable instance of a kernel written once for several targets */
+#define PMC_TARGET_NONE
 
 /* little-endian loads/stores that are safe at any alignment */
 static inline uint16_t pmc_rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }

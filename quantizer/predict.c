@@ -338,8 +338,7 @@ static void costs_tile_portable(const uint16_t *band, size_t nrows, int first, s
         }                                                                                                        \
     }
 
-#define PMC_NO_ATTR
-ENCODE_BAND_FN(encode_band_portable, PMC_NO_ATTR, tile_sum_portable, costs_tile_portable, resid_row_portable)
+ENCODE_BAND_FN(encode_band_portable, PMC_TARGET_NONE, tile_sum_portable, costs_tile_portable, resid_row_portable)
 #if PMC_X86
 ENCODE_BAND_FN(encode_band_avx2, PMC_TARGET_AVX2, tile_sum_avx2, costs_tile_avx2, resid_row_avx2)
 #endif
@@ -952,12 +951,12 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
 }
 
 static int emit_row(const uint16_t *cur, size_t nx, size_t index0, const uint16_t *lut, uint32_t ncodes, void *out,
-                    int itemsize, uint16_t *tmp, int simd)
+                    int itemsize, uint16_t *tmp, int avx2)
 {
     if (lut && itemsize == 2)
-        return pmq_dequant(cur, nx, index0, lut, ncodes, (uint16_t *)out, simd);
+        return pmq_dequant(cur, nx, index0, lut, ncodes, (uint16_t *)out, avx2);
     if (lut) { /* uint8: the values of the codes, the top code's clamped to 255 (it covers 255) */
-        const int rc = pmq_dequant(cur, nx, index0, lut, ncodes, tmp, simd);
+        const int rc = pmq_dequant(cur, nx, index0, lut, ncodes, tmp, avx2);
         uint8_t *o = (uint8_t *)out;
         for (size_t x = 0; x < nx; x++)
             o[x] = (uint8_t)(tmp[x] < 255u ? tmp[x] : 255u);
@@ -1066,7 +1065,7 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
             for (unsigned k = 0; k < R && rc == PMC_OK; k++)
                 rc = emit_row(Rw[k + 1], nx, (row + k) * nx, lut, ncodes,
                               (char *)out + (row + k) * nx * (size_t)itemsize, itemsize, rows + (GROUP_MAX + 1) * nx,
-                              simd);
+                              avx2);
             /* the last row decoded becomes the row above */
             uint16_t *const last = Rw[R];
             Rw[R] = Rw[0];

@@ -131,7 +131,7 @@ void pmc_quantize(const pmc_quant *q, const uint16_t *in, size_t n, uint16_t *ou
 
 int pmc_dequantize(const pmc_quant *q, const uint16_t *codes, size_t n, size_t index0, uint16_t *out)
 {
-    return pmq_dequant(codes, n, index0, q->dec, q->ncodes, out, PMC_SIMD_AUTO);
+    return pmq_dequant(codes, n, index0, q->dec, q->ncodes, out, pmc_use_avx2(PMC_SIMD_AUTO));
 }
 
 void pmq_map(const uint16_t *in, size_t n, const uint16_t *lut, uint16_t *out)
@@ -171,7 +171,7 @@ PMC_TARGET_AVX2 static uint32_t max_code_avx2(const uint16_t *codes, size_t n)
 #endif
 
 int pmq_dequant(const uint16_t *restrict codes, size_t n, size_t index0, const uint16_t *restrict dec,
-                uint32_t ncodes, uint16_t *restrict out, int simd)
+                uint32_t ncodes, uint16_t *restrict out, int avx2)
 {
     size_t i = 0;
     /* align the dither phase, then four elements of known phase at a time */
@@ -192,9 +192,9 @@ int pmq_dequant(const uint16_t *restrict codes, size_t n, size_t index0, const u
      * own, which with AVX2 costs far less than a comparison per value in the
      * loop above. */
 #if PMC_X86
-    const uint32_t worst = pmc_use_avx2(simd) ? max_code_avx2(codes, n) : max_code_portable(codes, n);
+    const uint32_t worst = avx2 ? max_code_avx2(codes, n) : max_code_portable(codes, n);
 #else
-    (void)simd;
+    (void)avx2;
     const uint32_t worst = max_code_portable(codes, n);
 #endif
     return (n && worst >= ncodes) ? PMC_E_CORRUPT : PMC_OK;

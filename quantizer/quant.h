@@ -29,9 +29,9 @@ void pmq_map(const uint16_t *in, size_t n, const uint16_t *lut, uint16_t *out);
 
 /* Dequantize codes[0..n), the elements index0 .. index0+n-1 of their chunk:
  * out[i] = dec[4*codes[i] + ((index0 + i) & 3)].  PMC_E_CORRUPT (after
- * writing all n outputs) when a code is >= ncodes.  simd: PMC_SIMD_AUTO or
- * PMC_SIMD_PORTABLE (same results). */
+ * writing all n outputs) when a code is >= ncodes.  avx2: whether to use
+ * the AVX2 kernel (pmc_use_avx2, decided once by the caller; same results). */
 int pmq_dequant(const uint16_t *codes, size_t n, size_t index0, const uint16_t *dec, uint32_t ncodes,
-                uint16_t *out, int simd);
+                uint16_t *out, int avx2);
 
 #endif
