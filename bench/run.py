@@ -299,35 +299,40 @@ def huff0_contender(huff0, cam) -> Contender:
     return contender
 
 
+def _scored(what: str, x: float, goal: float | None, digits: int = 2) -> str:
+    """``what`` and the ratio ``x``, and whether it meets ``goal`` (none: no target)."""
+    return f"{what} {x:.{digits}f}x" + ("" if goal is None else " (met)" if x >= goal else " (missed)")
+
+
+def _section(title: str, lines: list[str]) -> str:
+    """A titled list of bullet lines under a table (nothing when there are no lines)."""
+    return "\n".join(["", "", title, "", *lines]) if lines else ""
+
+
 def against_huff0(rows: list[dict]) -> str:
     """huffquant16's speeds as fractions of the Huff0 reference's in the same run, against issue #16's targets."""
     ref = next((r for r in rows if r["codec"] == HUFF0), None)
     if ref is None:
         return ""
-    lines = ["", "", "huffquant16 over the Huff0 reference (same run; targets of issue #16: encode >= "
-             f"{TARGETS['encode_mbps']}x, decode into reused out >= {TARGETS['decode_into_mbps']}x):", ""]
+    lines = []
     for r in rows:
         if not r["codec"].startswith("huffquant16 step"):
             continue
-        parts = []
-        for key, what in (("encode_mbps", "encode"), ("decode_into_mbps", "decode into reused out"),
-                          ("decode_mbps", "decode into new arrays")):
-            if key in r and key in ref:
-                x = r[key] / ref[key]
-                goal = TARGETS.get(key)
-                parts.append(f"{what} {x:.2f}x" + ("" if goal is None else " (met)" if x >= goal else " (missed)"))
+        parts = [_scored(what, r[key] / ref[key], TARGETS.get(key))
+                 for key, what in (("encode_mbps", "encode"), ("decode_into_mbps", "decode into reused out"),
+                                   ("decode_mbps", "decode into new arrays"))
+                 if key in r and key in ref]
         lines.append(f"- {r['codec']}: " + ", ".join(parts))
-    return "\n".join(lines)
+    return _section("huffquant16 over the Huff0 reference (same run; targets of issue #16: encode >= "
+                    f"{TARGETS['encode_mbps']}x, decode into reused out >= {TARGETS['decode_into_mbps']}x):", lines)
 
 
 def new_against_reused(rows: list[dict]) -> str:
     """Decoding into new arrays as a fraction of decoding into reused out, against issue #16's target."""
     lines = [f"- {r['codec']}: {r['decode_mbps'] / r['decode_into_mbps']:.2f}x" for r in rows
              if r["codec"].startswith("huffquant16 step") and "decode_into_mbps" in r]
-    if not lines:
-        return ""
-    return "\n".join(["", "", f"huffquant16's decode into new arrays over decode into reused out (target of issue "
-                       f"#16: >= {NEW_ARRAYS_TARGET}x):", ""] + lines)
+    return _section("huffquant16's decode into new arrays over decode into reused out (target of issue #16: >= "
+                    f"{NEW_ARRAYS_TARGET}x):", lines)
 
 
 def against_original(rows: list[dict]) -> str:
@@ -341,18 +346,12 @@ def against_original(rows: list[dict]) -> str:
                    None)
         if ref is None:
             continue
-        parts = []
-        for key, what in (("encode_mbps", "encode"), ("decode_mbps", "decode")):
-            x = r[key] / ref[key]
-            goal = ORIGINAL_TARGETS[key]
-            parts.append(f"{what} {x:.1f}x" + (" (met)" if x >= goal else " (missed)"))
+        parts = [_scored(what, r[key] / ref[key], ORIGINAL_TARGETS[key], digits=1)
+                 for key, what in (("encode_mbps", "encode"), ("decode_mbps", "decode"))]
         where = "whole frames" if suffix else f"chunks of at most {SMALL_CHUNK:,} values"
         lines.append(f"- {where}: " + ", ".join(parts))
-    if not lines:
-        return ""
-    return "\n".join(["", "", "huffquant16 over the original at its settings (same run; targets of issue #16: "
-                       f"encode >= {ORIGINAL_TARGETS['encode_mbps']}x, decode >= {ORIGINAL_TARGETS['decode_mbps']}x):",
-                       ""] + lines)
+    return _section("huffquant16 over the original at its settings (same run; targets of issue #16: encode >= "
+                    f"{ORIGINAL_TARGETS['encode_mbps']}x, decode >= {ORIGINAL_TARGETS['decode_mbps']}x):", lines)
 
 
 # --------------------------------------------------------------------------- the original pymecompress 0.3.6
