@@ -1,11 +1,17 @@
 """pymecompress: noise-bounded compression codecs for photon-limited images.
 
-The codec classes (``HuffmanQuant16``, ``HuffmanLossless``, ...: every class of :mod:`pymecompress.registry`) are
-resolved on first use, so ``import pymecompress`` imports neither zarr nor a codec module it does not need. With
-zarr installed, the codecs that have a zarr v3 face resolve to their public class in :mod:`pymecompress.zarr_codecs`:
-the numcodecs class, also admitted by zarr v3, so one instance serves ``zarr_format=3`` and ``2``. Without zarr
-they resolve to the numcodecs class itself (the public class's base: the numcodecs behaviour is the same either
-way).
+The codec classes (``HuffmanQuant16``, ``HuffmanLossless``, ...: every class of :mod:`pymecompress.registry`) and
+:class:`~pymecompress.camera.CameraModel` are resolved on first use, so ``import pymecompress`` imports neither
+zarr nor our compiled core (zarr imports this package through our ``zarr.codec_pipeline`` entry point whenever it
+opens any array: that must never fail).  With zarr installed, the codecs that have a zarr v3 face resolve to their
+public class in :mod:`pymecompress.zarr_codecs`: the numcodecs class, also admitted by zarr v3, so one instance
+serves ``zarr_format=3`` and ``2``. Without zarr they resolve to the numcodecs class itself (the public class's
+base: the numcodecs behaviour is the same either way).
+
+Run from a clone's root, Python finds the clone's ``pymecompress`` folder before the installed package, and the
+folder holds no compiled core (``pip install .`` builds it into the installed copy).  The folder then imports
+its modules from the installed copy (see :func:`_installed_copy`), so the README's examples run there as
+anywhere else; with no installed copy, using a codec says what to do.
 
 Examples
 --------
@@ -15,29 +21,57 @@ Examples
 'HuffmanQuant16'
 """
 
+import importlib.machinery
 import importlib.util
+import os
+import sys
+from pathlib import Path
 
-from . import registry
-from .camera import CameraModel
-from .errors import DecodeError
-from .registry import list_codecs
+
+def _has_core(folder: Path) -> bool:
+    """Whether ``folder`` holds a compiled ``_core`` this interpreter can load."""
+    return any((folder / f"_core{suffix}").is_file() for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+
+
+def _installed_copy() -> Path | None:
+    """The folder of an installed, built pymecompress further along ``sys.path``, when this package is a source
+    folder without its compiled core (a clone's root on ``sys.path``); None otherwise."""
+    here = Path(__file__).resolve().parent
+    if _has_core(here):
+        return None
+    for entry in sys.path:
+        folder = Path(entry or os.getcwd()).resolve() / "pymecompress"
+        if folder != here and (folder / "__init__.py").is_file() and _has_core(folder):
+            return folder
+    return None
+
+
+_INSTALLED = _installed_copy()
+if _INSTALLED is not None:  # submodules come from the installed copy, whose compiled core matches its Python
+    __path__[:] = [str(_INSTALLED)]
+
+from . import registry  # noqa: E402 (after the search path is settled)
+from ._version import __version__  # noqa: E402
+from .errors import DecodeError  # noqa: E402
+from .registry import list_codecs  # noqa: E402
 
 
 def __getattr__(name: str) -> type:
-    """Resolve a codec class named in the registry (see the module docstring)."""
-    spec = registry.BY_CLASS.get(name)
-    if spec is None:
-        raise AttributeError(f"module 'pymecompress' has no attribute {name!r}")
-    if spec.zarr_v3 and importlib.util.find_spec("zarr") is not None:
-        from .zarr_codecs import PUBLIC
-
-        cls = PUBLIC[spec.id]
+    """Resolve a codec class named in the registry, or CameraModel (see the module docstring)."""
+    if name == "CameraModel":
+        from .camera import CameraModel as cls
     else:
-        cls = spec.numcodecs_class()
+        spec = registry.BY_CLASS.get(name)
+        if spec is None:
+            raise AttributeError(f"module 'pymecompress' has no attribute {name!r}")
+        if spec.zarr_v3 and importlib.util.find_spec("zarr") is not None:
+            from .zarr_codecs import PUBLIC
+
+            cls = PUBLIC[spec.id]
+        else:
+            cls = spec.numcodecs_class()
     globals()[name] = cls
     return cls
 
-
-__version__ = "1.0.0.dev0"
 
 __all__ = ["CameraModel", "DecodeError", "list_codecs", "__version__", *registry.BY_CLASS]

@@ -20,8 +20,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import ffi, lib
 from .errors import DecodeError
+
+try:
+    from ._core import ffi, lib
+except ImportError as _error:  # a source folder without its build and no installed copy (see the package doc)
+    _folder = os.path.dirname(os.path.abspath(__file__))
+    raise ImportError(
+        f"pymecompress's compiled core is not built in {_folder} ({_error}). This is a source folder (a clone's "
+        "pymecompress/, found first on sys.path) and no installed pymecompress was found after it: install the "
+        "package with `pip install .` (run from anywhere, or from the clone's root, it then uses the installed "
+        "copy), or build it into the clone with `pip install -e .`.") from _error
 
 SIMD_AUTO = lib.PMC_SIMD_AUTO
 SIMD_PORTABLE = lib.PMC_SIMD_PORTABLE

@@ -183,7 +183,7 @@ class Calibration:
                                 "frames (1/2), on the dimmer and brighter half of the levels (1/2), and with and "
                                 f"without the neighbour-covariance correction ({CORRECTION_ERROR:g})")
         fit["points"] = [[round(x, 3), round(y, 3), bool(u)] for x, y, u in fit["points"]]
-        from . import __version__
+        from ._version import __version__
 
         return {"offset": d.pop("offset"), "gain": d.pop("gain"), "read_noise": d.pop("read_noise"),
                 "units": {"offset": "ADU", "gain": "ADU per electron", "read_noise": "electrons"},

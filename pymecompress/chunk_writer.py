@@ -35,6 +35,8 @@ import asyncio
 import itertools
 import sys
 import threading
+import warnings
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -76,6 +78,18 @@ def _pmcs_codec(arr) -> Any | None:
     return numcodec if endian == "little" and hasattr(numcodec, "encode") else None
 
 
+def _zarr_compat() -> ModuleType | None:
+    """:mod:`pymecompress.zarr_compat`, which has zarr's way to run a store's coroutine on its event loop (zarr has
+    no public one), or None with a warning when this zarr lacks an internal it needs: zarr then writes the blocks
+    itself (the same bytes, more slowly)."""
+    try:
+        from . import zarr_compat
+    except ImportError as error:
+        warnings.warn(f"{error} Writing through zarr instead.", RuntimeWarning, stacklevel=3)
+        return None
+    return zarr_compat
+
+
 class ChunkWriter:
     """Writes blocks made of whole chunks (up to the array's edges) to one zarr v3 array (see the module doc).
 
@@ -93,15 +107,16 @@ class ChunkWriter:
     def __init__(self, arr) -> None:
         self.arr = arr
         self._codec = _pmcs_codec(arr)
-        self.direct = self._codec is not None
+        self._compat = _zarr_compat() if self._codec is not None else None
+        self.direct = self._compat is not None
         if self.direct:
-            from zarr.core.buffer import default_buffer_prototype
+            from zarr.buffer import default_buffer_prototype
 
             self._buffer = default_buffer_prototype().buffer
-            self._chunks = tuple(int(c) for c in arr.metadata.chunk_grid.chunk_shape)
+            self._chunks = tuple(int(c) for c in arr.chunks)
             self._dtype = np.dtype(arr.dtype)
-            self._fill = np.asarray(arr.metadata.fill_value, dtype=self._dtype)
-            self._write_empty = bool(arr._async_array.config.write_empty_chunks)
+            self._fill = np.asarray(arr.fill_value, dtype=self._dtype)
+            self._write_empty = bool(arr.config.write_empty_chunks)
         self._pending: list[tuple[str, bytes]] = []
         self._pending_bytes = 0
         self._lock = threading.Lock()
@@ -171,12 +186,10 @@ class ChunkWriter:
             for s, c, n in zip(sel, self._chunks, shape, strict=True))
 
     def _store(self, items: list[tuple[str, bytes]]) -> None:
-        from zarr.core.sync import sync
-
         path = self.arr.store_path
 
         async def put_all() -> None:
             await asyncio.gather(*((path / key).set(self._buffer.from_bytes(data)) for key, data in items))
 
         if items:
-            sync(put_all())
+            self._compat.sync(put_all())

@@ -139,9 +139,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .info import describe, format_table, group_summary
+    from .info import NotZarrError, describe, describe_input, format_table, group_summary
 
-    rows = describe(args.path)
+    try:
+        rows = describe(args.path)
+    except NotZarrError:
+        print(describe_input(args.path))  # a camera file (or frames) that convert reads; else why not
+        return 0
     ome = group_summary(args.path)
     if ome:
         print(ome)
@@ -158,9 +162,43 @@ def _cmd_view(args: argparse.Namespace) -> int:
     return serve(args.store, port=args.port, open_browser=not args.no_browser, quiet=not args.verbose)
 
 
+def version_line() -> str:
+    """The package's version and those of Python and the libraries it runs on (what a bug report needs).
+
+    Examples
+    --------
+    >>> version_line().startswith("pymecompress ")
+    True
+    """
+    from importlib import metadata
+
+    from ._version import __version__
+
+    found = []
+    for name in ("numpy", "numcodecs", "zarr", "tifffile"):
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return f"pymecompress {__version__} (Python {sys.version.split()[0]}, {', '.join(found)})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print :func:`version_line` and exit (looked up only when asked for)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pymecompress",
                                      description="Noise-bounded compression for photon-limited images.")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the version (and those of Python, numpy, numcodecs, zarr, tifffile) and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="compress the bundled real camera sample and report ratio, speed, error")

@@ -74,11 +74,13 @@ class ConvertSummary:
     store_bytes: int = 0
     check: CameraCheck | None = None
     warnings: list[str] = field(default_factory=list)
+    metadata_bytes: int = 0
+    """Bytes of the full-resolution array's metadata document (attributes included), besides ``output_bytes``."""
 
     @property
     def ratio(self) -> float:
-        """Raw bytes over stored bytes (chunks and metadata) of the full-resolution array, as ``pymecompress
-        info`` reports it."""
+        """Raw bytes over the bytes of the stored chunks of the full-resolution array (``output_bytes``), as
+        ``pymecompress info`` reports it: the pixel data's ratio, whatever the metadata weighs."""
         return self.input_bytes / max(self.output_bytes, 1)
 
     @property
@@ -94,7 +96,8 @@ class ConvertSummary:
             f"{self.input_bytes / 1e6:.1f} MB)",
             f"output      : {self.output} ({self.codec}{pyramid}, {self.store_bytes / 1e6:.2f} MB in all)",
             f"ratio       : {self.ratio:.2f}x ({which}: {self.input_bytes / 1e6:.2f} MB raw / "
-            f"{self.output_bytes / 1e6:.2f} MB stored, chunks and metadata, as `pymecompress info` counts)",
+            f"{self.output_bytes / 1e6:.2f} MB of chunks stored, as `pymecompress info` counts; its metadata, "
+            f"attributes included: {self.metadata_bytes / 1e3:.1f} KB besides)",
             f"time        : {self.seconds:.2f} s, {self.mbps:.0f} MB/s",
         ]
         if self.check is not None:
@@ -361,9 +364,9 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
 
         full = describe(output, storage_options)[0]  # the full-resolution array ("0" of an OME-Zarr image)
         stored = url_bytes(output, storage_options) if remote else _dir_bytes(output)
-        return ConvertSummary(src.path, str(output), src.shape, src.dtype.name, codec, full.nbytes, full.stored,
-                              time.perf_counter() - t0, n_levels, cam.to_dict() if cam else {}, stored,
-                              check, warnings)
+        return ConvertSummary(src.path, str(output), src.shape, src.dtype.name, codec, full.nbytes,
+                              full.chunk_bytes, time.perf_counter() - t0, n_levels, cam.to_dict() if cam else {},
+                              stored, check, warnings, full.metadata_bytes)
 
 
 def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tuple[CameraCheck | None, list[str]]:

@@ -9,8 +9,8 @@ Examples
 ...                       compressors=[HuffmanLossless()])
 >>> z[:] = 7
 >>> row = describe(path)[0]
->>> row.codecs, row.shape, row.ratio > 10
-('bytes -> hufflossless', (4, 64, 64), True)
+>>> row.codecs, row.shape, row.ratio > 10, row.metadata_bytes == len(open(path + "/zarr.json", "rb").read())
+('bytes -> hufflossless', (4, 64, 64), True, True)
 """
 
 from __future__ import annotations
@@ -19,13 +19,21 @@ import os
 from dataclasses import dataclass
 
 from . import registry
-from .camera import CameraModel
-from .zip_store import is_zarr_zip, open_zip
+from .zip_store import ZARR_MARKERS, is_zarr_zip, open_zip
+
+
+class NotZarrError(ValueError):
+    """The path holds something, but not a zarr store (perhaps a camera file: see :func:`describe_input`)."""
 
 
 @dataclass
 class ArrayInfo:
-    """One array's codecs, dtype, shape, chunks and sizes."""
+    """One array's codecs, dtype, shape, chunks and sizes.
+
+    ``stored`` counts every byte under the array (its chunks and its metadata document), ``metadata_bytes`` the
+    metadata document alone (``zarr.json``, or ``.zarray`` and ``.zattrs``), which holds the array's attributes
+    (the FITS header of a converted FITS file, for instance): for small images it can outweigh the chunks.
+    """
 
     name: str
     codecs: str
@@ -36,9 +44,21 @@ class ArrayInfo:
     zarr_format: int
     nbytes: int
     stored: int
+    metadata_bytes: int = 0
+
+    @property
+    def chunk_bytes(self) -> int:
+        """Bytes of the stored chunks (the pixel data)."""
+        return max(self.stored - self.metadata_bytes, 0)
 
     @property
     def ratio(self) -> float:
+        """Raw bytes over the bytes of the stored chunks: how well the pixel data compressed."""
+        return self.nbytes / self.chunk_bytes if self.chunk_bytes else float("inf")
+
+    @property
+    def ratio_with_metadata(self) -> float:
+        """Raw bytes over every stored byte of the array, its metadata included."""
         return self.nbytes / self.stored if self.stored else float("inf")
 
 
@@ -62,16 +82,25 @@ def _codec_names(arr) -> str:
         name, config = _name_and_config(codec)
         params = ""
         if name in registry.BY_ID and registry.BY_ID[name].takes_camera:
+            from .camera import CameraModel
+
             c = CameraModel.from_config(**{k: v for k, v in config.items() if k != "checksum"})
             params = f"(offset={c.offset:g}, gain={c.gain:g}, read_noise={c.read_noise:g}, step={c.step:g})"
         names.append(f"{name}{params}")
     return " -> ".join(names) if names else "none"
 
 
+def _metadata_bytes(arr) -> int:
+    """Bytes of the array's metadata document(s), as zarr writes them."""
+    from zarr.buffer import default_buffer_prototype
+
+    return sum(len(buf) for buf in arr.metadata.to_buffer_dict(default_buffer_prototype()).values())
+
+
 def _array_info(name: str, arr) -> ArrayInfo:
     return ArrayInfo(name or "/", _codec_names(arr), str(arr.dtype), tuple(arr.shape), tuple(arr.chunks),
                      tuple(arr.shards) if arr.shards else None, int(arr.metadata.zarr_format), int(arr.nbytes),
-                     int(arr.nbytes_stored()))
+                     int(arr.nbytes_stored()), _metadata_bytes(arr))
 
 
 def describe(path: str | os.PathLike, storage_options: dict | None = None) -> list[ArrayInfo]:
@@ -80,7 +109,11 @@ def describe(path: str | os.PathLike, storage_options: dict | None = None) -> li
     Raises
     ------
     FileNotFoundError
-        Nothing zarr-like at ``path``.
+        Nothing at ``path``.
+    NotZarrError
+        Something at ``path``, but no zarr store.
+    ValueError
+        A zarr store that zarr cannot open.
     """
     import zarr
 
@@ -101,12 +134,43 @@ def _open(path: str | os.PathLike, storage_options: dict | None = None):
         return zarr.open(str(path), mode="r", **({"storage_options": storage_options} if storage_options else {}))
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file or folder")
+    zipped = os.path.isfile(path) and is_zarr_zip(path)  # one file per dataset (convert ... out.zarr.zip)
+    if not zipped and not any(os.path.isfile(os.path.join(path, name)) for name in ZARR_MARKERS):
+        raise NotZarrError(f"{path}: not a zarr store (no {', '.join(ZARR_MARKERS)} at its top level)")
     try:
-        if os.path.isfile(path) and is_zarr_zip(path):  # one file per dataset (convert ... out.zarr.zip)
-            return open_zip(path)
-        return zarr.open(str(path), mode="r")
+        return open_zip(path) if zipped else zarr.open(str(path), mode="r")
     except (BaseZarrError, FileNotFoundError, KeyError, ValueError, TypeError) as err:
-        raise FileNotFoundError(f"{path}: not a zarr array or group ({err or type(err).__name__})") from None
+        raise ValueError(f"{path}: a damaged zarr store ({err or type(err).__name__})") from None
+
+
+def describe_input(path: str | os.PathLike) -> str:
+    """What ``pymecompress info`` says of a path that is no zarr store: the camera file or frames that
+    ``convert`` would read there, and how to compress them.
+
+    Raises
+    ------
+    NotZarrError
+        Neither a zarr store nor anything ``convert`` reads (a damaged or unsupported file: the reason is given).
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile, tifffile
+    >>> path = os.path.join(tempfile.mkdtemp(), "movie.tif")
+    >>> tifffile.imwrite(path, np.zeros((5, 32, 48), np.uint16))
+    >>> print(describe_input(path).replace(path, "movie.tif"))
+    movie.tif is a camera file, not a zarr store: movie.tif (tiff, shape 5x32x48, uint16, 0.0 MB)
+    compress it with: pymecompress convert movie.tif OUT.zarr --offset ADU --gain ADU_PER_ELECTRON
+    """
+    from .sources import InputError, open_source
+
+    try:
+        with open_source(path) as src:
+            what = src.describe()
+    except InputError as err:
+        raise NotZarrError(f"{path}: not a zarr store (no {', '.join(ZARR_MARKERS)} at its top level), nor a "
+                           f"camera file that convert reads: {err}") from None
+    return (f"{path} is a camera file, not a zarr store: {what}\n"
+            f"compress it with: pymecompress convert {path} OUT.zarr --offset ADU --gain ADU_PER_ELECTRON")
 
 
 def group_summary(path: str | os.PathLike) -> str | None:
@@ -130,17 +194,26 @@ def group_summary(path: str | os.PathLike) -> str | None:
 
 def format_table(rows: list[ArrayInfo]) -> str:
     """A text table of :func:`describe`'s rows plus a total."""
-    table = [("array", "dtype", "shape", "chunks", "codecs", "stored", "ratio")]
+    table = [("array", "dtype", "shape", "chunks", "codecs", "raw", "chunks stored", "ratio", "metadata")]
     for r in rows:
         chunks = "x".join(map(str, r.chunks)) + (f" (shards {'x'.join(map(str, r.shards))})" if r.shards else "")
-        table.append((r.name, r.dtype, "x".join(map(str, r.shape)), chunks, r.codecs,
-                      f"{r.stored / 1e6:.2f} MB", f"{r.ratio:.2f}x"))
+        table.append((r.name, r.dtype, "x".join(map(str, r.shape)), chunks, r.codecs, _size(r.nbytes),
+                      _size(r.chunk_bytes), f"{r.ratio:.2f}x", _size(r.metadata_bytes)))
     widths = [max(len(t[i]) for t in table) for i in range(len(table[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(t, widths, strict=True)).rstrip() for t in table]
     if len(rows) > 1:
-        raw, stored = sum(r.nbytes for r in rows), sum(r.stored for r in rows)
-        lines.append(f"total: {raw / 1e6:.2f} MB in {len(rows)} arrays, {stored / 1e6:.2f} MB stored, ratio "
-                     f"{raw / max(stored, 1):.2f}x (all arrays; `pymecompress convert` reports the first, the full "
-                     "resolution of an OME-Zarr image)")
-    lines.append("ratio = raw bytes / stored bytes (chunks and the array's metadata) of each array")
+        raw, chunk_bytes = sum(r.nbytes for r in rows), sum(r.chunk_bytes for r in rows)
+        metadata = sum(r.metadata_bytes for r in rows)
+        lines.append(f"total: {_size(raw)} in {len(rows)} arrays, {_size(chunk_bytes)} of chunks stored, ratio "
+                     f"{raw / max(chunk_bytes, 1):.2f}x, and {_size(metadata)} of metadata (all arrays; "
+                     "`pymecompress convert` reports the first, the full resolution of an OME-Zarr image)")
+    lines.append("ratio = raw bytes / bytes of the stored chunks (the pixel data); metadata = the array's zarr.json "
+                 "(or .zarray and .zattrs), attributes included, stored besides")
     return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    """A byte count in B, KB or MB (decimal)."""
+    if n < 1000:
+        return f"{n} B"
+    return f"{n / 1e3:.1f} KB" if n < 1_000_000 else f"{n / 1e6:.2f} MB"

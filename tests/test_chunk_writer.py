@@ -96,3 +96,19 @@ def test_huffquant8_chunks_are_written_directly(tmp_path) -> None:
         assert writer.direct and writer.write((slice(0, 3),), data) == 12  # 3 planes of 2 x 2 chunks
     theirs[:] = data
     assert _files(tmp_path / "ours.zarr") == _files(tmp_path / "theirs.zarr")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_no_warnings_from_zarr(tmp_path, zarr_format) -> None:
+    """The writer uses zarr's public API where there is one (zarr 3.4 deprecated the metadata's chunk grid that an
+    earlier version of it read), so writing warns of nothing."""
+    import warnings
+
+    arr = zarr.create_array(tmp_path / "a.zarr", shape=(2, 64, 64), chunks=(1, 64, 64), dtype="uint16",
+                            zarr_format=zarr_format, compressors=[HuffmanLossless()])
+    block = np.arange(2 * 64 * 64, dtype=np.uint16).reshape(2, 64, 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with ChunkWriter(arr) as writer:
+            assert writer.direct and writer.write((slice(0, 2),), block) == 2
+    np.testing.assert_array_equal(arr[:], block)

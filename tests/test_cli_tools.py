@@ -232,3 +232,43 @@ def test_demo_writes_png_report(tmp_path):
     assert "ratio" in out.stdout and "report" in out.stdout
     png = tmp_path / "report" / "pymecompress_demo.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_small_image_ratio_is_the_pixel_datas_and_metadata_is_counted_apart(tmp_path):
+    """A 44 x 62 FITS plane's chunks compress well while its copied header outweighs them: convert and info both
+    report the chunks' ratio and the metadata bytes apart (they used to report 0.50x for the two together)."""
+    pytest.importorskip("astropy")
+    fits = DATA / "hst_stis_o4sp040b0_raw.fits"
+    require_data(fits)
+    out = run_cli(tmp_path, "convert", f"{fits}:SCI", "hst.zarr", "--codec", "hufflossless")
+    assert out.returncode == 0, out.stderr
+    arr = zarr.open_array(tmp_path / "hst.zarr")
+    metadata = (tmp_path / "hst.zarr" / "zarr.json").stat().st_size
+    chunk_bytes = sum(p.stat().st_size for p in (tmp_path / "hst.zarr").rglob("*") if p.is_file()) - metadata
+    ratio = arr.nbytes / chunk_bytes
+    assert metadata > arr.nbytes > 3 * chunk_bytes  # the header weighs more than the pixels; chunks are > 3x
+    assert f"ratio       : {ratio:.2f}x" in out.stdout and f"{metadata / 1e3:.1f} KB besides" in out.stdout
+    info = run_cli(tmp_path, "info", "hst.zarr")
+    assert info.returncode == 0, info.stderr
+    row = info.stdout.splitlines()[1].split()
+    assert f"{ratio:.2f}x" in row and f"{metadata / 1e3:.1f}" in row, info.stdout
+
+
+def test_info_on_what_is_not_a_zarr_store(tmp_path, movie):
+    """info on a camera file describes it and says how to convert it; on a damaged one it says what is wrong with
+    it, in one line and exit 2, never in zarr's internal words."""
+    tifffile.imwrite(tmp_path / "movie.tif", movie)
+    whole = (tmp_path / "movie.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(whole[: len(whole) // 2])
+    ok = run_cli(tmp_path, "info", "movie.tif")
+    assert ok.returncode == 0, ok.stderr
+    assert "movie.tif is a camera file, not a zarr store" in ok.stdout and "7x96x80" in ok.stdout
+    assert "pymecompress convert movie.tif OUT.zarr" in ok.stdout
+    cut = run_cli(tmp_path, "info", "cut.tif")
+    assert cut.returncode == 2 and len(cut.stderr.strip().splitlines()) == 1, cut.stderr
+    assert "not a zarr store" in cut.stderr and "damaged TIFF" in cut.stderr
+    assert "StorePath" not in cut.stderr and "No group found" not in cut.stderr
+    (tmp_path / "broken.zarr").mkdir()
+    (tmp_path / "broken.zarr" / "zarr.json").write_text("{not json")
+    broken = run_cli(tmp_path, "info", "broken.zarr")
+    assert broken.returncode == 2 and "a damaged zarr store" in broken.stderr, broken.stderr

@@ -40,7 +40,7 @@ def require_js_tools() -> None:
     if not missing:
         return
     reason = (f"the JavaScript tests need {', '.join(missing)} "
-              "(apt-get install clang lld wasi-libc nodejs npm; .ci/run installs them)")
+              "(bash js/scripts/install-toolchain.sh installs them; .ci/run does)")
     if os.environ.get("PYMECOMPRESS_REQUIRE_JS") == "1":
         pytest.fail(reason + ", and PYMECOMPRESS_REQUIRE_JS=1 forbids skipping")
     pytest.skip(reason)

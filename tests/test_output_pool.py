@@ -133,7 +133,11 @@ def test_environment_sets_the_pool(value, owns, tmp_path):
 
 
 def test_environment_refuses_nonsense(tmp_path):
-    res = subprocess.run([sys.executable, "-c", "import pymecompress"], capture_output=True, text=True,
-                         env={**os.environ, "PYMECOMPRESS_POOL_MB": "lots"}, cwd=tmp_path)
+    """The first use of a codec refuses the setting (``import pymecompress`` alone loads no codec: zarr imports
+    the package root through our entry point, and that must never fail)."""
+    env = {**os.environ, "PYMECOMPRESS_POOL_MB": "lots"}
+    assert subprocess.run([sys.executable, "-c", "import pymecompress"], env=env, cwd=tmp_path).returncode == 0
+    code = "import numcodecs, numpy as np; numcodecs.get_codec({'id': 'hufflossless'}).encode(np.ones(8, np.uint16))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert res.returncode != 0
     assert "PYMECOMPRESS_POOL_MB must be a number of MiB >= 0" in res.stderr

@@ -3,6 +3,7 @@ moto server started here, not a mock): the same store as a conversion on one mac
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import numpy as np
@@ -53,9 +54,11 @@ def s3(monkeypatch):
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    with socket.socket() as probe:  # a free port (moto < 5.0.x cannot report the one it picks for port=0)
+        probe.bind(("127.0.0.1", 0))
+        host, port = probe.getsockname()
+    server = server_mod.ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
-    host, port = server.get_host_and_port()
     options = {"endpoint_url": f"http://{host}:{port}", "key": "testing", "secret": "testing"}
     bucket = f"lab-{uuid.uuid4().hex[:12]}"  # moto keeps its buckets for the whole process: one per test
     s3fs.S3FileSystem(**options).mkdir(bucket)

@@ -101,3 +101,68 @@ def test_viewer_url_and_committed_bundle():
 def test_view_refuses_what_is_not_a_zarr_store(tmp_path):
     out = run_cli(tmp_path, "view", str(tmp_path), "--no-browser")
     assert out.returncode == 2 and "is not a zarr store" in out.stderr
+    (tmp_path / "notes.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: no store at its top
+    out = run_cli(tmp_path, "view", str(tmp_path / "notes.zip"), "--no-browser")
+    assert out.returncode == 2 and "is not a zarr store" in out.stderr
+    out = run_cli(tmp_path, "view", str(tmp_path / "absent.zarr"), "--no-browser")
+    assert out.returncode == 2 and "no such file or folder" in out.stderr
+
+
+def test_zip_store_is_served_like_its_folder(tmp_path):
+    """The ``.zarr.zip`` that ``convert`` writes is served entry by entry, whole and in byte ranges, with the
+    folder's bytes; compressed entries (a zip made by another tool) too."""
+    import zipfile
+
+    from pymecompress.zarr_codecs import HuffmanLossless
+    from pymecompress.zip_store import pack
+
+    folder = tmp_path / "a.zarr"
+    arr = zarr.create_array(str(folder), shape=(4, 64, 64), chunks=(1, 32, 32), shards=(2, 64, 64), dtype="uint16",
+                            compressors=HuffmanLossless())
+    arr[...] = np.arange(4 * 64 * 64, dtype=np.uint16).reshape(arr.shape)
+    stored = tmp_path / "a.zarr.zip"
+    pack(folder, stored)
+    deflated = tmp_path / "b.zarr.zip"
+    with zipfile.ZipFile(deflated, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            zf.write(path, path.relative_to(folder).as_posix())
+    for packed in (stored, deflated):
+        server = make_server(packed)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        base = "http://{}:{}".format(*server.server_address[:2])
+        try:
+            for key in ("zarr.json", "c/0/0/0", "c/1/0/0"):
+                whole = (folder / key).read_bytes()
+                status, headers, body = get(f"{base}/store/{key}")
+                assert status == 200 and body == whole, (packed.name, key)
+                status, headers, body = get(f"{base}/store/{key}", "bytes=-20")
+                assert status == 206 and body == whole[-20:], (packed.name, key)
+                assert headers["Content-Range"] == f"bytes {len(whole) - 20}-{len(whole) - 1}/{len(whole)}"
+            assert get(f"{base}/store/c/9/9/9")[0] == 404
+            assert get(f"{base}/store/../a.zarr.zip")[0] == 404
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def test_view_command_takes_a_zarr_zip(tmp_path):
+    """``pymecompress view OUT.zarr.zip`` serves it (it used to refuse the file that convert writes)."""
+    import subprocess
+    import sys
+
+    from pymecompress.zip_store import pack
+
+    zarr.create_array(str(tmp_path / "a.zarr"), data=np.ones((2, 8, 8), np.uint16))
+    pack(tmp_path / "a.zarr", tmp_path / "a.zarr.zip")
+    proc = subprocess.Popen([sys.executable, "-m", "pymecompress", "view", "a.zarr.zip", "--no-browser"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving a.zarr.zip at http://127.0.0.1:"), (line, proc.stderr.read())
+        url = line.split(" at ")[1].split()[0].replace("viewer.html?store=/store/", "store/zarr.json")
+        status, _, body = get(url)
+        assert status == 200 and body == (tmp_path / "a.zarr" / "zarr.json").read_bytes()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -86,13 +86,11 @@ def image_datasets(f: Any) -> list[tuple[str, Any]]:
                 seen.add(key)
                 found.append(("/" + name, obj))
 
-    if hasattr(f, "visititems_links"):  # h5py >= 3.11: links too, soft links last (they name a dataset again)
-        soft: list[str] = []
-        f.visititems_links(lambda name, link: soft.append(name) if isinstance(link, h5py.SoftLink) else visit(name))
-        for name in soft:
-            visit(name)
-    else:
-        f.visititems(visit)
+    # links too (external links into other files), soft links last (they name a dataset again); h5py >= 3.11
+    soft: list[str] = []
+    f.visititems_links(lambda name, link: soft.append(name) if isinstance(link, h5py.SoftLink) else visit(name))
+    for name in soft:
+        visit(name)
     return found
 
 

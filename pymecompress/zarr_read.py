@@ -1,0 +1,296 @@
+"""The implementation of :class:`pymecompress.zarr_pipeline.ThreadedReadPipeline` (see that module for what it
+does and how to turn it on).
+
+This module needs our compiled core and zarr's internals (through :mod:`pymecompress.zarr_compat`); it is imported
+the first time an array is opened with the pipeline, never by zarr's entry points.
+
+Examples
+--------
+>>> import numpy as np, tempfile, zarr
+>>> from pymecompress import HuffmanLossless
+>>> from pymecompress.zarr_pipeline import threaded_reads
+>>> path = tempfile.mkdtemp() + "/a.zarr"
+>>> _ = zarr.create_array(path, data=np.ones((2, 64, 64), np.uint16), chunks=(1, 64, 64),
+...                       compressors=[HuffmanLossless()])
+>>> with threaded_reads():
+...     arr = zarr.open_array(path)
+>>> type(arr.async_array.codec_pipeline).__module__, int(arr[:].sum())
+('pymecompress.zarr_read', 8192)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from zarr import config
+from zarr.abc.store import RangeByteRequest
+from zarr.codecs import BytesCodec, ShardingCodec
+from zarr.storage import LocalStore
+
+from . import registry, zarr_codecs, zarr_pipeline
+from .zarr_compat import (
+    THREADED_SHARDS,
+    BatchedCodecPipeline,
+    RegularChunkGrid,
+    ShardingByteGetter,
+    concurrent_map,
+    fill_value_or_default,
+    get_indexer,
+    read_results,
+)
+
+GROUPS_PER_THREAD = 4
+"""Chunks are handed to zarr's threads in about this many groups per thread (fewer hand-offs, balanced ends)."""
+
+# numcodecs codec ids whose chunks decode into the array's bytes on their own
+_BYTES_CODECS = frozenset(registry.codec_ids(kinds=("compressor", "serializer")))
+
+Decoder = Callable[[np.ndarray, np.ndarray, Any], None]
+"""decode(chunk bytes as uint8, flat destination of the chunk's dtype, chunk spec): fills the destination."""
+
+
+def _face_decoder(face: Any) -> Decoder:
+    """Decode through a zarr v3 face's numcodecs codec, refusing a chunk of another size the way the face does."""
+    codec, name = face.codec, face.spec.id
+
+    def decode(data: np.ndarray, dest: np.ndarray, spec: Any) -> None:
+        header = codec.read_header(data)
+        zarr_codecs._check_size(name, header, spec, dest.itemsize)
+        codec.decode(data, out=dest, header=header)
+    return decode
+
+
+def _numcodec_decoder(codec: Any) -> Decoder:
+    """Decode through a numcodecs codec of ours (zarr v2 compressor)."""
+    def decode(data: np.ndarray, dest: np.ndarray, spec: Any) -> None:
+        codec.decode(data, out=dest)
+    return decode
+
+
+def _chain_decoder(pipeline: BatchedCodecPipeline) -> Decoder | None:
+    """The decoder of the pipeline's chain when it is one of ours alone (see the module doc), else None."""
+    if sys.byteorder != "little" or pipeline.array_array_codecs:
+        return None
+    ab, bb = pipeline.array_bytes_codec, pipeline.bytes_bytes_codecs
+    if type(ab).__name__ == "V2Codec":  # zarr v2 metadata: numcodecs compressor and filters
+        compressor = getattr(ab, "compressor", None)
+        if bb or getattr(ab, "filters", None) or getattr(compressor, "codec_id", None) not in _BYTES_CODECS:
+            return None
+        return _numcodec_decoder(compressor)
+    if isinstance(ab, zarr_codecs._SerializerFace) and not bb:
+        return _face_decoder(ab)
+    if isinstance(ab, BytesCodec) and len(bb) == 1 and isinstance(bb[0], zarr_codecs._CompressorFace):
+        endian = getattr(ab.endian, "value", None)
+        return _face_decoder(bb[0]) if endian in ("little", None) else None
+    return None
+
+
+def _local_path(byte_getter: Any) -> str | None:
+    """The file behind a zarr ``StorePath`` on a ``LocalStore``, else None (fetched through zarr then)."""
+    store = getattr(byte_getter, "store", None)
+    if type(store) is not LocalStore:
+        return None
+    return os.path.join(store.root, byte_getter.path)
+
+
+def _read_file(path: str) -> np.ndarray | None:
+    """The file's bytes, or None where zarr's LocalStore would say the chunk is missing."""
+    try:
+        with open(path, "rb") as fh:
+            return np.frombuffer(fh.read(), np.uint8)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+class _Scratch(threading.local):
+    """One scratch array per thread and chunk layout, for chunks that do not land in one block of the output."""
+
+    def get(self, size: int, dtype: np.dtype) -> np.ndarray:
+        arrays = self.__dict__.setdefault("arrays", {})
+        key = (size, dtype.str)
+        if key not in arrays:
+            arrays.clear()  # one layout at a time: a read has one chunk shape
+            arrays[key] = np.empty(size, dtype)
+        return arrays[key]
+
+
+_SCRATCH = _Scratch()
+
+
+def _basic(selection: Any) -> bool:
+    """Whether ``selection`` is a tuple of slices and integers (indexing with it gives a view)."""
+    return isinstance(selection, tuple) and all(isinstance(s, slice | int | np.integer) for s in selection)
+
+
+def _whole(selection: Any, shape: Sequence[int]) -> bool:
+    """Whether ``selection`` (a chunk selection) takes the whole chunk, in order."""
+    return isinstance(selection, tuple) and len(selection) == len(shape) and all(
+        isinstance(s, slice) and s.indices(n) == (0, n, 1) for s, n in zip(selection, shape, strict=True))
+
+
+def _block(dest: np.ndarray, out_selection: tuple, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The destination of a whole chunk as one flat C-contiguous view, when it is one; else None."""
+    if not _basic(out_selection):
+        return None
+    view = dest[out_selection]
+    if view.size != int(np.prod(shape)) or not view.flags.c_contiguous or not view.flags.writeable:
+        return None
+    return view.reshape(-1)
+
+
+def _read_one(decode: Decoder, data: np.ndarray | None, spec: Any, chunk_selection: tuple, out_selection: tuple,
+              drop_axes: tuple[int, ...], dest: np.ndarray) -> bool:
+    """Everything one chunk needs, in the calling (worker) thread; whether the chunk was stored."""
+    shape = tuple(spec.shape)
+    if data is None:  # a chunk never written: the fill value
+        dest[out_selection] = fill_value_or_default(spec)
+        return False
+    block = _block(dest, out_selection, shape) if not drop_axes and _whole(chunk_selection, shape) else None
+    if block is not None:
+        decode(data, block, spec)
+        return True
+    scratch = _SCRATCH.get(int(np.prod(shape)), dest.dtype)
+    decode(data, scratch, spec)
+    part = scratch.reshape(shape)[chunk_selection]
+    dest[out_selection] = part.squeeze(axis=drop_axes) if drop_axes else part
+    return True
+
+
+class ThreadedReadPipeline(BatchedCodecPipeline, zarr_pipeline.ThreadedReadPipeline):
+    """zarr's batched codec pipeline; reads of pymecompress chunks run whole in zarr's threads (see
+    :mod:`pymecompress.zarr_pipeline`).  ``read`` returns what zarr's own returns: None (zarr 3.1) or one
+    ``GetResult`` per chunk (zarr 3.2+)."""
+
+    async def read(self, batch_info: Iterable[tuple], out: Any, drop_axes: tuple[int, ...] = ()) -> Any:
+        batch = list(batch_info)
+        dest = out.as_ndarray_like()
+        if not isinstance(dest, np.ndarray) or any(spec.order != "C" for _, spec, *_ in batch):
+            return await super().read(batch, out, drop_axes)
+        decode = _chain_decoder(self)
+        if decode is not None:
+            return read_results(await self._read_chunks(decode, batch, dest, drop_axes))
+        sharding = _sharding_of_ours(self)
+        if sharding is not None and not drop_axes:
+            return await self._read_shards(sharding, batch, out, dest)
+        return await super().read(batch, out, drop_axes)
+
+    async def _read_shards(self, sharding: ShardingCodec, batch: list[tuple], out: Any, dest: np.ndarray) -> Any:
+        """Shards whose inner chunks are ours: each shard's chunks are read by the inner pipeline (this class)
+        straight into the shard's part of the destination, instead of into a shard-sized array copied after."""
+        plans = [_shard_plan(sharding, entry, dest) for entry in batch]
+        planned = [i for i, plan in enumerate(plans) if plan is not None]
+        rest = [i for i, plan in enumerate(plans) if plan is None]
+        found = await concurrent_map([(sharding, batch[i], plans[i], out) for i in planned], _read_shard,
+                                     config.get("async.concurrency"))
+        present = dict(zip(planned, found, strict=True))
+        if rest:  # selections that do not map onto one view of the destination: zarr's own way
+            results = await super().read([batch[i] for i in rest], out, ())
+            if results is None:
+                return None
+            present.update((i, r["status"] == "present") for i, r in zip(rest, results, strict=True))
+        return read_results([present[i] for i in range(len(batch))])
+
+    async def _read_chunks(self, decode: Decoder, batch: list[tuple], dest: np.ndarray,
+                           drop_axes: tuple[int, ...]) -> list[bool]:
+        """Read, decode and place every chunk of the batch in zarr's threads (see the module doc); whether each
+        chunk was stored."""
+        paths = [_local_path(byte_getter) for byte_getter, *_ in batch]
+        if all(p is not None for p in paths):
+            sources: list[Any] = paths
+            fetch: Callable[[Any], np.ndarray | None] = _read_file
+        else:  # not files: zarr's store fetches them (concurrently), the threads decode
+            fetched = await concurrent_map([(byte_getter, spec.prototype) for byte_getter, spec, *_ in batch],
+                                           lambda byte_getter, prototype: byte_getter.get(prototype),
+                                           config.get("async.concurrency"))
+            sources = [None if b is None else b.as_numpy_array().view(np.uint8) for b in fetched]
+            fetch = _identity
+        present = [False] * len(batch)
+
+        def run(indices: range) -> None:
+            for i in indices:
+                _, spec, chunk_selection, out_selection, *_ = batch[i]
+                present[i] = _read_one(decode, fetch(sources[i]), spec, chunk_selection, out_selection, drop_axes,
+                                       dest)
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(None, run, group) for group in _groups(len(batch))))
+        return present
+
+
+def _sharding_of_ours(pipeline: BatchedCodecPipeline) -> ShardingCodec | None:
+    """The sharding codec of a chain that is one ``sharding_indexed`` codec whose inner chunks are ours alone,
+    where this zarr lets us read shards (:data:`~pymecompress.zarr_compat.THREADED_SHARDS`)."""
+    ab = pipeline.array_bytes_codec
+    if not THREADED_SHARDS or pipeline.array_array_codecs or pipeline.bytes_bytes_codecs:
+        return None
+    if not isinstance(ab, ShardingCodec):
+        return None
+    inner = BatchedCodecPipeline.from_codecs(ab.codecs)
+    return ab if _chain_decoder(inner) is not None else None
+
+
+def _shard_plan(sharding: ShardingCodec, entry: tuple, dest: np.ndarray) -> tuple[Any, np.ndarray] | None:
+    """(indexer of the chunks of one shard, the shard's view of the destination), or None when the shard's part of
+    the destination is not one view of the same shape (fancy selections)."""
+    _, shard_spec, shard_selection, out_selection, *_ = entry
+    if not _basic(out_selection):
+        return None
+    indexer = get_indexer(shard_selection, shape=shard_spec.shape,
+                          chunk_grid=RegularChunkGrid(chunk_shape=sharding.chunk_shape))
+    view = dest[out_selection]
+    if not isinstance(view, np.ndarray) or hasattr(indexer, "sel_shape") or tuple(indexer.shape) != view.shape:
+        return None  # a single element comes out as a scalar, not a view
+    return indexer, view
+
+
+async def _read_shard(sharding: ShardingCodec, entry: tuple, plan: tuple[Any, np.ndarray], out: Any) -> bool:
+    """One shard: its chunks' bytes fetched as zarr's sharding codec fetches them (the whole shard when all its
+    chunks are wanted, else the index and then each chunk), then decoded by the inner pipeline into ``view``;
+    whether the shard was stored."""
+    byte_getter, shard_spec = entry[0], entry[1]
+    indexer, view = plan
+    per_shard = sharding._get_chunks_per_shard(shard_spec)
+    chunk_spec = sharding._get_chunk_spec(shard_spec)
+    entries = list(indexer)
+    wanted = {coords for coords, *_ in entries}
+    chunks: dict[tuple[int, ...], Any] | Any | None
+    if sharding._is_total_shard(wanted, per_shard):
+        chunks = await sharding._load_full_shard_maybe(byte_getter=byte_getter, prototype=chunk_spec.prototype,
+                                                       chunks_per_shard=per_shard)
+    else:
+        index = await sharding._load_shard_index_maybe(byte_getter, per_shard)
+        chunks = None if index is None else {}
+        for coords in sorted(wanted) if index is not None else ():
+            where = index.get_chunk_slice(coords)
+            if where:
+                data = await byte_getter.get(prototype=chunk_spec.prototype,
+                                             byte_range=RangeByteRequest(where[0], where[1]))
+                if data:
+                    chunks[coords] = data
+    if chunks is None:  # a shard never written: the fill value
+        view[...] = fill_value_or_default(shard_spec)
+        return False
+    target = type(out).from_ndarray_like(view)
+    # this class for the inner chunks too (``sharding.codec_pipeline`` would take zarr's setting at read time)
+    await ThreadedReadPipeline.from_codecs(sharding.codecs).read(
+        [(ShardingByteGetter(chunks, coords), chunk_spec, chunk_selection, out_selection, complete)
+         for coords, chunk_selection, out_selection, complete in entries], target)
+    return True
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _groups(n: int) -> list[range]:
+    """``range(n)`` cut into consecutive groups, about :data:`GROUPS_PER_THREAD` per zarr thread."""
+    threads = config.get("threading.max_workers") or min(32, (os.cpu_count() or 1) + 4)
+    count = max(1, min(n, GROUPS_PER_THREAD * int(threads)))
+    bounds = [n * k // count for k in range(count + 1)]
+    return [range(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
