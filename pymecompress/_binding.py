@@ -24,7 +24,9 @@ from .errors import DecodeError
 
 try:
     from ._core import ffi, lib
-except ImportError as _error:  # a source folder without its build and no installed copy (see the package doc)
+except ModuleNotFoundError as _error:  # a source folder without its build and no installed copy (package doc)
+    if _error.name != __name__.rpartition(".")[0] + "._core":
+        raise  # something the core needs is missing (cffi's backend, ...): that error says what
     _folder = os.path.dirname(os.path.abspath(__file__))
     raise ImportError(
         f"pymecompress's compiled core is not built in {_folder} ({_error}). This is a source folder (a clone's "

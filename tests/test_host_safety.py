@@ -151,3 +151,18 @@ def test_version_is_printed_and_single_sourced(tmp_path):
     from importlib import metadata
 
     assert metadata.version("pymecompress") == pymecompress.__version__
+
+
+def test_a_missing_dependency_of_the_core_is_named_as_such(tmp_path):
+    """The "core not built" explanation is for a missing core only: when the core is there but something it needs
+    is not (cffi's backend), the error names that instead."""
+    done = _python("""
+        import sys; sys.modules["_cffi_backend"] = None
+        import numcodecs
+        try:
+            numcodecs.get_codec({"id": "hufflossless"})
+        except ImportError as err:
+            print("refused:", err)
+    """, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "_cffi_backend" in done.stdout and "compiled core is not built" not in done.stdout, done.stdout
