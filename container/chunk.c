@@ -11,11 +11,15 @@
 
 #define HDR_BASE 32u
 #define HDR_QUANT 64u
+#define HDR_DITHER 72u /* version 2: the quantizer's header, then u32 saturation and u32 reserved */
 #define MIN_SEGMENT_BYTES 7u /* u32 length + the 3-byte constant segment */
 
 static const uint8_t MAGIC[4] = {'P', 'M', 'C', 'S'};
 
-static size_t header_size(int mode) { return mode == PMC_MODE_QUANT ? HDR_QUANT : HDR_BASE; }
+static size_t header_size(int version, int mode)
+{
+    return mode != PMC_MODE_QUANT ? HDR_BASE : version == 2 ? HDR_DITHER : HDR_QUANT;
+}
 
 /* Tile shape the encoder uses: 32 x 32, or wider tiles of about 1024 pixels
  * for planes less than 32 rows high (1-D data: 1 x 1024). */
@@ -38,7 +42,7 @@ size_t pmc_encode_bound(size_t n, size_t nx, size_t ny, int mode)
     size_t nseg = (n + PMC_SEG_DEFAULT - 1) / PMC_SEG_DEFAULT;
     size_t last = n - (nseg ? (nseg - 1) * (size_t)PMC_SEG_DEFAULT : 0);
     size_t segs = nseg ? (nseg - 1) * (4 + pmc_segment_bound(PMC_SEG_DEFAULT)) + 4 + pmc_segment_bound(last) : 0;
-    return header_size(mode) + (ntiles + 1) / 2 + 2 * ntiles + segs + 4;
+    return header_size(2, mode) + (ntiles + 1) / 2 + 2 * ntiles + segs + 4;
 }
 
 /* a * b, or SIZE_MAX when it does not fit a size_t */
@@ -71,12 +75,14 @@ static size_t encode_need(size_t n, size_t nx, size_t ny)
 size_t pmc_encode_scratch_size(size_t n, size_t nx, size_t ny) { return pmc_scratch_total(encode_need(n, nx, ny)); }
 
 int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, int mode, const pmc_quant *q,
-               int checksum, uint8_t *dst, size_t cap, size_t *written, void *scratch, size_t scratch_size,
-               int simd)
+               const pmc_dquant *dq, int checksum, uint8_t *dst, size_t cap, size_t *written, void *scratch,
+               size_t scratch_size, int simd)
 {
     if ((itemsize != 1 && itemsize != 2) || (mode != PMC_MODE_LOSSLESS && mode != PMC_MODE_QUANT))
         return PMC_E_PARAM;
-    if (mode == PMC_MODE_QUANT && (!q || !q->ncodes))
+    if (mode == PMC_MODE_QUANT && (!q) == (!dq)) /* exactly one quantizer */
+        return PMC_E_PARAM;
+    if (mode == PMC_MODE_QUANT && (q ? !q->ncodes : !dq->saturation || (itemsize == 1 && dq->saturation > 255)))
         return PMC_E_PARAM;
     if (nx == 0 || ny == 0 || nx > UINT32_MAX || ny > UINT32_MAX || n % (nx * ny) != 0)
         return PMC_E_PARAM;
@@ -88,14 +94,18 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
     pick_tiles(nx, ny, &tw, &th);
     pmp_geometry g = {n / (nx * ny), ny, nx, th, tw};
     size_t ntiles = pmp_tile_count(&g);
-    const uint16_t *enc_lut = mode == PMC_MODE_QUANT ? q->enc : NULL;
-    const double *params = mode == PMC_MODE_QUANT ? q->params : NULL;
+    const int dither = mode == PMC_MODE_QUANT && dq;
+    const uint16_t *enc_lut = mode == PMC_MODE_QUANT && q ? q->enc : NULL;
+    const double *params = mode != PMC_MODE_QUANT ? NULL : dq ? dq->params : q->params;
+    uint32_t state = PMQ_DITHER_INIT;
+    const int avx2 = pmc_use_avx2(simd);
 
     /* header */
-    size_t hs = header_size(mode);
+    const int version = dither ? 2 : 1;
+    size_t hs = header_size(version, mode);
     memset(dst, 0, hs);
     memcpy(dst, MAGIC, 4);
-    dst[4] = PMC_FORMAT_VERSION;
+    dst[4] = (uint8_t)version;
     dst[5] = (uint8_t)mode;
     dst[6] = (uint8_t)itemsize;
     dst[7] = checksum ? PMC_FLAG_CRC : 0;
@@ -111,6 +121,8 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
             memcpy(&bits, &params[i], sizeof bits);
             pmc_wr64(dst + 32 + 8 * (size_t)i, bits);
         }
+    if (dither)
+        pmc_wr32(dst + 64, dq->saturation);
 
     /* The chunk is processed band by band (a tile row of a plane): codes of
      * the band (plus the row above it) go to cbuf, residuals to zbuf, which
@@ -123,6 +135,7 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
      * into cbuf with memcpy. */
     const int aligned = itemsize == 1 || ((uintptr_t)src & 1u) == 0;
     const int direct = mode == PMC_MODE_LOSSLESS && itemsize == 2 && aligned; /* codes are the input */
+    /* bands are quantized in element order: the dither phases chain from element 0 on */
     const size_t band_max = th * nx, seg = PMC_SEG_DEFAULT;
     pmc_arena a;
     int rc = pmc_arena_open(&a, scratch, scratch_size, encode_need(n, nx, ny));
@@ -153,7 +166,9 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
                 uint16_t *dstc = cbuf + nx;
                 if (itemsize == 1) { /* uint8: widened, through the encode table in mode 1 */
                     const uint8_t *s8 = (const uint8_t *)src + first_el;
-                    if (mode == PMC_MODE_QUANT)
+                    if (dither)
+                        pmq_dmap(dq, NULL, s8, nrows * nx, first_el, &state, dstc, avx2);
+                    else if (mode == PMC_MODE_QUANT)
                         for (size_t i = 0; i < nrows * nx; i++)
                             dstc[i] = enc_lut[s8[i]];
                     else
@@ -161,8 +176,12 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
                             dstc[i] = s8[i];
                 } else if (!aligned) {
                     memcpy(dstc, (const uint8_t *)src + first_el * sizeof(uint16_t), nrows * nx * sizeof(uint16_t));
-                    if (mode == PMC_MODE_QUANT) /* in place: element by element */
+                    if (dither) /* in place: element by element */
+                        pmq_dmap(dq, dstc, NULL, nrows * nx, first_el, &state, dstc, avx2);
+                    else if (mode == PMC_MODE_QUANT)
                         pmq_map(dstc, nrows * nx, enc_lut, dstc);
+                } else if (dither) {
+                    pmq_dmap(dq, (const uint16_t *)src + first_el, NULL, nrows * nx, first_el, &state, dstc, avx2);
                 } else { /* uint16 in mode 1 (mode 0 reads its input directly) */
                     pmq_map((const uint16_t *)src + first_el, nrows * nx, enc_lut, dstc);
                 }
@@ -212,18 +231,21 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
         return len < 4 && memcmp(src, MAGIC, len) == 0 ? PMC_E_TRUNCATED : PMC_E_MAGIC;
     if (len < 8)
         return PMC_E_TRUNCATED;
-    if (src[4] != PMC_FORMAT_VERSION)
+    if (src[4] != 1 && src[4] != 2)
         return PMC_E_VERSION;
+    info->version = src[4];
     info->mode = src[5];
     info->itemsize = src[6];
     info->flags = src[7];
     if (info->mode != PMC_MODE_LOSSLESS && info->mode != PMC_MODE_QUANT)
         return PMC_E_CORRUPT;
+    if (info->version == 2 && info->mode != PMC_MODE_QUANT) /* version 2 is the dithered quantizer's */
+        return PMC_E_CORRUPT;
     if (info->itemsize != 1 && info->itemsize != 2)
         return PMC_E_CORRUPT;
     if (info->flags & ~PMC_FLAG_CRC)
         return PMC_E_CORRUPT;
-    info->header_size = header_size(info->mode);
+    info->header_size = header_size(info->version, info->mode);
     if (len < info->header_size)
         return PMC_E_TRUNCATED;
     info->n = pmc_rd64(src + 8);
@@ -243,6 +265,13 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
             uint64_t bits = pmc_rd64(src + 32 + 8 * (size_t)i);
             memcpy(&info->params[i], &bits, sizeof bits);
         }
+    info->saturation = 0;
+    if (info->version == 2) {
+        info->saturation = pmc_rd32(src + 64);
+        const uint32_t top = info->itemsize == 1 ? 255u : 65535u;
+        if (info->saturation < 1 || info->saturation > top || pmc_rd32(src + 68) != 0)
+            return PMC_E_CORRUPT;
+    }
     /* Every segment takes at least MIN_SEGMENT_BYTES and every two tiles one
      * byte: refuse counts the input cannot hold before anyone allocates. */
     uint64_t avail = len - info->header_size;
@@ -394,8 +423,8 @@ int pmc_residuals(const uint8_t *src, size_t len, uint16_t *z, size_t n)
     return rc;
 }
 
-int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const pmc_quant *q, void *scratch,
-               size_t scratch_size, int simd)
+int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const pmc_quant *q,
+               const pmc_dquant *dq, void *scratch, size_t scratch_size, int simd)
 {
     parsed P;
     pmc_arena a;
@@ -411,9 +440,11 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
     const pmc_info *info = &P.info;
     if (info->n > SIZE_MAX / 2 || out_bytes != (size_t)info->n * (size_t)info->itemsize)
         return PMC_E_OUTPUT;
-    if (info->mode == PMC_MODE_QUANT && !q)
+    const int dither = info->mode == PMC_MODE_QUANT && info->version == 2;
+    if (info->mode == PMC_MODE_QUANT && (dither ? !dq : !q))
         return PMC_E_PARAM;
-    if (info->mode == PMC_MODE_QUANT && !pmq_matches(q, info->params))
+    if (info->mode == PMC_MODE_QUANT &&
+        (dither ? !pmq_dmatches(dq, info->params, info->saturation) : !pmq_matches(q, info->params)))
         return PMC_E_TABLES;
     /* The residuals go straight into out when it holds uint16 at an even
      * address (writing through a misaligned uint16_t pointer is undefined
@@ -436,10 +467,15 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
         rc = decode_segments(src, &P, o, z, 1, hws);
     if (rc == PMC_OK && n) {
         const int misaligned = info->itemsize == 2 && !in_place;
-        /* uint8 data in mode 1 holds only the codes of 0..255 */
-        const uint32_t ncodes = info->mode != PMC_MODE_QUANT ? 0 : info->itemsize == 1 ? q->enc[255] + 1u : q->ncodes;
-        rc = pmp_decode(z, &P.g, P.choice, P.base, info->mode == PMC_MODE_QUANT ? q->dec : NULL, ncodes,
-                        misaligned ? (void *)z : out, info->itemsize, rows, simd);
+        pmq_stage stage = {NULL, 0, NULL, PMQ_DITHER_INIT};
+        if (dither) {
+            stage.dq = dq;
+        } else if (info->mode == PMC_MODE_QUANT) { /* uint8 data in mode 1 holds only the codes of 0..255 */
+            stage.dec = q->dec;
+            stage.ncodes = info->itemsize == 1 ? q->enc[255] + 1u : q->ncodes;
+        }
+        rc = pmp_decode(z, &P.g, P.choice, P.base, &stage, misaligned ? (void *)z : out, info->itemsize, rows,
+                        simd);
         if (rc == PMC_OK && misaligned)
             memcpy(out, z, n * sizeof(uint16_t));
     }

@@ -121,8 +121,50 @@ void pmc_quantize(const pmc_quant *q, const uint16_t *in, size_t n, uint16_t *ou
  * outputs, when a code is not one q defines. */
 int pmc_dequantize(const pmc_quant *q, const uint16_t *codes, size_t n, size_t index0, uint16_t *out);
 
+/* ---- the dithered quantizer (docs/FORMAT.md, "Dithered quantizer") --------
+ * The quantizer of version 2 streams: subtractive dither keyed by an
+ * element's index in its chunk, so decoded values do not sit on a grid of
+ * reconstruction levels (medians and modes stay where they were), with the
+ * value 0 and a saturation value kept exact.  A pmc_dquant holds the tables
+ * of one parameter set: a fine index per ADU value (PMC_QUANT_LEVELS
+ * entries) and a decode table of pmc_dquant_levels() entries.  Its size
+ * depends on the parameters: caller memory of pmc_dquant_size() bytes (any
+ * alignment malloc gives), filled by pmc_dquant_init and read-only
+ * afterwards, so one object may serve any number of threads. */
+typedef struct pmc_dquant pmc_dquant;
+
+#define PMC_DITHER_PHASES 32   /* dither phases per quantization step */
+#define PMC_DITHER_ANCHORS 1024 /* the first elements of a chunk, whose phases chain on the codes before them */
+
+/* Bytes of a pmc_dquant for these parameters (the limits of
+ * pmc_quant_limits; saturation 1..65535), 0 when one is outside them. */
+size_t pmc_dquant_size(double offset, double gain, double read_noise, double step, uint32_t saturation);
+
+/* Build the tables into q (size bytes, at least pmc_dquant_size()).
+ * PMC_E_PARAM for parameters outside their limits, PMC_E_OUTPUT when size is
+ * too small, PMC_E_NOMEM when working memory cannot be had; q is then
+ * unusable. */
+int pmc_dquant_init(pmc_dquant *q, size_t size, double offset, double gain, double read_noise, double step,
+                    uint32_t saturation);
+
+/* What q was built from, its decode table's length and its tables. */
+void pmc_dquant_params(const pmc_dquant *q, double params[4]);
+uint32_t pmc_dquant_saturation(const pmc_dquant *q);
+size_t pmc_dquant_levels(const pmc_dquant *q);
+const uint32_t *pmc_dquant_fine_table(const pmc_dquant *q);
+const uint16_t *pmc_dquant_decode_table(const pmc_dquant *q);
+
+/* Quantize the n elements of one chunk, element 0 first (the phases depend
+ * on every element's index and on the codes of the first
+ * PMC_DITHER_ANCHORS); in and out may be the same array. */
+void pmc_dquantize(const pmc_dquant *q, const uint16_t *in, size_t n, uint16_t *out);
+
+/* Dequantize the n codes of one chunk.  PMC_E_CORRUPT, after writing all n
+ * outputs, when a code is not one q defines for its phase. */
+int pmc_ddequantize(const pmc_dquant *q, const uint16_t *codes, size_t n, uint16_t *out);
+
 /* ---- PMCS chunks (docs/FORMAT.md, "Chunk container") --------------------- */
-#define PMC_FORMAT_VERSION 1  /* the stream version pmc_encode writes */
+#define PMC_FORMAT_VERSION 2  /* the newest stream version: dithered quantization (version 1: the others) */
 #define PMC_MODE_LOSSLESS 0   /* predictor + entropy coder */
 #define PMC_MODE_QUANT 1      /* quantizer, then predictor + entropy coder */
 #define PMC_FLAG_CRC 1        /* the stream ends with a CRC-32C trailer */
@@ -140,6 +182,8 @@ typedef struct {
     unsigned flags;     /* PMC_FLAG_* */
     double params[4];   /* mode 1: offset, gain, read_noise, step (else 0) */
     size_t header_size; /* bytes of the header */
+    int version;        /* 1, or 2: mode 1 with the dithered quantizer */
+    uint32_t saturation; /* version 2: the saturation value (else 0) */
 } pmc_info;
 
 /* Parse and validate a chunk's header (cheap; no allocation).  Refuses
@@ -157,23 +201,27 @@ size_t pmc_encode_scratch_size(size_t n, size_t nx, size_t ny);
 /* Encode n elements of src (itemsize 1 or 2, native uint8/uint16; planes of
  * ny x nx, n a multiple of nx * ny) as one chunk into dst, whose capacity
  * cap must be at least pmc_encode_bound(); stores the byte count in
- * *written.  Mode PMC_MODE_QUANT quantizes with q and
- * writes q's parameters into the header (itemsize 1: uint8 values through
- * the same tables, docs/FORMAT.md); mode PMC_MODE_LOSSLESS ignores q
- * (NULL allowed).  checksum != 0 appends a CRC-32C trailer. */
+ * *written.  Mode PMC_MODE_QUANT quantizes with exactly one of dq (the
+ * dithered quantizer: a version 2 stream; itemsize 1 needs a saturation
+ * value of at most 255) and q (a version 1 stream), and writes its
+ * parameters into the header (itemsize 1: uint8 values through the same
+ * tables, docs/FORMAT.md); mode PMC_MODE_LOSSLESS ignores both (NULL
+ * allowed).  checksum != 0 appends a CRC-32C trailer. */
 int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, int mode, const pmc_quant *q,
-               int checksum, uint8_t *dst, size_t cap, size_t *written, void *scratch, size_t scratch_size,
-               int simd);
+               const pmc_dquant *dq, int checksum, uint8_t *dst, size_t cap, size_t *written, void *scratch,
+               size_t scratch_size, int simd);
 
 /* Scratch bytes pmc_decode needs for a chunk with this header, decoding into
  * out (the figure depends on out only through its alignment). */
 size_t pmc_decode_scratch_size(const pmc_info *info, const void *out);
 
 /* Decode a chunk into out, whose size out_bytes must equal n * itemsize of
- * its header.  A quantized chunk (mode 1) needs q built from exactly the
- * header's parameters (PMC_E_TABLES otherwise); lossless chunks ignore q. */
-int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const pmc_quant *q, void *scratch,
-               size_t scratch_size, int simd);
+ * its header.  A quantized chunk (mode 1) needs the tables of exactly the
+ * header's parameters: q for version 1, dq (and its saturation value) for
+ * version 2 (PMC_E_TABLES for others, PMC_E_PARAM when the one it needs is
+ * NULL); lossless chunks ignore both. */
+int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const pmc_quant *q,
+               const pmc_dquant *dq, void *scratch, size_t scratch_size, int simd);
 
 /* Only the entropy stage: the n prediction residuals (zigzagged, memory
  * order) the chunk's segments hold, after every check pmc_decode makes on

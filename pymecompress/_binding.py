@@ -149,6 +149,61 @@ def quant_tables(offset: float, gain: float, read_noise: float, step: float) -> 
     return QuantTables(params, enc, dec, int(lib.pmc_quant_ncodes(q)), q, mem)
 
 
+@dataclass(frozen=True)
+class DitherTables:
+    """The C library's dithered quantizer (``pmc_dquant``, version 2 streams) of one parameter set and saturation
+    value, with numpy views of its tables (docs/FORMAT.md, "Dithered quantizer").
+
+    ``fine`` is the fine index of every ADU value; ``rec`` the decode table, one value per window (a code and its
+    phase).  Element ``i`` of a chunk is quantized with a phase that depends on ``i`` and on the codes of the
+    chunk's first elements, so the functions below take whole chunks.  ``ptr`` is the ``pmc_dquant *``; the views
+    and the pointer share the memory ``_mem`` owns.
+    """
+
+    params: tuple[float, float, float, float]
+    saturation: int
+    fine: np.ndarray
+    rec: np.ndarray
+    ptr: object
+    _mem: np.ndarray
+
+    def quantize(self, values: np.ndarray) -> np.ndarray:
+        """Codes of one chunk of uint16 values (any shape, C order)."""
+        flat = np.ascontiguousarray(values, dtype=np.uint16).reshape(-1)
+        out = np.empty(flat.size, np.uint16)
+        dquantize(flat, self, out)
+        return out.reshape(np.shape(values))
+
+    def dequantize(self, codes: np.ndarray) -> np.ndarray:
+        """Values of one chunk of codes (any shape, C order)."""
+        flat = np.ascontiguousarray(codes, dtype=np.uint16).reshape(-1)
+        out = np.empty(flat.size, np.uint16)
+        ddequantize(flat, self, out)
+        return out.reshape(np.shape(codes))
+
+
+@functools.lru_cache(maxsize=32)
+def dither_tables(offset: float, gain: float, read_noise: float, step: float, saturation: int) -> DitherTables:
+    """Build (once per parameter set and saturation value) the dithered quantizer into memory numpy owns."""
+    params = (float(offset), float(gain), float(read_noise), float(step))
+    size = lib.pmc_dquant_size(*params, int(saturation))
+    if size == 0:
+        limits = ", ".join(f"{name} {lo:g}..{hi:g}" for name, (lo, hi) in quant_limits().items())
+        raise ValueError(f"quantizer parameters out of range: offset={params[0]!r}, gain={params[1]!r}, "
+                         f"read_noise={params[2]!r}, step={params[3]!r}, saturation={saturation!r} (allowed: "
+                         f"{limits}, saturation 1..65535)")
+    mem = np.zeros(-(-size // 8), np.float64)  # 8-byte aligned, as pmc_dquant needs
+    start = ffi.from_buffer(mem)
+    q = ffi.cast("pmc_dquant *", start)
+    _raise(lib.pmc_dquant_init(q, size, *params, int(saturation)), "quantizer parameters")
+    levels = int(lib.pmc_dquant_levels(q))
+    fine_at = int(ffi.cast("uintptr_t", lib.pmc_dquant_fine_table(q))) - int(ffi.cast("uintptr_t", start))
+    fine = mem.view(np.uint8)[fine_at: fine_at + 4 * lib.PMC_QUANT_LEVELS].view(np.uint32)
+    fine.flags.writeable = False
+    rec = _table_view(mem, start, lib.pmc_dquant_decode_table(q), levels)
+    return DitherTables(params, int(saturation), fine, rec, q, mem)
+
+
 def _aligned(arr: np.ndarray) -> np.ndarray:
     """``arr``, or an aligned copy when it sits at an address its C type may not be read from.
 
@@ -159,22 +214,40 @@ def _aligned(arr: np.ndarray) -> np.ndarray:
     return arr if arr.flags.aligned else arr.copy()
 
 
-def quantize(values: np.ndarray, tables: QuantTables, out: np.ndarray) -> None:
-    """Codes of a flat contiguous uint16 array into ``out`` (any alignment of either)."""
+def _into(out: np.ndarray, fill) -> int:
+    """``fill(pointer)`` writes a flat uint16 result; ``out`` may sit at any address (an aligned copy is filled
+    and copied back).  Returns what ``fill`` returns."""
     dest = out if out.flags.aligned else np.empty_like(out)
-    lib.pmc_quantize(tables.ptr, _ptr("uint16_t *", _aligned(values)), values.size, _ptr("uint16_t *", dest))
+    rc = fill(_ptr("uint16_t *", dest))
     if dest is not out:
         out[...] = dest
+    return rc
+
+
+def quantize(values: np.ndarray, tables: QuantTables, out: np.ndarray) -> None:
+    """Codes of a flat contiguous uint16 array into ``out`` (any alignment of either)."""
+    _into(out, lambda dest: lib.pmc_quantize(tables.ptr, _ptr("uint16_t *", _aligned(values)), values.size, dest))
 
 
 def dequantize(codes: np.ndarray, tables: QuantTables, out: np.ndarray) -> None:
     """Dequantize a flat chunk of codes into ``out`` (any alignment), refusing codes the tables do not define."""
-    dest = out if out.flags.aligned else np.empty_like(out)
-    rc = lib.pmc_dequantize(tables.ptr, _ptr("uint16_t *", _aligned(codes)), codes.size, 0, _ptr("uint16_t *", dest))
+    rc = _into(out, lambda dest: lib.pmc_dequantize(tables.ptr, _ptr("uint16_t *", _aligned(codes)), codes.size, 0,
+                                                   dest))
     if rc != lib.PMC_OK:
         raise DecodeError(f"code out of range: these parameters define codes 0..{tables.ncodes - 1}")
-    if dest is not out:
-        out[...] = dest
+
+
+def dquantize(values: np.ndarray, tables: DitherTables, out: np.ndarray) -> None:
+    """Codes of one chunk (a flat contiguous uint16 array) into ``out`` (any alignment of either)."""
+    _into(out, lambda dest: lib.pmc_dquantize(tables.ptr, _ptr("uint16_t *", _aligned(values)), values.size, dest))
+
+
+def ddequantize(codes: np.ndarray, tables: DitherTables, out: np.ndarray) -> None:
+    """Dequantize one chunk of codes into ``out`` (any alignment), refusing codes the tables do not define."""
+    rc = _into(out, lambda dest: lib.pmc_ddequantize(tables.ptr, _ptr("uint16_t *", _aligned(codes)), codes.size,
+                                                     dest))
+    if rc != lib.PMC_OK:
+        raise DecodeError("code out of range: with its dither phase it names no bin of these parameters")
 
 
 class OutputPool:
@@ -279,16 +352,22 @@ def empty(n: int, dtype: np.dtype) -> np.ndarray:
 
 
 def encode_chunk(data: np.ndarray, nx: int, ny: int, mode: int, params: tuple[float, ...] | None,
-                 checksum: bool, simd: int = DEFAULT_SIMD) -> bytes:
-    """Encode a C-contiguous uint8/uint16 array as one PMCS stream."""
+                 checksum: bool, simd: int = DEFAULT_SIMD, saturation: int | None = None) -> bytes:
+    """Encode a C-contiguous uint8/uint16 array as one PMCS stream: in mode 1 a version 2 stream (the dithered
+    quantizer) when ``saturation`` is given, else a version 1 stream."""
     n = data.size
     bound = lib.pmc_encode_bound(n, nx, ny, mode)
     dst = np.empty(bound, np.uint8)
     written = ffi.new("size_t *")
     # `tables` keeps the quantizer's memory alive through the call (the cache may drop it meanwhile)
-    tables = quant_tables(*params) if mode == MODE_QUANT else None
+    tables = dtables = None
+    if mode == MODE_QUANT and saturation is not None:
+        dtables = dither_tables(*params, saturation)
+    elif mode == MODE_QUANT:
+        tables = quant_tables(*params)
     q = tables.ptr if tables is not None else ffi.NULL
-    rc = lib.pmc_encode(ffi.from_buffer(data, require_writable=False), n, data.itemsize, nx, ny, mode, q,
+    dq = dtables.ptr if dtables is not None else ffi.NULL
+    rc = lib.pmc_encode(ffi.from_buffer(data, require_writable=False), n, data.itemsize, nx, ny, mode, q, dq,
                         int(bool(checksum)), _ptr("uint8_t *", dst), bound, written, ffi.NULL, 0, simd)
     _raise(rc, "encoding failed")
     return dst[: written[0]].tobytes()
@@ -305,6 +384,9 @@ class StreamInfo:
     itemsize: int
     checksum: bool
     params: tuple[float, float, float, float] | None
+    version: int = 1
+    saturation: int | None = None
+    """version 2 (the dithered quantizer): the saturation value; else None."""
 
     @property
     def dtype(self) -> np.dtype:
@@ -318,21 +400,26 @@ def stream_info(buf) -> StreamInfo:
     _raise(lib.pmc_stream_info(_ptr("uint8_t *", src), src.size, info), "cannot decode")
     params = tuple(info.params[i] for i in range(4)) if info.mode == MODE_QUANT else None
     return StreamInfo(int(info.n), int(info.nx), int(info.ny), int(info.mode), int(info.itemsize),
-                      bool(info.flags & lib.PMC_FLAG_CRC), params)
+                      bool(info.flags & lib.PMC_FLAG_CRC), params, int(info.version),
+                      int(info.saturation) if info.version == 2 else None)
 
 
 def decode_chunk(buf, out: np.ndarray, info: StreamInfo, simd: int = DEFAULT_SIMD) -> None:
     """Decode a PMCS stream into the flat, writable, C-contiguous array ``out``."""
     src = bytes_view(buf)
+    q = dq = ffi.NULL
+    tables = None  # keeps the quantizer's memory alive through the call
     if info.mode == MODE_QUANT:
         try:
-            tables = quant_tables(*info.params)
+            tables = dither_tables(*info.params, info.saturation) if info.version == 2 else quant_tables(*info.params)
         except ValueError as err:
             raise DecodeError(f"cannot decode: the stream holds invalid quantizer parameters ({err})") from None
-        q = tables.ptr
-    else:
-        q = ffi.NULL
-    rc = lib.pmc_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(out), out.nbytes, q, ffi.NULL, 0, simd)
+        if info.version == 2:
+            dq = tables.ptr
+        else:
+            q = tables.ptr
+    rc = lib.pmc_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(out), out.nbytes, q, dq, ffi.NULL, 0,
+                        simd)
     _raise(rc, "cannot decode")
 
 

@@ -5,6 +5,7 @@
 #define PMC_PREDICT_H
 
 #include "pmc_internal.h"
+#include "quant.h"
 
 enum { PMP_NONE = 0, PMP_LEFT = 1, PMP_UP = 2, PMP_AVG2 = 3, PMP_AVG4 = 4, PMP_MED = 5, PMP_COUNT = 6 };
 
@@ -27,14 +28,13 @@ void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, s
 
 /* Decoder: rebuild the codes from the deltas d = unzigzag(z) (see
  * pmc_huf_decode) and the per-tile choice/base, a few rows at a time in
- * the workspace rows (PMP_DECODE_ROWS * nx values), and hand each row to
- * the output stage: out[i] = codes when lut is NULL (itemsize 2) or codes
- * checked <= 255 (itemsize 1), or the codes dequantized with the
- * 4-entry-per-code table lut (see pmq_dequant; itemsize 1: clamped to
- * 255).  d may alias out when itemsize is 2.  Returns PMC_E_CORRUPT on an
- * unknown predictor or a code not below ncodes (lut) or above 255. */
+ * the workspace rows (PMP_DECODE_ROWS * nx values), and hand each row, in
+ * element order, to the output stage (quant.h, pmq_stage): the codes
+ * themselves (checked <= 255 for itemsize 1), or their values.  d may
+ * alias out when itemsize is 2.  Returns PMC_E_CORRUPT on an unknown
+ * predictor, a code the quantizer does not define, or a value above 255. */
 #define PMP_DECODE_ROWS 18 /* up to 17 rows of codes (16 rows and the row above), and one for the uint8 output stage */
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
-               const uint16_t *lut, uint32_t ncodes, void *out, int itemsize, uint16_t *rows, int simd);
+               pmq_stage *stage, void *out, int itemsize, uint16_t *rows, int simd);
 
 #endif

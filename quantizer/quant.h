@@ -34,4 +34,50 @@ void pmq_map(const uint16_t *in, size_t n, const uint16_t *lut, uint16_t *out);
 int pmq_dequant(const uint16_t *codes, size_t n, size_t index0, const uint16_t *dec, uint32_t ncodes,
                 uint16_t *out, int avx2);
 
+/* ---- the dithered quantizer of version 2 streams (dquant.c) ---- */
+#define PMQ_K PMC_DITHER_PHASES           /* dither phases per step */
+#define PMQ_KBITS 5                       /* log2(PMQ_K) */
+#define PMQ_ANCHORS PMC_DITHER_ANCHORS    /* elements whose phases chain on the codes before them */
+#define PMQ_DITHER_INIT 0x6A09E667u       /* the chain's state before element 0 */
+
+/* fine[x]: the fine index of x (x above the saturation value reads as it);
+ * rec[G + 31]: what window G (fine indices G .. G + 31) decodes to, for
+ * G = -31 .. fmax. */
+struct pmc_dquant {
+    double params[4];  /* offset, gain, read_noise, step */
+    uint32_t saturation; /* 0 until pmc_dquant_init completes */
+    uint32_t fmax;       /* fine[saturation] */
+    uint32_t fine[PMQ_TABLE_SIZE];
+    uint16_t rec[];      /* fmax + PMQ_K entries */
+};
+
+/* 1 when q was built from these parameters and saturation value. */
+int pmq_dmatches(const pmc_dquant *q, const double params[4], uint32_t saturation);
+
+/* Codes of elements index0 .. index0+n-1 of a chunk, from uint16 values in
+ * (or, when in is NULL, uint8 values in8); *state is the phase chain's state
+ * (PMQ_DITHER_INIT before element 0), carried from one call to the next,
+ * which must continue where the last one ended.  in and out may alias.
+ * avx2: whether to compute the phases with the AVX2 instance (pmc_use_avx2;
+ * the same results). */
+void pmq_dmap(const pmc_dquant *q, const uint16_t *in, const uint8_t *in8, size_t n, size_t index0,
+              uint32_t *state, uint16_t *out, int avx2);
+
+/* Values of the codes of elements index0 .. index0+n-1 (state as above).
+ * PMC_E_CORRUPT, after writing all n outputs, when a code and its phase
+ * name no window of q. */
+int pmq_ddequant(const pmc_dquant *q, const uint16_t *codes, size_t n, size_t index0, uint32_t *state,
+                 uint16_t *out, int avx2);
+
+/* What the decoder's output stage does with the rows of codes it is handed,
+ * in element order: dequantize with the version 1 table dec (ncodes codes),
+ * or with the dithered quantizer dq (state: its phase chain, from
+ * PMQ_DITHER_INIT), or, with neither, write the codes as the values. */
+typedef struct {
+    const uint16_t *dec;
+    uint32_t ncodes;
+    const pmc_dquant *dq;
+    uint32_t state;
+} pmq_stage;
+
 #endif

@@ -6,8 +6,10 @@ every value is handled with plain Python ints, and numpy is only used to hand th
 
 Public functions:
 
-- :func:`decode_pmcs` decodes a ``PMCS`` chunk container (modes 0 and 1);
+- :func:`decode_pmcs` decodes a ``PMCS`` chunk container (modes 0 and 1, versions 1 and 2);
 - :func:`quant_tables` rebuilds the quantizer encode/decode tables;
+- :func:`dither_tables` rebuilds the dithered quantizer's fine index and decode table (version 2), and
+  :func:`dither_phases`, :func:`dither_encode` its phases and codes;
 - :func:`decode_pmcn` decodes a ``PMCN`` n-bit packed stream;
 - :func:`crc32c` computes the CRC-32C used by the ``PMCS`` trailer.
 
@@ -23,14 +25,16 @@ import struct
 
 import numpy as np
 
-__all__ = ["crc32c", "decode_pmcn", "decode_pmcs", "quant_tables"]
+__all__ = ["crc32c", "decode_pmcn", "decode_pmcs", "dither_encode", "dither_phases", "dither_tables", "quant_tables"]
 
 PMCS_MAGIC = b"PMCS"
 PMCN_MAGIC = b"PMCN"
-FORMAT_VERSION = 1
+FORMAT_VERSIONS = (1, 2)  # PMCS
+PMCN_VERSION = 1
 
 HEADER_SIZE_MODE0 = 32
 HEADER_SIZE_MODE1 = 64
+HEADER_SIZE_VERSION2 = 72
 MAX_SEG = 1048576
 
 NUM_PREDICTORS = 6  # 0 NONE, 1 LEFT, 2 UP, 3 AVG2, 4 AVG4, 5 MED
@@ -405,6 +409,118 @@ def quant_tables(
 
 
 # --------------------------------------------------------------------------------------------------
+# Dithered quantizer (version 2)
+
+PHASES = 32
+ANCHORS = 1024
+DITHER_SEED = 0x6A09E667
+MASK32 = 0xFFFFFFFF
+
+
+def _mix(v: int) -> int:
+    """The 32-bit mixing function of "Phases"."""
+    v ^= v >> 16
+    v = (v * 0x21F0AAAD) & MASK32
+    v ^= v >> 15
+    v = (v * 0x735A2D97) & MASK32
+    v ^= v >> 15
+    return v
+
+
+def dither_tables(offset: float, gain: float, read_noise: float, step: float,
+                  saturation: int) -> tuple[list[int], list[int]]:
+    """``(F, V)`` of "Dithered quantizer": the fine index of every value 0..65535 and the decode table, ``V[G + 31]``
+    the value window ``G`` (``-31 .. F[S]``) decodes to."""
+    offset, gain, read_noise, step = float(offset), float(gain), float(read_noise), float(step)
+    _check_quant_params(offset, gain, read_noise, step)
+    S = int(saturation)
+    if not 1 <= S <= 65535:
+        raise ValueError(f"saturation {S} outside 1..65535")
+    v0 = 0.375 + read_noise * read_noise
+    sv0 = math.sqrt(v0)
+    R = []
+    for x in range(S + 1):
+        e = (float(x) - offset) / gain
+        t = 2.0 * math.sqrt(e + v0) if e >= 0 else 2.0 * sv0 + e / sv0
+        R.append(float(math.floor(32.0 * t / step + 0.5)))
+    F = [0] * 65536
+    for x in range(1, S + 1):
+        c = R[x] - R[x - 1]
+        F[x] = F[x - 1] + (32 if x == 1 or x == S or c > 32 else int(c))
+    for x in range(S + 1, 65536):
+        F[x] = F[S]
+
+    nwin = F[S] + PHASES
+    lo, hi, V = [0] * nwin, [0] * nwin, [0] * nwin
+    tk = 2.0 * sv0
+    a = b = 0
+    for w in range(nwin):
+        G = w - (PHASES - 1)
+        while F[a] < G:
+            a += 1
+        while b < S and F[b + 1] <= G + PHASES - 1:
+            b += 1
+        lo[w], hi[w] = a, b
+        if b - a < 2:
+            V[w] = a  # rule 1 (and the starting value of rule 3's windows)
+            continue
+        # rule 2
+        D = float(F[a]) - (R[a] - R[0])
+        u = float(G) - D
+        u = u + R[0]
+        u = u + 15.5
+        tc = u * step / 32.0
+        if tc >= tk:
+            h = tc / 2.0
+            e = h * h - v0
+        else:
+            e = sv0 * (tc - tk)
+        r = (tc - (tk - step / 2.0)) / step
+        r = min(max(r, 0.0), 1.0)
+        y = offset + gain * e - r * (gain * step * step / 48.0)
+        V[w] = int(min(max(math.floor(y + 0.5), a), b))
+    # rule 3
+    w_prev = u_prev = 0
+    for x in range(S + 1):
+        E = 0
+        pairs = []
+        for w in range(F[x], F[x] + PHASES):  # the windows G = F[x] - 31 .. F[x] hold x
+            if hi[w] - lo[w] >= 2:
+                E += V[w] - x
+            elif hi[w] - lo[w] == 1 and lo[w] == x:
+                pairs.append(w)
+        U = min(max(w_prev - u_prev - E, 0), len(pairs))
+        for j, w in enumerate(pairs):
+            V[w] = x + 1 if j >= len(pairs) - U else x
+        w_prev, u_prev = len(pairs), U
+    return F, V
+
+
+def dither_phases(codes: list[int]) -> list[int]:
+    """The phase of every element of a chunk whose codes are ``codes`` (memory order), as "Phases" specifies."""
+    s = DITHER_SEED
+    out = []
+    for i, q in enumerate(codes):
+        out.append(_mix(s ^ (i & MASK32)) >> 27)
+        if i < ANCHORS:
+            s = _mix(s ^ ((i << 16) | q))
+    return out
+
+
+def dither_encode(values, F: list[int]) -> list[int]:
+    """The codes of a chunk of values (memory order) under fine index ``F`` ("Encoding and decoding")."""
+    s = DITHER_SEED
+    codes = []
+    for i, x in enumerate(int(v) for v in values):
+        k = _mix(s ^ (i & MASK32)) >> 27
+        q = (F[x] + k) >> 5
+        if i < ANCHORS:
+            s = _mix(s ^ ((i << 16) | q))
+        codes.append(q)
+    return codes
+
+
+# --------------------------------------------------------------------------------------------------
 # PMCS chunk container
 
 
@@ -412,8 +528,8 @@ def decode_pmcs(data: bytes) -> tuple[np.ndarray, dict]:
     """Decode a ``PMCS`` chunk container.
 
     Returns the flat decoded array (uint8 or uint16, in memory order) and a dict of header fields:
-    ``version``, ``mode``, ``itemsize``, ``flags``, ``n``, ``nx``, ``ny``, ``tw``, ``th``, ``seg`` and, in
-    mode 1, ``offset``, ``gain``, ``read_noise``, ``step``.
+    ``version``, ``mode``, ``itemsize``, ``flags``, ``n``, ``nx``, ``ny``, ``tw``, ``th``, ``seg``, in
+    mode 1 ``offset``, ``gain``, ``read_noise``, ``step`` and in version 2 ``saturation``.
     """
     data = bytes(data)
     reader = _ByteReader(data)
@@ -421,18 +537,20 @@ def decode_pmcs(data: bytes) -> tuple[np.ndarray, dict]:
     if magic != PMCS_MAGIC:
         raise ValueError(f"bad magic {magic!r}, expected {PMCS_MAGIC!r}")
     version = reader.u8("version")
-    if version != FORMAT_VERSION:
+    if version not in FORMAT_VERSIONS:
         raise ValueError(f"unsupported PMCS version {version}")
     mode = reader.u8("mode")
     if mode not in (0, 1):
         raise ValueError(f"unknown PMCS mode {mode}")
+    if version == 2 and mode != 1:
+        raise ValueError("version 2 is for mode 1 only")
     itemsize = reader.u8("itemsize")
     if itemsize not in (1, 2):
         raise ValueError(f"bad itemsize {itemsize}")
     flags = reader.u8("flags")
     if flags & ~1:
         raise ValueError(f"reserved flag bits set: 0x{flags:02x}")
-    header_size = HEADER_SIZE_MODE1 if mode == 1 else HEADER_SIZE_MODE0
+    header_size = HEADER_SIZE_VERSION2 if version == 2 else HEADER_SIZE_MODE1 if mode == 1 else HEADER_SIZE_MODE0
 
     # The trailer is checked before anything else is decoded; then it is cut off the stream.
     if flags & 1:
@@ -464,10 +582,21 @@ def decode_pmcs(data: bytes) -> tuple[np.ndarray, dict]:
     enc_table = np.zeros(0, dtype=np.uint16)
     dec_table = np.zeros((4, 0), dtype=np.uint16)
     ncodes = 0
+    fine: list[int] = []
+    windows: list[int] = []
     if mode == 1:
         params = [reader.f64(name) for name in ("offset", "gain", "read_noise", "step")]
         header.update(zip(("offset", "gain", "read_noise", "step"), params, strict=True))
-        enc_table, dec_table, ncodes = quant_tables(*params)  # validates the parameters
+        if version == 2:
+            saturation = reader.u32("saturation")
+            if not 1 <= saturation <= (255 if itemsize == 1 else 65535):
+                raise ValueError(f"saturation {saturation} outside 1..{255 if itemsize == 1 else 65535}")
+            if reader.u32("reserved") != 0:
+                raise ValueError("reserved header field is not 0")
+            header["saturation"] = saturation
+            fine, windows = dither_tables(*params, saturation)  # validates the parameters
+        else:
+            enc_table, dec_table, ncodes = quant_tables(*params)  # validates the parameters
     planes = n // (nx * ny)
 
     # Predictor map.
@@ -501,6 +630,16 @@ def decode_pmcs(data: bytes) -> tuple[np.ndarray, dict]:
 
     codes = _unpredict(z, planes, nx, ny, tw, th, predictors, bases)
 
+    if version == 2:
+        # each element's window from its code and phase; a window above F[S] is refused
+        top = fine[header["saturation"]]
+        values = []
+        for index, (code, k) in enumerate(zip(codes, dither_phases(codes), strict=True)):
+            G = 32 * code - k
+            if G > top:
+                raise ValueError(f"element {index}: code {code} with phase {k} is window {G} > F[S] = {top}")
+            values.append(windows[G + PHASES - 1])
+        return np.array(values, dtype=np.uint16 if itemsize == 2 else np.uint8), header
     if mode == 1:
         # uint8 data (itemsize 1) holds only the codes of 0..255 ("uint8 data (mode 1, itemsize 1)")
         limit = ncodes if itemsize == 2 else int(enc_table[255]) + 1
@@ -532,7 +671,7 @@ def decode_pmcn(data: bytes) -> np.ndarray:
     if magic != PMCN_MAGIC:
         raise ValueError(f"bad magic {magic!r}, expected {PMCN_MAGIC!r}")
     version = reader.u8("version")
-    if version != FORMAT_VERSION:
+    if version != PMCN_VERSION:
         raise ValueError(f"unsupported PMCN version {version}")
     itemsize = reader.u8("itemsize")
     if itemsize not in (1, 2):

@@ -9,17 +9,18 @@
 export const C_FUNCTIONS = [
   "pmc_strerror", "pmc_stream_info", "pmc_decode", "pmc_decode_scratch_size", "pmc_encode_bound", "pmc_encode",
   "pmc_encode_scratch_size", "pmc_quant_size", "pmc_quant_init", "pmc_quant_ncodes", "pmc_quantize",
-  "pmc_dequantize", "pmc_nbit_size", "pmc_nbit_pack", "pmc_nbit_unpack",
+  "pmc_dequantize", "pmc_nbit_size", "pmc_nbit_pack", "pmc_nbit_unpack", "pmc_dquant_size", "pmc_dquant_init",
+  "pmc_dquantize", "pmc_ddequantize",
 ];
 
 const SIMD_PORTABLE = 1; // PMC_SIMD_PORTABLE: wasm has no AVX2 path anyway
 const MODE_QUANT = 1;
-const TABLE_CACHE = 4; // prepared quantizers (pmc_quant, 640 KiB each) kept
+const TABLE_CACHE = 4; // prepared quantizers (pmc_quant, 640 KiB each; pmc_dquant, 256 KiB and up) kept
 
 // pmc_info (include/pymecompress.h) as laid out by clang for wasm32 (size_t is 4 bytes):
 // u64 n @0; u32 nx @8, ny @12, tw @16, th @20, seg @24; int mode @28, itemsize @32; unsigned flags @36;
-// double params[4] @40; size_t header_size @72; sizeof 80.
-const INFO_SIZE = 80;
+// double params[4] @40; size_t header_size @72; int version @76; u32 saturation @80; sizeof 88.
+const INFO_SIZE = 88;
 const SMALL_SIZE = 16; // size_t written of pmc_encode
 
 /** An error reported by the C core (the message is the C library's, e.g. "CRC-32C mismatch"). */
@@ -159,6 +160,8 @@ export class Core {
       mode: dv.getInt32(p + 28, true), itemsize: dv.getInt32(p + 32, true), flags: dv.getUint32(p + 36, true),
       params: [0, 1, 2, 3].map((i) => dv.getFloat64(p + 40 + 8 * i, true)),
       headerSize: dv.getUint32(p + 72, true),
+      version: dv.getInt32(p + 76, true),
+      saturation: dv.getInt32(p + 76, true) === 2 ? dv.getUint32(p + 80, true) : null,
     };
   }
 
@@ -177,10 +180,25 @@ export class Core {
    * @param {number[]} params
    */
   quantTables(params) {
-    const key = params.join(",");
+    return this.cachedTables(params.join(","), () => {
+      const q = this.malloc(this.c.pmc_quant_size() >>> 0);
+      const rc = this.c.pmc_quant_init(q, params[0], params[1], params[2], params[3]);
+      if (rc !== 0) {
+        this.c.free(q);
+        this.check(rc, "invalid quantizer parameters");
+      }
+      return { q, ncodes: this.c.pmc_quant_ncodes(q) >>> 0 };
+    });
+  }
+
+  /**
+   * The entry `key` of the cache of prepared quantizers (most recently used last; the oldest freed when it is
+   * full), made by `build` (which returns `{q, ...}`, q a malloc'd pointer) when missing.
+   */
+  cachedTables(key, build) {
     let t = this.tables.get(key);
     if (t) {
-      this.tables.delete(key); // most recently used last
+      this.tables.delete(key);
       this.tables.set(key, t);
       return t;
     }
@@ -189,15 +207,29 @@ export class Core {
       this.c.free(old.q);
       this.tables.delete(oldKey);
     }
-    const q = this.malloc(this.c.pmc_quant_size() >>> 0);
-    const rc = this.c.pmc_quant_init(q, params[0], params[1], params[2], params[3]);
-    if (rc !== 0) {
-      this.c.free(q);
-      this.check(rc, "invalid quantizer parameters");
-    }
-    t = { q, ncodes: this.c.pmc_quant_ncodes(q) >>> 0 };
+    t = build();
     this.tables.set(key, t);
     return t;
+  }
+
+  /**
+   * The prepared dithered quantizer (pmc_dquant, version 2 streams) of (offset, gain, read_noise, step) and a
+   * saturation value, cached with the others.
+   * @param {number[]} params
+   * @param {number} saturation
+   */
+  ditherTables(params, saturation) {
+    return this.cachedTables(`dither:${params.join(",")}:${saturation}`, () => {
+      const size = this.c.pmc_dquant_size(params[0], params[1], params[2], params[3], saturation) >>> 0;
+      if (!size) this.check(-6, "invalid quantizer parameters"); // PMC_E_PARAM
+      const q = this.malloc(size);
+      const rc = this.c.pmc_dquant_init(q, size, params[0], params[1], params[2], params[3], saturation);
+      if (rc !== 0) {
+        this.c.free(q);
+        this.check(rc, "invalid quantizer parameters");
+      }
+      return { q };
+    });
   }
 
   /**
@@ -211,9 +243,11 @@ export class Core {
     const info = this.readInfo();
     if (validate) validate(info);
     let q = 0;
+    let dq = 0;
     if (info.mode === MODE_QUANT) {
       try {
-        ({ q } = this.quantTables(info.params));
+        if (info.version === 2) ({ q: dq } = this.ditherTables(info.params, info.saturation));
+        else ({ q } = this.quantTables(info.params));
       } catch (err) {
         throw new PymecompressError(`cannot decode: the stream holds invalid quantizer parameters (${err.message})`,
           err.code);
@@ -223,7 +257,7 @@ export class Core {
     const out = this.area("out", nbytes);
     const need = (this.c.pmc_decode_scratch_size(this.info, out) >>> 0);
     const scratch = this.area("scratch", need);
-    this.check(this.c.pmc_decode(ptr, len, out, nbytes, q, scratch, need, SIMD_PORTABLE), "cannot decode");
+    this.check(this.c.pmc_decode(ptr, len, out, nbytes, q, dq, scratch, need, SIMD_PORTABLE), "cannot decode");
     return { info, bytes: this.output(nbytes) };
   }
 
@@ -294,7 +328,7 @@ export class Core {
     const need = (this.c.pmc_encode_scratch_size(values.length, nx, ny) >>> 0);
     const scratch = this.area("scratch", need);
     const written = this.small;
-    const rc = this.c.pmc_encode(ptr, values.length, values.BYTES_PER_ELEMENT, nx, ny, mode, q, checksum ? 1 : 0,
+    const rc = this.c.pmc_encode(ptr, values.length, values.BYTES_PER_ELEMENT, nx, ny, mode, q, 0, checksum ? 1 : 0,
       out, bound, written, scratch, need, SIMD_PORTABLE);
     this.check(rc, "cannot encode");
     return this.output(this.dv.getUint32(written, true));

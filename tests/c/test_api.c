@@ -57,14 +57,14 @@ static void test_chunks(void)
         const size_t cap = pmc_encode_bound(n, nx, ny, mode);
         uint8_t *dst = (uint8_t *)malloc(cap);
         size_t written = 0, w2 = 0;
-        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, 1, dst, cap, &written, NULL, 0, PMC_SIMD_AUTO) == PMC_OK,
+        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, NULL, 1, dst, cap, &written, NULL, 0, PMC_SIMD_AUTO) == PMC_OK,
               "encode, library scratch");
         /* caller scratch at an odd address gives the same bytes */
         const size_t es = pmc_encode_scratch_size(n, nx, ny);
         uint8_t *escratch = (uint8_t *)malloc(es + 1), *dst2 = (uint8_t *)malloc(cap);
-        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, 1, dst2, cap, &w2, escratch + 1, es - 1, PMC_SIMD_AUTO) ==
+        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, NULL, 1, dst2, cap, &w2, escratch + 1, es - 1, PMC_SIMD_AUTO) ==
                   PMC_E_SCRATCH, "encode scratch one byte short");
-        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, 1, dst2, cap, &w2, escratch + 1, es, PMC_SIMD_PORTABLE) ==
+        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, NULL, 1, dst2, cap, &w2, escratch + 1, es, PMC_SIMD_PORTABLE) ==
                   PMC_OK, "encode, caller scratch");
         CHECK(w2 == written && memcmp(dst, dst2, written) == 0, "scratch and SIMD choice change no byte");
 
@@ -74,7 +74,7 @@ static void test_chunks(void)
         CHECK((info.flags & PMC_FLAG_CRC) != 0, "CRC flag");
 
         uint16_t *out = (uint16_t *)malloc(n * sizeof(uint16_t) + 2);
-        CHECK(pmc_decode(dst, written, out, n * 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode");
+        CHECK(pmc_decode(dst, written, out, n * 2, q, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode");
         if (mode == PMC_MODE_LOSSLESS)
             CHECK(memcmp(out, img, n * 2) == 0, "lossless round trip");
         size_t worst = 0;
@@ -91,27 +91,27 @@ static void test_chunks(void)
         const size_t ds = pmc_decode_scratch_size(&info, odd);
         CHECK(ds > pmc_decode_scratch_size(&info, out), "an odd output address needs room for the codes");
         uint8_t *dscratch = (uint8_t *)malloc(ds);
-        CHECK(pmc_decode(dst, written, odd, n * 2, q, dscratch, ds - 1, PMC_SIMD_AUTO) == PMC_E_SCRATCH,
+        CHECK(pmc_decode(dst, written, odd, n * 2, q, NULL, dscratch, ds - 1, PMC_SIMD_AUTO) == PMC_E_SCRATCH,
               "decode scratch one byte short");
-        CHECK(pmc_decode(dst, written, odd, n * 2, q, dscratch, ds, PMC_SIMD_PORTABLE) == PMC_OK,
+        CHECK(pmc_decode(dst, written, odd, n * 2, q, NULL, dscratch, ds, PMC_SIMD_PORTABLE) == PMC_OK,
               "decode, caller scratch, odd address");
         uint16_t *again = (uint16_t *)malloc(n * sizeof(uint16_t));
-        CHECK(pmc_decode(dst, written, again, n * 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode again");
+        CHECK(pmc_decode(dst, written, again, n * 2, q, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode again");
         CHECK(memcmp(odd, again, n * 2) == 0, "odd address and caller scratch change no value");
 
         if (mode == PMC_MODE_QUANT) {
             pmc_quant *other = (pmc_quant *)malloc(pmc_quant_size());
             CHECK(pmc_quant_init(other, 100.0, 2.0, 1.5, 0.5) == PMC_OK, "other tables");
-            CHECK(pmc_decode(dst, written, again, n * 2, other, NULL, 0, PMC_SIMD_AUTO) == PMC_E_TABLES,
+            CHECK(pmc_decode(dst, written, again, n * 2, other, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_E_TABLES,
                   "tables of other parameters are refused");
-            CHECK(pmc_decode(dst, written, again, n * 2, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_E_PARAM,
+            CHECK(pmc_decode(dst, written, again, n * 2, NULL, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_E_PARAM,
                   "a quantized chunk needs tables");
             free(other);
         }
-        CHECK(pmc_decode(dst, written, again, n * 2 - 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_E_OUTPUT,
+        CHECK(pmc_decode(dst, written, again, n * 2 - 2, q, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_E_OUTPUT,
               "wrong output size");
         dst[written / 2] ^= 0x10;
-        CHECK(pmc_decode(dst, written, again, n * 2, q, NULL, 0, PMC_SIMD_AUTO) == PMC_E_CHECKSUM,
+        CHECK(pmc_decode(dst, written, again, n * 2, q, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_E_CHECKSUM,
               "a flipped bit under a CRC");
         CHECK(strstr(pmc_strerror(PMC_E_CHECKSUM), "checksum") != NULL, "message of PMC_E_CHECKSUM");
         free(dst);
@@ -180,11 +180,11 @@ static void test_uint8_quantized(void)
     const size_t cap = pmc_encode_bound(n, 64, 16, PMC_MODE_QUANT);
     uint8_t *dst = (uint8_t *)malloc(cap);
     size_t w = 0;
-    CHECK(pmc_encode(img, n, 1, 64, 16, PMC_MODE_QUANT, q, 1, dst, cap, &w, NULL, 0, PMC_SIMD_AUTO) == PMC_OK,
+    CHECK(pmc_encode(img, n, 1, 64, 16, PMC_MODE_QUANT, q, NULL, 1, dst, cap, &w, NULL, 0, PMC_SIMD_AUTO) == PMC_OK,
           "encode uint8 in mode 1");
     pmc_info info;
     CHECK(pmc_stream_info(dst, w, &info) == PMC_OK && info.itemsize == 1 && info.mode == PMC_MODE_QUANT, "header");
-    CHECK(pmc_decode(dst, w, out, n, q, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode uint8 in mode 1");
+    CHECK(pmc_decode(dst, w, out, n, q, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode uint8 in mode 1");
     const uint16_t *enc = pmc_quant_encode_table(q);
     const uint16_t *dec = pmc_quant_decode_table(q);
     int same = 1;
@@ -196,10 +196,113 @@ static void test_uint8_quantized(void)
     free(q);
 }
 
+/* A dithered quantizer of the caller's memory, or NULL (a failed check) */
+static pmc_dquant *dquant(double offset, double gain, double read_noise, double step, uint32_t saturation)
+{
+    const size_t size = pmc_dquant_size(offset, gain, read_noise, step, saturation);
+    CHECK(size > 0, "pmc_dquant_size");
+    pmc_dquant *q = (pmc_dquant *)malloc(size);
+    CHECK(pmc_dquant_init(q, size - 1, offset, gain, read_noise, step, saturation) == PMC_E_OUTPUT,
+          "pmc_dquant_init refuses memory one byte short");
+    CHECK(pmc_dquant_init(q, size, offset, gain, read_noise, step, saturation) == PMC_OK, "pmc_dquant_init");
+    return q;
+}
+
+/* Version 2 chunks: the dithered quantizer keeps 0 and the saturation value exact, decodes every value within
+ * its bin (re-encoding gives the same stream), needs tables of the header's parameters and saturation value, and
+ * refuses a code no phase of its tables names. */
+static void test_dithered(void)
+{
+    const size_t nplanes = 2, ny = 70, nx = 90, n = nplanes * ny * nx;
+    uint16_t *img = (uint16_t *)malloc(n * sizeof(uint16_t)), *out = (uint16_t *)malloc(n * sizeof(uint16_t));
+    uint16_t *codes = (uint16_t *)malloc(n * sizeof(uint16_t)), *again = (uint16_t *)malloc(n * sizeof(uint16_t));
+    scene(img, nplanes, ny, nx);
+    for (size_t i = 0; i < n; i += 97) /* zeros, saturated values and values above saturation */
+        img[i] = (uint16_t)(i % 3 == 0 ? 0 : i % 3 == 1 ? 4095 : 5000);
+    CHECK(pmc_dquant_size(100.0, 2.0, 1.5, 1.0, 0) == 0 && pmc_dquant_size(100.0, 0.0, 1.5, 1.0, 4095) == 0 &&
+              pmc_dquant_size(100.0, 2.0, 1.5, 1.0, 65536) == 0, "pmc_dquant_size refuses bad parameters");
+    pmc_dquant *q = dquant(100.0, 2.0, 1.5, 1.0, 4095);
+    double params[4];
+    pmc_dquant_params(q, params);
+    CHECK(params[PMC_PARAM_GAIN] == 2.0 && pmc_dquant_saturation(q) == 4095, "pmc_dquant_params, saturation");
+    const uint32_t *fine = pmc_dquant_fine_table(q);
+    CHECK(fine[0] == 0 && fine[1] == PMC_DITHER_PHASES && fine[4095] == fine[65535] &&
+              pmc_dquant_levels(q) == (size_t)fine[4095] + PMC_DITHER_PHASES, "fine index: 0 and saturation apart");
+
+    pmc_dquantize(q, img, n, codes);
+    CHECK(pmc_ddequantize(q, codes, n, out) == PMC_OK, "pmc_ddequantize");
+    int exact = 1, same = 1;
+    for (size_t i = 0; i < n; i++) {
+        exact &= img[i] == 0 ? out[i] == 0 : img[i] >= 4095 ? out[i] == 4095 : out[i] != 0 && out[i] != 4095;
+    }
+    pmc_dquantize(q, out, n, again);
+    for (size_t i = 0; i < n; i++)
+        same &= again[i] == codes[i];
+    CHECK(exact, "0 and the saturation value decode exactly, and nothing else decodes to them");
+    CHECK(same, "decoded values quantize to the same codes");
+
+    const size_t cap = pmc_encode_bound(n, nx, ny, PMC_MODE_QUANT);
+    uint8_t *dst = (uint8_t *)malloc(cap), *dst2 = (uint8_t *)malloc(cap);
+    size_t w = 0, w2 = 0;
+    CHECK(pmc_encode(img, n, 2, nx, ny, PMC_MODE_QUANT, NULL, q, 1, dst, cap, &w, NULL, 0, PMC_SIMD_AUTO) == PMC_OK,
+          "encode a version 2 chunk");
+    pmc_info info;
+    CHECK(pmc_stream_info(dst, w, &info) == PMC_OK && info.version == 2 && info.saturation == 4095 &&
+              info.header_size == 72, "version 2 header");
+    uint16_t *dec = (uint16_t *)malloc(n * sizeof(uint16_t));
+    CHECK(pmc_decode(dst, w, dec, n * 2, NULL, q, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode a version 2 chunk");
+    CHECK(memcmp(dec, out, n * sizeof(uint16_t)) == 0, "the chunk decodes as pmc_ddequantize does");
+    CHECK(pmc_encode(dec, n, 2, nx, ny, PMC_MODE_QUANT, NULL, q, 1, dst2, cap, &w2, NULL, 0, PMC_SIMD_PORTABLE) ==
+              PMC_OK && w2 == w && memcmp(dst, dst2, w) == 0, "re-encoding decoded data gives the same stream");
+    CHECK(pmc_encode(img, n, 2, nx, ny, PMC_MODE_QUANT, NULL, q, 1, dst2, cap, &w2, NULL, 0, PMC_SIMD_PORTABLE) ==
+              PMC_OK && w2 == w && memcmp(dst, dst2, w) == 0, "the portable encoder writes the same stream");
+    CHECK(pmc_decode(dst, w, again, n * 2, NULL, q, NULL, 0, PMC_SIMD_PORTABLE) == PMC_OK &&
+              memcmp(again, dec, n * sizeof(uint16_t)) == 0, "the portable decoder gives the same values");
+    CHECK(pmc_encode(img, n, 2, nx, ny, PMC_MODE_QUANT, NULL, NULL, 1, dst2, cap, &w2, NULL, 0, PMC_SIMD_AUTO) ==
+              PMC_E_PARAM, "mode 1 without a quantizer");
+    pmc_quant *q1 = (pmc_quant *)malloc(pmc_quant_size());
+    CHECK(pmc_quant_init(q1, 100.0, 2.0, 1.5, 1.0) == PMC_OK, "version 1 tables");
+    CHECK(pmc_decode(dst, w, dec, n * 2, q1, NULL, NULL, 0, PMC_SIMD_AUTO) == PMC_E_PARAM,
+          "a version 2 chunk needs the dithered quantizer");
+    pmc_dquant *other = dquant(100.0, 2.0, 1.5, 1.0, 4094);
+    CHECK(pmc_decode(dst, w, dec, n * 2, NULL, other, NULL, 0, PMC_SIMD_AUTO) == PMC_E_TABLES,
+          "tables of another saturation value");
+    /* a code above every window, in a chunk of its own */
+    codes[5] = 65535;
+    CHECK(pmc_ddequantize(q, codes, n, dec) == PMC_E_CORRUPT, "a code no phase names is refused");
+
+    /* uint8 data: saturation 255 exact, above 255 refused */
+    uint8_t img8[4 * 256], out8[4 * 256];
+    for (size_t i = 0; i < 4 * 256; i++)
+        img8[i] = (uint8_t)(i / 4);
+    pmc_dquant *q8 = dquant(16.0, 0.5, 0.0, 2.0, 255);
+    const size_t cap8 = pmc_encode_bound(4 * 256, 64, 16, PMC_MODE_QUANT);
+    uint8_t *d8 = (uint8_t *)malloc(cap8);
+    CHECK(pmc_encode(img8, 4 * 256, 1, 64, 16, PMC_MODE_QUANT, NULL, q8, 1, d8, cap8, &w, NULL, 0, PMC_SIMD_AUTO) ==
+              PMC_OK, "encode uint8 with the dithered quantizer");
+    CHECK(pmc_decode(d8, w, out8, 4 * 256, NULL, q8, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode uint8, version 2");
+    CHECK(out8[0] == 0 && out8[4 * 256 - 1] == 255 && out8[4 * 256 - 5] != 255, "uint8: 0 and 255 exact");
+    CHECK(pmc_encode(img8, 4 * 256, 1, 64, 16, PMC_MODE_QUANT, NULL, q, 1, d8, cap8, &w, NULL, 0, PMC_SIMD_AUTO) ==
+              PMC_E_PARAM, "uint8 with a saturation value above 255");
+    free(d8);
+    free(q8);
+    free(other);
+    free(q1);
+    free(dec);
+    free(dst2);
+    free(dst);
+    free(q);
+    free(again);
+    free(codes);
+    free(out);
+    free(img);
+}
+
 int main(void)
 {
     test_chunks();
     test_uint8_quantized();
+    test_dithered();
     test_quant_limits();
     test_nbit_and_segments();
     if (failures)
