@@ -198,6 +198,10 @@ def contenders(cam, original=None, huff0=None, frames: bool = False) -> list[Con
         c = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn,
                                  "step": step})
         out.append(Contender(f"huffquant16 step {step:g}", c.encode, c.decode, step, decode_into=c.decode))
+    for step in (1.0, 2.0):  # the A/B of dithering (issue #24): the same codec writing version 1 streams
+        c = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn,
+                                 "step": step, "dither": False})
+        out.append(Contender(f"{UNDITHERED} step {step:g}", c.encode, c.decode, step, decode_into=c.decode))
     if huff0 is not None:
         out.append(huff0_contender(huff0, cam))
     lossless = numcodecs.get_codec({"id": "hufflossless"})
@@ -325,6 +329,30 @@ def against_huff0(rows: list[dict]) -> str:
         lines.append(f"- {r['codec']}: " + ", ".join(parts))
     return _section("huffquant16 over the Huff0 reference (same run; targets of issue #16: encode >= "
                     f"{TARGETS['encode_mbps']}x, decode into reused out >= {TARGETS['decode_into_mbps']}x):", lines)
+
+
+UNDITHERED = "huffquant16 undithered (v1)"
+DITHER_TARGETS = {1.0: 0.97, 2.0: 0.94}  # issue #24: dithered ratio at these fractions of the undithered one
+DITHER_SPEED_TARGET = 0.9  # issue #24: dithered encode and decode at least this fraction of the undithered speeds
+
+
+def dithering_cost(rows: list[dict]) -> str:
+    """The dithered streams (the default) over the undithered ones (version 1) in the same run: ratio and speeds,
+    against issue #24's targets."""
+    lines = []
+    for step, goal in DITHER_TARGETS.items():
+        new = next((r for r in rows if r["codec"] == f"huffquant16 step {step:g}"), None)
+        old = next((r for r in rows if r["codec"] == f"{UNDITHERED} step {step:g}"), None)
+        if new is None or old is None:
+            continue
+        parts = [_scored("ratio", new["ratio"] / old["ratio"], goal, 3)]
+        parts += [_scored(what, new[key] / old[key], DITHER_SPEED_TARGET)
+                  for key, what in (("encode_mbps", "encode"), ("decode_into_mbps", "decode into reused out"))
+                  if key in new and key in old]
+        lines.append(f"- step {step:g}: " + ", ".join(parts))
+    return _section("dithered huffquant16 over undithered (same run; targets of issue #24: ratio >= "
+                    f"{DITHER_TARGETS[1.0]}x at step 1 and {DITHER_TARGETS[2.0]}x at step 2, speeds >= "
+                    f"{DITHER_SPEED_TARGET}x):", lines)
 
 
 def new_against_reused(rows: list[dict]) -> str:
@@ -670,7 +698,8 @@ def markdown(label: str, data: np.ndarray, cam, rows: list[dict]) -> str:
     if notes:
         lines.append("")
         lines.extend(f"{'*' * (i + 1)} {note}" for i, note in enumerate(notes))
-    return "\n".join(lines) + new_against_reused(rows) + against_huff0(rows) + against_original(rows)
+    return ("\n".join(lines) + new_against_reused(rows) + against_huff0(rows) + against_original(rows)
+            + dithering_cost(rows))
 
 
 def plot(results: dict, path: Path) -> None:

@@ -133,6 +133,9 @@ class Calibration:
     neighbour_correlation: dict[str, float] = field(default_factory=dict)
     correction_axis: str | None = None
     gain_uncorrected: float | None = None
+    saturation: int | None = None
+    """The camera's saturation value (ADU) when known (``--saturation``, or what the movie's file states), which
+    ``convert --calibration`` keeps exact; None: the dtype's maximum."""
 
     def camera(self) -> dict[str, float]:
         """``offset``, ``gain``, ``read_noise`` for :class:`pymecompress.CameraModel` or the codecs."""
@@ -167,7 +170,8 @@ class Calibration:
         return low if low > 0 else None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-clean dict; ``pymecompress convert --calibration`` reads its ``offset``, ``gain``, ``read_noise``."""
+        """JSON-clean dict; ``pymecompress convert --calibration`` reads its ``offset``, ``gain``, ``read_noise`` and
+        ``saturation`` (present when known)."""
         d = asdict(self)
         fit = {k: d.pop(k) for k in ("intercept", "r2", "residual_scatter", "gain_stderr", "offset_stderr",
                                      "gain_stderr_parts", "offset_stderr_parts", "n_points", "n_bins", "n_pixels",
@@ -185,8 +189,11 @@ class Calibration:
         fit["points"] = [[round(x, 3), round(y, 3), bool(u)] for x, y, u in fit["points"]]
         from ._version import __version__
 
-        return {"offset": d.pop("offset"), "gain": d.pop("gain"), "read_noise": d.pop("read_noise"),
-                "units": {"offset": "ADU", "gain": "ADU per electron", "read_noise": "electrons"},
+        saturation = d.pop("saturation")
+        kept = {"saturation": saturation} if saturation is not None else {}
+        return {"offset": d.pop("offset"), "gain": d.pop("gain"), "read_noise": d.pop("read_noise"), **kept,
+                "units": {"offset": "ADU", "gain": "ADU per electron", "read_noise": "electrons",
+                          **({"saturation": "ADU"} if kept else {})},
                 **d, "fit": fit, "software": f"pymecompress {__version__}"}
 
     def format(self) -> str:
@@ -777,8 +784,13 @@ def _fit(moments: _Moments, dark: _Moments | None = None, **kwargs) -> Calibrati
 
 
 def _moments_of(path: str | os.PathLike, max_frames: int | None, saturation: float | None,
-                halves: bool = True) -> tuple[_Moments, str]:
+                halves: bool = True) -> tuple[_Moments, str, int | None]:
+    """The moments of a movie, its name, and the saturation value its file states (None: none); pixels reaching
+    ``saturation`` (by default the file's, else the dtype's maximum) are left out."""
     with open_source(path) as src:
+        stated = src.saturation.value if src.saturation is not None else None
+        if saturation is None:
+            saturation = stated
         if src.n_planes < MIN_FRAMES:
             raise CalibrationError(f"{src.path} holds {src.n_planes} image(s) of shape {src.shape}; a "
                                    f"photon-transfer fit needs a movie of at least {MIN_FRAMES} frames of the same "
@@ -787,7 +799,7 @@ def _moments_of(path: str | os.PathLike, max_frames: int | None, saturation: flo
         moments = _Moments(src.plane_shape, _saturation(src.dtype, saturation), _split(total) if halves else None)
         for block in _frames(src, max_frames):
             moments.add(block)
-        return moments, src.path
+        return moments, src.path, stated
 
 
 def calibrate(path: str | os.PathLike, *, dark: str | os.PathLike | None = None, offset: float | None = None,
@@ -806,7 +818,9 @@ def calibrate(path: str | os.PathLike, *, dark: str | os.PathLike | None = None,
     max_frames : int, optional
         Use at most this many frames (the first ones).
     saturation : float, optional
-        Pixels reaching this value are left out (default: the dtype's maximum).
+        The camera's saturation value (ADU): pixels reaching it are left out, and an integer one is stored with the
+        result for ``convert``. By default the value the file states (TIFF MaxSampleValue or BitsPerSample, the
+        ``.seq`` real bit depth, FITS SATURATE or DATAMAX), else the dtype's maximum.
 
     Returns
     -------
@@ -817,11 +831,15 @@ def calibrate(path: str | os.PathLike, *, dark: str | os.PathLike | None = None,
     """
     if sum(v is not None for v in (dark, offset, read_noise)) > 1:
         raise ValueError("give at most one of --dark, --offset and --read-noise")
-    moments, name = _moments_of(path, max_frames, saturation)
-    dark_moments = _moments_of(dark, max_frames, saturation, halves=False)[0] if dark is not None else None
+    moments, name, stated = _moments_of(path, max_frames, saturation)
+    dark_moments = _moments_of(dark, max_frames, saturation or stated, halves=False)[0] if dark is not None else None
     if dark_moments is not None and dark_moments.sum.shape != moments.sum.shape:
         raise CalibrationError(f"the dark frames have shape {dark_moments.sum.shape}, the movie "
                                f"{moments.sum.shape}; they must come from the same camera region")
     cal = _fit(moments, dark_moments, offset=offset, read_noise=read_noise)
     cal.input = name
+    if saturation is not None and float(saturation).is_integer():
+        cal.saturation = int(saturation)
+    elif saturation is None:
+        cal.saturation = stated
     return cal

@@ -8,7 +8,8 @@ import os
 
 
 def load_calibration(path: str | os.PathLike) -> dict[str, float]:
-    """``offset``, ``gain`` and ``read_noise`` from a JSON file written by ``pymecompress calibrate``.
+    """``offset``, ``gain`` and ``read_noise``, and ``saturation`` (an integer, ADU) where the file holds it, from a
+    JSON file written by ``pymecompress calibrate``.
 
     Examples
     --------
@@ -17,6 +18,9 @@ def load_calibration(path: str | os.PathLike) -> dict[str, float]:
     >>> _ = open(p, "w").write(json.dumps({"offset": 100, "gain": 2.2, "read_noise": 1.5, "fit": {}}))
     >>> load_calibration(p)
     {'offset': 100.0, 'gain': 2.2, 'read_noise': 1.5}
+    >>> _ = open(p, "w").write(json.dumps({"offset": 100, "gain": 2.2, "saturation": 4095}))
+    >>> load_calibration(p)
+    {'offset': 100.0, 'gain': 2.2, 'saturation': 4095}
     """
     try:
         with open(path, encoding="utf-8") as fh:
@@ -36,4 +40,11 @@ def load_calibration(path: str | os.PathLike) -> dict[str, float]:
                 out[key] = float(data[key])
             except (TypeError, ValueError):
                 raise ValueError(f"calibration file {path}: {key} must be a number, got {data[key]!r}") from None
+    saturation = data.get("saturation")
+    if saturation is not None:
+        number = isinstance(saturation, int | float) and not isinstance(saturation, bool)
+        if not number or not float(saturation).is_integer() or saturation < 1:
+            raise ValueError(f"calibration file {path}: saturation must be a positive integer (ADU), got "
+                             f"{saturation!r}")
+        out["saturation"] = int(saturation)
     return out

@@ -99,7 +99,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
                       axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
                       progress=True if args.progress else False if args.quiet else None, series=args.series,
                       force=args.force, transforms=None if transforms.identity else transforms,
-                      scheduler=args.scheduler, storage_options=args.storage_options)
+                      scheduler=args.scheduler, storage_options=args.storage_options, saturation=args.saturation)
     for w in summary.warnings:
         print(f"pymecompress convert: warning: {' '.join(w.split())}", file=sys.stderr)
     print(summary.format())
@@ -258,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--gain", type=_positive_float, help="ADU per photo-electron")
     cam.add_argument("--read-noise", type=float, help="read noise, electrons (default 0, conservative)")
     cam.add_argument("--step", type=_positive_float, help="quantization step in noise sigmas (default 1)")
+    cam.add_argument("--saturation", type=_positive_int, metavar="ADU",
+                     help="the camera's saturation value, kept exact (pixels above it are stored as it); default: "
+                          "the calibration file's, else what the file states (TIFF MaxSampleValue or BitsPerSample, "
+                          ".seq real bit depth, FITS SATURATE or DATAMAX), else the dtype's maximum")
     cam.add_argument("--force", action="store_true",
                      help="write even when the camera model disagrees with the noise measured in the data")
     conv.add_argument("--series", type=_non_negative_int, metavar="N",
@@ -320,8 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     pin.add_argument("--offset", type=float, help="known offset, ADU (the read noise follows from the fit)")
     pin.add_argument("--read-noise", type=float, help="known read noise, electrons (the offset follows)")
     cal.add_argument("--max-frames", type=_positive_int, default=1000, help="use at most N frames (default 1000)")
-    cal.add_argument("--saturation", type=float, help="leave out pixels reaching this ADU value (default: the "
-                                                      "dtype's maximum)")
+    cal.add_argument("--saturation", type=float, help="the camera's saturation value, ADU: pixels reaching it are "
+                                                      "left out, and --out stores it for convert (default: what the "
+                                                      "file states, else the dtype's maximum)")
     cal.set_defaults(func=_cmd_calibrate)
 
     info = sub.add_parser("info", help="codecs, dtype, shape, chunks, stored bytes and ratio of a zarr store")

@@ -76,6 +76,9 @@ class ConvertSummary:
     warnings: list[str] = field(default_factory=list)
     metadata_bytes: int = 0
     """Bytes of the full-resolution array's metadata document (attributes included), besides ``output_bytes``."""
+    saturation: SaturationCount | None = None
+    """The saturation value the noise-bounded codec kept exact, where it came from, and how many pixels reached it
+    (None for the lossless codecs)."""
 
     @property
     def ratio(self) -> float:
@@ -103,7 +106,50 @@ class ConvertSummary:
         if self.check is not None:
             cam = ", ".join(f"{k} {v:g}" for k, v in self.camera.items())
             lines.append(f"camera      : {cam}; {self.check.summary()}")
+        if self.saturation is not None:
+            lines.append(f"saturation  : {self.saturation.format(math.prod(self.shape))}")
         return "\n".join(lines)
+
+
+@dataclass
+class SaturationCount:
+    """The saturation value of a conversion (``value`` ADU, from ``origin``) and the pixels that reached it
+    (``at_or_above``), of which ``above`` read higher (they are stored as ``value``).
+
+    Examples
+    --------
+    >>> count = SaturationCount(4095, "the TIFF's BitsPerSample (12)")
+    >>> count.add(np.array([[4000, 4095], [4095, 5000]], np.uint16))
+    >>> count.at_or_above, count.above
+    (3, 1)
+    >>> count.format(4)
+    "4095 ADU (the TIFF's BitsPerSample (12)), kept exact; 3 pixels (75 %) saturated, 1 of them above it"
+    """
+
+    value: int
+    origin: str
+    at_or_above: int = 0
+    above: int = 0
+
+    def add(self, planes: np.ndarray) -> None:
+        """Count the saturated pixels of ``planes`` (one pass when none is)."""
+        reached = np.count_nonzero(planes >= self.value)
+        if reached:
+            self.at_or_above += int(reached)
+            self.above += int(np.count_nonzero(planes > self.value))
+
+    def format(self, n_pixels: int) -> str:
+        share = f" ({100 * self.at_or_above / n_pixels:.2g} %)" if n_pixels else ""
+        above = f", {self.above} of them above it" if self.above else ""
+        return (f"{self.value} ADU ({self.origin}), kept exact; {self.at_or_above} pixels{share} saturated"
+                f"{above}")
+
+    def warning(self) -> str | None:
+        """What to tell when pixels read above the saturation value (they are stored as it)."""
+        if not self.above:
+            return None
+        return (f"{self.above} pixels read above the saturation value {self.value} ADU ({self.origin}); they are "
+                f"stored as {self.value}. If the camera's full scale is higher, convert again with --saturation")
 
 
 def _blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tuple[tuple[slice, ...], list[int]]]:
@@ -138,6 +184,7 @@ def _camera(codec: str, camera: dict[str, float] | CameraModel | None, step: flo
     if not registry.BY_ID[codec].takes_camera:
         return None
     params = camera.to_dict() if isinstance(camera, CameraModel) else dict(camera or {})
+    params.pop("saturation", None)  # a calibration file's: see _saturation
     if "offset" not in params or "gain" not in params:
         lossless = " or ".join(f"--codec {c}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
         raise ValueError(f"{codec} needs the camera's offset and gain: pass --offset and --gain (ADU, ADU per "
@@ -148,6 +195,33 @@ def _camera(codec: str, camera: dict[str, float] | CameraModel | None, step: flo
     return CameraModel(**params)
 
 
+
+
+def _saturation(codec: str, src: ImageSource, saturation: int | None,
+                camera: dict[str, float] | CameraModel | None) -> SaturationCount | None:
+    """The saturation value the noise-bounded codec keeps exact: ``saturation`` (``--saturation``), else the
+    calibration file's, else what the file states, else the dtype's maximum; None for the lossless codecs."""
+    spec = registry.BY_ID[codec]
+    top = int(np.iinfo(src.dtype).max)
+    from_camera = camera.get("saturation") if isinstance(camera, dict) else None
+    if not spec.takes_camera:
+        if saturation is not None:
+            raise ValueError(f"--saturation applies to the noise-bounded codecs; {codec} keeps every value exact")
+        return None
+    if saturation is not None:
+        value, origin = saturation, "--saturation"
+    elif from_camera is not None:
+        value, origin = from_camera, "the calibration file"
+    elif src.saturation is not None:
+        value, origin = src.saturation.value, src.saturation.origin
+    else:
+        value, origin = top, f"the {src.dtype.name} maximum"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        raise ValueError(f"the saturation value from {origin} must be an integer within 1..{top} ADU for "
+                         f"{src.dtype.name} data, got {value!r}")
+    return SaturationCount(value, origin)
 
 
 def is_zarr_store(path: str | os.PathLike) -> bool:
@@ -234,7 +308,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             binning: str = "mean", overwrite: bool = False, progress: bool | None = None, series: int | None = None,
             transforms: Transforms | None = None, scheduler: str | None = None,
             storage_options: dict[str, Any] | None = None,
-            force: bool = False) -> ConvertSummary:
+            force: bool = False, saturation: int | None = None) -> ConvertSummary:
     """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
 
     Parameters
@@ -250,7 +324,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         uint16, needs ``camera``), ``huffquant8`` (the same for uint8) or one of the lossless codecs. By default
         the noise-bounded codec of the input's dtype (:data:`DEFAULT_CODECS`).
     camera : dict or CameraModel, optional
-        ``offset`` and ``gain`` (required for huffquant16), ``read_noise`` and ``step`` (optional).
+        ``offset`` and ``gain`` (required for huffquant16), ``read_noise`` and ``step`` (optional); a dict may also
+        hold the ``saturation`` of a calibration file.
     step : float, optional
         Quantization step in noise sigmas; overrides ``camera``'s.
     chunks : str or tuple, optional
@@ -286,6 +361,11 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     force : bool
         Write even when the camera model disagrees with the noise measured in the data (huffquant16 only; see
         :mod:`pymecompress.camera_check`). The disagreement is then returned in ``warnings``.
+    saturation : int, optional
+        The camera's saturation value (ADU), which the noise-bounded codecs keep exact: pixels at or above it are
+        stored as it (a warning counts those above it). By default ``camera``'s, else what the file states (TIFF
+        MaxSampleValue or BitsPerSample, the ``.seq`` real bit depth, FITS SATURATE or DATAMAX), else the dtype's
+        maximum. The summary reports it and how many pixels reached it.
 
     Returns
     -------
@@ -335,6 +415,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             raise ValueError(f"{src.path}: colour channels are not camera counts, which {codec} models; use "
                              f"{lossless}")
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
+        sat = _saturation(codec, src, saturation, camera)
         check, warnings = _check_camera(cam, src, force)
         if remote and replace:  # only now, every check passed: the old store goes when the new one starts
             remove_url(output, storage_options)
@@ -344,7 +425,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         try:
             with _zarr_threads(threads):
                 n_levels = _write(src, tmp, zarr, codec, cam, chunk_shape, threads, ome_zarr, ngff_version, axes,
-                                  levels, binning, progress, name, scheduler, storage_options)
+                                  levels, binning, progress, name, scheduler, storage_options, sat)
             if not remote and wants_zip(output):  # one file: the finished folder packed, then put in place
                 packed = tmp.with_name(tmp.name + ".zip")
                 pack(tmp, packed)
@@ -364,9 +445,11 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
 
         full = describe(output, storage_options)[0]  # the full-resolution array ("0" of an OME-Zarr image)
         stored = url_bytes(output, storage_options) if remote else _dir_bytes(output)
+        if sat is not None and sat.warning():
+            warnings.append(sat.warning())
         return ConvertSummary(src.path, str(output), src.shape, src.dtype.name, codec, full.nbytes,
                               full.chunk_bytes, time.perf_counter() - t0, n_levels, cam.to_dict() if cam else {},
-                              stored, check, warnings, full.metadata_bytes)
+                              stored, check, warnings, full.metadata_bytes, sat)
 
 
 def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tuple[CameraCheck | None, list[str]]:
@@ -383,20 +466,30 @@ def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tup
 def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel | None,
            chunk_shape: tuple[int, ...], threads: int, ome_zarr: bool, ngff_version: str, axes: str | None,
            levels: int | None, binning: str, progress: bool, name: str, scheduler: str | None = None,
-           storage_options: dict[str, Any] | None = None) -> int:
+           storage_options: dict[str, Any] | None = None, sat: SaturationCount | None = None) -> int:
     from .zarr_codecs import create_array_kwargs
 
     dtype = src.dtype.newbyteorder("=")
+    saturation = sat.value if sat is not None else None
+
+    def read(planes: list[int]) -> np.ndarray:  # in this thread, the one that reads: counts need no lock
+        data = src.read_planes(planes)
+        if sat is not None:
+            sat.add(data)
+        return data
+
     opts = {"storage_options": storage_options} if storage_options else {}
     if ome_zarr:
         arrays = pyramid.create_ome_image(tmp, src.shape, dtype, chunk_shape, codec, cam, ngff_version=ngff_version,
                                           axes=axes, tiff_axes=src.axes, levels=levels, binning=binning,
-                                          name=name.removesuffix(".zarr"), storage_options=storage_options)
+                                          name=name.removesuffix(".zarr"), storage_options=storage_options,
+                                          saturation=saturation)
         root = zarr.open_group(str(tmp), mode="r+", **opts)
     else:
         names = {"dimension_names": list(ome.check_axes(axes, len(src.shape)))} if axes else {}
         arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, dtype=dtype, fill_value=0,
-                                    zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3), **opts)]
+                                    zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3, saturation),
+                                    **opts)]
         root = arrays[0]
     _keep_source_metadata(root, src)
 
@@ -408,7 +501,7 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
     bar = _progress_bar(src.nbytes, progress)
     if scheduler is not None:  # the cluster's workers encode and store; this process reads
         paths = tuple(str(level) for level in range(len(arrays))) if ome_zarr else ("",)
-        blocks = ((sel, functools.partial(lambda s, p: shaped(s, src.read_planes(p)), sel, planes))
+        blocks = ((sel, functools.partial(lambda s, p: shaped(s, read(p)), sel, planes))
                   for sel, planes in _blocks(src.shape, chunk_shape))
         try:
             run_on_cluster(scheduler, blocks, str(tmp), paths, storage_options, binning, bar.update)
@@ -428,7 +521,7 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
             for sel, planes in _blocks(src.shape, chunk_shape):
                 while len(pending) >= threads + 1:
                     bar.update(pending.popleft().result())
-                pending.append(pool.submit(write, sel, src.read_planes(planes)))
+                pending.append(pool.submit(write, sel, read(planes)))
             while pending:
                 bar.update(pending.popleft().result())
             for writer in writers:

@@ -8,7 +8,7 @@ class DecodeError(ValueError):
     --------
     >>> from pymecompress import HuffmanQuant16, DecodeError
     >>> try:
-    ...     HuffmanQuant16().decode(b"not a stream")
+    ...     HuffmanQuant16(offset=100, gain=2.0).decode(b"not a stream")
     ... except DecodeError as err:
     ...     print("refused")
     refused

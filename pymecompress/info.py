@@ -84,8 +84,11 @@ def _codec_names(arr) -> str:
         if name in registry.BY_ID and registry.BY_ID[name].takes_camera:
             from .camera import CameraModel
 
-            c = CameraModel.from_config(**{k: v for k, v in config.items() if k != "checksum"})
-            params = f"(offset={c.offset:g}, gain={c.gain:g}, read_noise={c.read_noise:g}, step={c.step:g})"
+            c = CameraModel.from_config(**{k: config[k] for k in ("offset", "gain", "read_noise", "step", "scale")
+                                           if k in config})
+            params = f"(offset={c.offset:g}, gain={c.gain:g}, read_noise={c.read_noise:g}, step={c.step:g}"
+            params += f", saturation={config['saturation']}" if "saturation" in config else ""
+            params += ", dithered)" if config.get("dither") else ")"
         names.append(f"{name}{params}")
     return " -> ".join(names) if names else "none"
 

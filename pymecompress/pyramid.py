@@ -28,12 +28,14 @@ from .chunk_writer import ChunkWriter
 def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype, chunks: tuple[int, ...],
                      codec: str, camera: CameraModel | None, *, ngff_version: str, axes: str | None,
                      tiff_axes: str | None, levels: int | None, binning: str, name: str,
-                     storage_options: dict | None = None) -> list:
+                     storage_options: dict | None = None, saturation: int | None = None) -> list:
     """Create the group at ``path`` (which must not exist) with one empty array per level and the multiscales
     metadata; returns the arrays, full resolution first.
 
     NGFF 0.4 is stored as zarr v2 (``/``-separated chunk keys), 0.5 as zarr v3 with dimension names. Each level
-    gets its own camera model (:func:`pymecompress.ome.level_camera`) so the noise bound holds per level.
+    gets its own camera model (:func:`pymecompress.ome.level_camera`) so the noise bound holds per level, and the
+    saturation value (ADU) where it still means saturation: at every level of mean binning (a mean reaches it only
+    when all its pixels do), at full resolution only with sums.
     """
     import zarr
 
@@ -47,11 +49,13 @@ def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.
     arrays = []
     for level, level_shape in enumerate(shapes):
         level_cam = ome.level_camera(camera, level, binning) if camera is not None else None
+        level_saturation = saturation if level == 0 or binning == "mean" else None
         level_chunks = (*chunks[:-2], min(chunks[-2], level_shape[-2]), min(chunks[-1], level_shape[-1]))
         extra = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if fmt == 2 else \
             {"dimension_names": list(ax)}
         arrays.append(group.create_array(str(level), shape=level_shape, chunks=level_chunks, dtype=dtype,
-                                         fill_value=0, **extra, **create_array_kwargs(codec, level_cam, dtype, fmt)))
+                                         fill_value=0, **extra,
+                                         **create_array_kwargs(codec, level_cam, dtype, fmt, level_saturation)))
     ms = ome.multiscales(ax, len(shapes), name, ngff_version, binning)
     if ngff_version == "0.4":
         group.attrs["multiscales"] = [ms]

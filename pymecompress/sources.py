@@ -34,9 +34,11 @@ import contextlib
 import glob
 import logging
 import math
+import numbers
 import os
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,6 +75,33 @@ def _check_shape(shape: tuple[int, ...], where: str) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+@dataclass(frozen=True)
+class Saturation:
+    """A saturation value a file states: ``value`` (ADU, an integer) and ``origin`` (what says so, for messages).
+
+    Examples
+    --------
+    >>> Saturation.stated(4095.0, np.dtype("uint16"), "TIFF MaxSampleValue")
+    Saturation(value=4095, origin='TIFF MaxSampleValue')
+    >>> Saturation.stated(65535, np.dtype("uint16"), "FITS SATURATE") is None  # the dtype's maximum: nothing to say
+    True
+    """
+
+    value: int
+    origin: str
+
+    @classmethod
+    def stated(cls, value: object, dtype: np.dtype, origin: str) -> Saturation | None:
+        """What a file's ``value`` means for ``dtype`` data: pixels at or above it are saturated, so a fractional
+        value rounds up to the first integer it includes; None when the value is not a number, below 1, or at or
+        above the dtype's maximum (which the codecs keep exact anyway)."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            return None
+        top = np.iinfo(dtype).max
+        level = math.ceil(value)
+        return cls(level, origin) if 1 <= level < top else None
+
+
 class ImageSource:
     """A stack of image planes; subclasses implement :meth:`_read`.
 
@@ -100,12 +129,16 @@ class ImageSource:
     camera_counts : bool
         Whether the values are a camera's counts, which the noise-bounded codecs model (False for the colour
         channels of a video: ``convert`` then takes only lossless codecs).
+    saturation : Saturation or None
+        The saturation value the file states (TIFF MaxSampleValue or BitsPerSample, the ``.seq`` real bit depth,
+        FITS SATURATE or DATAMAX) and where it says so; None when it states none below the dtype's maximum.
     """
 
     kind = "?"
     attributes: dict = {}  # read-only default; readers with metadata set their own
     timestamps: np.ndarray | None = None
     camera_counts = True
+    saturation: Saturation | None = None
 
     def __init__(self, path: str, shape: tuple[int, ...], dtype: np.dtype, axes: str | None = None):
         self.path = path
@@ -324,6 +357,7 @@ class _TiffSeries:
         self.offset: int | None = None  # set when read straight from the file
         self.page_offsets: list[int] | None = None  # set when every page is one raw block of the file
         self.byteorder = tif.byteorder
+        self.saturation = _tiff_saturation(series.keyframe, self.dtype)
         plane_bytes = math.prod(self.plane_shape) * self.dtype.itemsize
         pages = [series.pages[i] for i in range(len(series.pages))]
         keyframe = series.keyframe
@@ -401,6 +435,22 @@ class _TiffSeries:
         data = self.series.asarray(key=pages).reshape(len(pages), self.per_page, ny, nx)
         where = {p: k for k, p in enumerate(pages)}
         return np.stack([data[where[i // self.per_page], i % self.per_page] for i in indices])
+
+
+def _tiff_saturation(page, dtype: np.dtype) -> Saturation | None:
+    """The saturation value a TIFF page states: its MaxSampleValue tag, else the largest value of fewer
+    BitsPerSample than the dtype holds (a 12-bit camera's 4095)."""
+    tag = page.tags.get(281)  # MaxSampleValue
+    if tag is not None:
+        value = tag.value
+        value = max(value) if isinstance(value, tuple | list) and value else value
+        found = Saturation.stated(value, dtype, f"the TIFF's MaxSampleValue ({value})")
+        if found is not None:
+            return found
+    bits = page.bitspersample
+    if isinstance(bits, int) and 0 < bits < 8 * dtype.itemsize:
+        return Saturation.stated(2 ** bits - 1, dtype, f"the TIFF's BitsPerSample ({bits})")
+    return None
 
 
 class TiffSource(ImageSource):
@@ -501,6 +551,9 @@ class TiffSource(ImageSource):
             axes = letter + first.axes if same and letter else None
         super().__init__(path, shape, first.dtype, axes)
         self._per_series = first.n_planes
+        stated = [p.saturation for p in self._parts]
+        # several series: the largest value any states (a smaller one would clip the others' pixels)
+        self.saturation = None if None in stated else max(stated, key=lambda found: found.value)
 
     def _read(self, indices: list[int]) -> np.ndarray:
         groups: dict[int, list[int]] = {}
@@ -586,7 +639,9 @@ class FramesSource(ImageSource):
         self._planar = planar
         with TiffSource(files[0], series, planar) as first:
             frame_shape, dtype, axes = first.shape, first.dtype, first.axes
+            stated = first.saturation  # the camera's: the first frame speaks for the others
         super().__init__(path, (len(files), *frame_shape), dtype, "T" + axes if axes and "T" not in axes else None)
+        self.saturation = stated
         self._frame_shape = frame_shape
         self._per_file = math.prod(frame_shape[:-2])
         self._cache: tuple[int, np.ndarray] | None = None

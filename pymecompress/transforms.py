@@ -161,6 +161,8 @@ class TransformedSource(ImageSource):
         self.kind = source.kind
         self.attributes = source.attributes
         self.camera_counts = source.camera_counts
+        # a mean of binned pixels reaches the saturation value only when all of them do; a sum says nothing
+        self.saturation = source.saturation if transforms.bin == 1 or transforms.bin_mode == "mean" else None
         stamps = source.timestamps
         self.timestamps = stamps if stamps is None or self._frames is None else np.asarray(stamps)[self._frames]
 

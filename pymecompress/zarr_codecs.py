@@ -116,9 +116,13 @@ class _ZarrFace:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
+        """From ``zarr.json``: the configuration is read as the numcodecs class reads a stored one
+        (``from_config``: e.g. a quantizer's configuration from before dithering keeps writing what it wrote)."""
         if data.get("name") != cls.spec.id:
             raise ValueError(f"expected a codec named {cls.spec.id!r}, got {data.get('name')!r}")
-        return cls(**(data.get("configuration") or {}))
+        face = cls.__new__(cls)
+        object.__setattr__(face, "codec", cls.codec_class.from_config(dict(data.get("configuration") or {})))
+        return face
 
     def evolve_from_array_spec(self, array_spec):
         return self
@@ -175,19 +179,22 @@ class _CompressorFace(_ZarrFace, BytesBytesCodec):
 
 
 class _FilterFace(_ZarrFace, ArrayArrayCodec):
-    """Array-to-array face (values to codes of the same dtype and shape)."""
+    """Array-to-array face (values to codes of the same dtype and shape).
+
+    zarr v3 stores a chunk in its logical (C) order whatever memory order the array is configured with, so the
+    filter sees every chunk in C order: the dithered quantizer's phases follow an element's index in that order,
+    and the values a chunk decodes to do not depend on the memory order a reader asks for."""
 
     def resolve_metadata(self, chunk_spec):
         return chunk_spec
 
     def _encode_sync(self, chunk_array, chunk_spec):
-        codes = self.codec.encode(np.asarray(chunk_array.as_ndarray_like()))
+        codes = self.codec.encode(np.ascontiguousarray(chunk_array.as_ndarray_like()))
         return chunk_spec.prototype.nd_buffer.from_ndarray_like(codes)
 
     def _decode_sync(self, chunk_array, chunk_spec):
-        codes = np.asarray(chunk_array.as_ndarray_like())
-        order = "F" if codes.flags.f_contiguous and not codes.flags.c_contiguous else "C"
-        values = self.codec.decode(codes).reshape(codes.shape, order=order)  # decode keeps the memory order
+        codes = np.ascontiguousarray(chunk_array.as_ndarray_like())
+        values = self.codec.decode(codes).reshape(codes.shape)
         return chunk_spec.prototype.nd_buffer.from_ndarray_like(values)
 
 
@@ -219,10 +226,10 @@ class _AdmittedByZarr3:
     zarr_face: ClassVar[type[_ZarrFace]]
 
     def zarr_codec(self) -> _ZarrFace:
-        """This codec's zarr v3 face (same parameters)."""
+        """This codec's zarr v3 face (same parameters: its configuration, read as a stored one is)."""
         config = self.get_config()
         config.pop("id")
-        return self.zarr_face(**config)
+        return self.zarr_face.from_dict({"name": self.codec_id, "configuration": config})
 
     def evolve_from_array_spec(self, array_spec) -> _ZarrFace:
         return self.zarr_codec().evolve_from_array_spec(array_spec)
@@ -250,7 +257,7 @@ class _AdmittedByZarr3:
         """From a numcodecs configuration or the zarr v3 form ``{"name": ..., "configuration": {...}}``."""
         if "id" in data:
             return cls.from_config(data)
-        return cls(**cls.zarr_face.from_dict(data).configuration)
+        return cls.from_config(cls.zarr_face.from_dict(data).configuration)
 
     def __hash__(self) -> int:
         return hash(self.zarr_codec())
@@ -287,12 +294,13 @@ for _spec in registry.CODECS:
 del _spec
 
 
-def create_array_kwargs(codec: str, camera, dtype: np.dtype, zarr_format: int) -> dict[str, Any]:
+def create_array_kwargs(codec: str, camera, dtype: np.dtype, zarr_format: int,
+                        saturation: int | None = None) -> dict[str, Any]:
     """``zarr.create_array`` keyword arguments that put the codec ``codec`` (an id) in its place.
 
     A compressor goes to ``compressors``, a filter to ``filters``, a serializer to ``serializer`` (zarr v3) or,
-    having no such slot in zarr v2, to ``compressors``. ``camera`` (a CameraModel) parameterises the codecs that
-    take one.
+    having no such slot in zarr v2, to ``compressors``. ``camera`` (a CameraModel) and ``saturation`` (ADU; None:
+    the dtype's maximum) parameterise the codecs that take a camera.
 
     Examples
     --------
@@ -304,7 +312,10 @@ def create_array_kwargs(codec: str, camera, dtype: np.dtype, zarr_format: int) -
     spec = registry.BY_ID[codec]
     if np.dtype(dtype).name not in spec.dtypes:
         raise ValueError(f"{codec} takes {' or '.join(spec.dtypes)} data, got {np.dtype(dtype)}")
-    instance = PUBLIC[codec](**camera.to_dict()) if spec.takes_camera else PUBLIC[codec]()
+    if spec.takes_camera:
+        instance = PUBLIC[codec](**camera.to_dict(), **({} if saturation is None else {"saturation": saturation}))
+    else:
+        instance = PUBLIC[codec]()
     if spec.kind == "serializer" and zarr_format == 3:
         return {"serializer": instance, "compressors": None}
     return {"filters" if spec.kind == "filter" else "compressors": [instance]}

@@ -59,3 +59,10 @@ def blob_scene(shape: tuple[int, int], peak: float = 150.0, width: float = 0.25)
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     r2 = (yy - shape[0] / 2) ** 2 + (xx - shape[1] / 2) ** 2
     return 3 + peak * np.exp(-r2 / (2 * (shape[0] * width) ** 2))
+
+
+def camera_args(codec_id: str) -> dict:
+    """The least a codec needs to exist: a camera for the noise-bounded ones (they never assume one), else nothing."""
+    from pymecompress import registry
+
+    return {"offset": 100.0, "gain": 2.0} if registry.BY_ID[codec_id].takes_camera else {}

@@ -214,9 +214,10 @@ def export_corrupt(out: Path) -> list[dict]:
             chunk.write_bytes(broken)
             config = json.loads((path / "zarr.json").read_text())["codecs"][-1] if (path / "zarr.json").exists() \
                 else json.loads((path / ".zarray").read_text())["compressor"]
-            codec_id = config.get("name") or config.get("id")
+            if "name" in config:  # zarr v3: {"name", "configuration"} -> the numcodecs configuration
+                config = {"id": config["name"], **config.get("configuration", {})}
             try:
-                numcodecs.get_codec({"id": codec_id}).decode(broken)
+                numcodecs.get_codec(config).decode(broken)
             except DecodeError as err:
                 message = str(err)
             else:

@@ -91,6 +91,9 @@ def test_smoke_run_writes_to_out_only(tmp_path, committed_unchanged):
     check_huff0(run, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name], "written outside --out"
     assert "### sim bright structured" in run.stdout and "speed-up with 2 threads" in run.stdout
+    # the A/B of dithering: the undithered rows, and the dithered ones over them with issue #24's targets
+    assert "huffquant16 undithered (v1) step 1" in run.stdout
+    assert re.search(r"- step 1: ratio \d\.\d{3}x \((met|missed)\), encode \d\.\d\dx", run.stdout), run.stdout
 
 
 def test_default_out_is_a_folder_in_the_current_directory(tmp_path, committed_unchanged):

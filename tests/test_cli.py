@@ -28,6 +28,12 @@ def test_demo_reports_ratio_speed_and_bound():
     measured, expected = re.search(r"added noise : ([\d.]+) % \(measured\), ([\d.]+) % \(expected, step\^2/12\)",
                                    text).groups()
     assert float(expected) == 4.1 and abs(float(measured) - float(expected)) < 1.0
+    # what the decoded data are unbiased for, with the block-median figures dithered and not
+    shift, signed, undithered = (float(v) for v in re.search(
+        r"medians of 64x64 blocks move by ([\d.]+) sigma on average \(signed ([-+][\d.]+); ([\d.]+) without dither\)",
+        text).groups())
+    assert shift <= 0.03 and abs(signed) <= 0.03 and undithered > 0.1, text
+    assert "unbiased    : the mean and the median" in text
 
 
 def test_codecs_table():

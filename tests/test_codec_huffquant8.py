@@ -45,6 +45,13 @@ FIXTURE_CASES = {
     "huffquant8_saturating_3d": ({"id": "huffquant8", "offset": 16.0, "gain": 0.5, "read_noise": 0.0, "step": 2.0,
                                   "checksum": False},
                                  lambda: np.arange(256, dtype=np.uint8).repeat(3).reshape(3, 16, 16)),
+    # format version 2: the dithered quantizer
+    "huffquant8_dithered_2d": ({"id": "huffquant8", "offset": 10.0, "gain": 1.0, "read_noise": 1.2, "step": 1.0,
+                                "saturation": 255, "dither": True, "checksum": True},
+                               lambda: scene((40, 56), 10, offset=10.0, gain=1.0, level=20.0, dtype=np.uint8)),
+    "huffquant8_dithered_sat200_3d": ({"id": "huffquant8", "offset": 16.0, "gain": 0.5, "read_noise": 0.0,
+                                       "step": 2.0, "saturation": 200, "dither": True, "checksum": False},
+                                      lambda: np.arange(256, dtype=np.uint8).repeat(12).reshape(3, 32, 32)),
 }
 ZARR_V3_CASE = ({"compressors": [{"name": "huffquant8", "configuration": {
     "offset": 10.0, "gain": 1.0, "read_noise": 1.2, "step": 1.0, "checksum": True}}]},
@@ -77,10 +84,23 @@ def test_backwards_compatibility():
     check_backwards_compatibility("huffquant8")
 
 
+def test_dithered_255_and_0_stay_exact():
+    """With dithering (format version 2) 255, the default saturation value, and 0 decode exactly and nothing else
+    decodes to them; a lower saturation value saturates everything above it."""
+    frame = np.arange(256, dtype=np.uint8).repeat(4).reshape(16, 64)
+    for saturation in (255, 200):
+        codec = HuffmanQuant8(offset=0, gain=5.0, step=3.0, saturation=saturation)
+        back = codec.decode(codec.encode(frame)).reshape(frame.shape)
+        clipped = np.minimum(frame, saturation)
+        assert np.array_equal(back == saturation, clipped == saturation) and np.array_equal(back == 0, frame == 0)
+        np.testing.assert_array_equal(codec.decode(codec.encode(back)).reshape(frame.shape), back)
+
+
 def test_top_code_is_clamped_to_255_not_wrapped():
-    """With gain 5 and step 3 the code of 255 covers 226..338 and its value is 278: it decodes to 255, not to
-    278 - 256; every decoded pixel stays within the bound and decoding is idempotent."""
-    codec = HuffmanQuant8(offset=0, gain=5.0, step=3.0)
+    """Version 1 streams (no dithering): with gain 5 and step 3 the code of 255 covers 226..338 and its value is
+    278: it decodes to 255, not to 278 - 256; every decoded pixel stays within the bound and decoding is
+    idempotent."""
+    codec = HuffmanQuant8(offset=0, gain=5.0, step=3.0, dither=False)
     frame = np.arange(256, dtype=np.uint8).repeat(4).reshape(16, 64)
     once = codec.decode(codec.encode(frame)).reshape(frame.shape)
     assert (once[frame >= 230] == 255).all()

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import fixture_cases
-from helpers import FIXTURES, ROOT
+from helpers import FIXTURES, ROOT, camera_args
 
 zarr = pytest.importorskip("zarr")
 
@@ -53,7 +53,7 @@ SERIALIZERS = {"bytes", *registry.codec_ids(zarr_v3=True, kinds=("serializer",))
 
 ANNOTATIONS = {"$schema", "$id", "title", "description", "default", "deprecated"}
 CHECKED = {"type", "const", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "properties",
-           "required", "additionalProperties", "not"}
+           "required", "additionalProperties", "not", "anyOf"}
 
 
 def _has_type(value, kind: str) -> bool:
@@ -88,6 +88,8 @@ def small_validate(value, schema: dict, where: str = "$") -> list[str]:
             errors.append(f"{where}: {value!r} >= exclusiveMaximum {schema['exclusiveMaximum']!r}")
     if "not" in schema and not small_validate(value, schema["not"], where):
         errors.append(f"{where}: {value!r} matches a form the schema forbids: {schema['not']!r}")
+    if "anyOf" in schema and all(small_validate(value, sub, where) for sub in schema["anyOf"]):
+        errors.append(f"{where}: {value!r} matches none of {schema['anyOf']!r}")
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         errors += [f"{where}: {key!r} is required" for key in schema.get("required", []) if key not in value]
@@ -165,9 +167,11 @@ def test_schema_is_draft_2020_12_and_names_the_codec(name):
     schema = load_schema(name)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["properties"]["name"] == {"const": name}
-    assert schema["required"] == ["name"] and schema["additionalProperties"] is False
-    assert config_schema(name)["additionalProperties"] is False
-    assert validate({"name": name}, schema) == [], "an entry without configuration (all defaults) is valid"
+    camera = registry.BY_ID[name].takes_camera  # the noise-bounded codecs never assume a camera
+    assert schema["required"] == (["name", "configuration"] if camera else ["name"])
+    assert schema["additionalProperties"] is False and config_schema(name)["additionalProperties"] is False
+    assert (validate({"name": name}, schema) == []) != camera, "an entry without configuration is valid (defaults)"
+    assert validate({"name": name, "configuration": camera_args(name)}, schema) == []
     assert validate({"name": name + "x"}, schema) != []
 
 
@@ -180,14 +184,21 @@ def test_page_states_name_kind_keys_and_defaults(name):
     assert re.search(rf"^Defines an? `{re.escape(kind)}` codec", text, re.M), f"{name}.md does not state its kind"
     assert f"[{name}.schema.json]({name}.schema.json)" in text
     section = text.split("## Configuration parameters", 1)[1].split("\n## ", 1)[0]
-    rows = {m["key"]: m for m in re.finditer(r"^\| `(?P<key>\w+)` \| (?P<type>\w+) \| `(?P<default>[^`]+)` \|",
-                                               section, re.M)}
+    rows = {m["key"]: m for m in re.finditer(
+        r"^\| `(?P<key>\w+)` \| (?P<type>\w+) \| (?:`(?P<default>[^`]+)`|(?P<required>required)) \|", section, re.M)}
     properties = config_schema(name)["properties"]
-    defaults = zarr_codecs.PUBLIC[name]().get_config()
+    required = set(config_schema(name).get("required", []))
+    # what a configuration without the key means: the codec read from the required keys alone
+    codec = zarr_codecs.PUBLIC[name].from_config(dict(camera_args(name)))
+    absent = {**{key: getattr(codec, key) for key in properties if hasattr(codec, key)}, **codec.get_config()}
     assert set(rows) == written_keys(name), f"{name}.md's table does not list exactly the keys the codec writes"
     for key, row in rows.items():
         assert row["type"] == properties[key]["type"], key
-        assert json.loads(row["default"]) == properties[key]["default"] == defaults[key], key
+        if row["required"]:  # required, or one of the keys of which one is (gain, or PYME's scale)
+            either = [set(sub.get("required", [])) for sub in config_schema(name).get("anyOf", [])]
+            assert (key in required or any(key in keys for keys in either)) and "default" not in properties[key], key
+        else:
+            assert json.loads(row["default"]) == properties[key]["default"] == absent[key], key
     for key in set(properties) - written_keys(name):
         assert f"`{key}`" in section, f"{name}.md does not mention the accepted key {key}"
 
@@ -202,20 +213,33 @@ def test_schema_ranges_are_the_format_limits(name):
         assert (float(stated[1]), float(stated[2])) == (low, high), f"{name}.md gives another range of {key}"
 
 
+CAM = {"offset": 100.0, "gain": 2.0}
 BAD = [
-    ("huffquant16", {"offset": -1.0000001e6}), ("huffquant16", {"gain": 0.0}), ("huffquant16", {"gain": 1.1e6}),
-    ("huffquant16", {"read_noise": -0.5}), ("huffquant16", {"step": 0.0009}), ("huffquant16", {"step": 1001}),
-    ("huffquant16", {"scale": 0}), ("huffquant16", {"level": 3}), ("hufflossless", {"level": 3}),
-    ("vstquant16", {"checksum": True}), ("vstquant16", {"offset": 2e6}), ("nbitpack", {"nbits": 17}),
-    ("nbitpack", {"nbits": -1}), ("nbitpack", {"nbits": 4.5}), ("nbitpack", {"nbits": True}),
-    ("huffquant16", {"checksum": "no"}), ("huffquant16", {"step": True}), ("hufflossless", {"checksum": 0}),
-    ("huffquant16", {"offset": "100"}), ("huffquant16", {"step": 2.0, "scale": 1.0}),
+    ("huffquant16", {"offset": -1.0000001e6, "gain": 2.0}), ("huffquant16", {"offset": 100, "gain": 0.0}),
+    ("huffquant16", {"offset": 100, "gain": 1.1e6}), ("huffquant16", {**CAM, "read_noise": -0.5}),
+    ("huffquant16", {**CAM, "step": 0.0009}), ("huffquant16", {**CAM, "step": 1001}),
+    ("huffquant16", {"offset": 100, "scale": 0}), ("huffquant16", {**CAM, "level": 3}), ("hufflossless", {"level": 3}),
+    ("vstquant16", {**CAM, "checksum": True}), ("vstquant16", {"offset": 2e6, "gain": 2.0}),
+    ("nbitpack", {"nbits": 17}), ("nbitpack", {"nbits": -1}), ("nbitpack", {"nbits": 4.5}),
+    ("nbitpack", {"nbits": True}), ("huffquant16", {**CAM, "checksum": "no"}), ("huffquant16", {**CAM, "step": True}),
+    ("hufflossless", {"checksum": 0}), ("huffquant16", {"offset": "100", "gain": 2.0}),
+    ("huffquant16", {**CAM, "step": 2.0, "scale": 1.0}),
+    # no camera: the noise-bounded codecs never assume one
+    ("huffquant16", {}), ("huffquant16", {"gain": 2.0}), ("huffquant16", {"offset": 100.0}), ("vstquant16", {}),
+    ("huffquant8", {"read_noise": 1.0}),
+    # saturation values outside the dtype, or not integers; dither not a boolean
+    ("huffquant16", {**CAM, "saturation": 0, "dither": True}), ("huffquant16", {**CAM, "saturation": 65536}),
+    ("huffquant8", {**CAM, "saturation": 256, "dither": True}), ("vstquant16", {**CAM, "saturation": 4095.5}),
+    ("huffquant16", {**CAM, "dither": "yes"}), ("vstquant16", {**CAM, "dither": 1}),
 ]
 GOOD = [
     ("huffquant16", {"offset": -1e6, "gain": 1e-6, "read_noise": 1e4, "step": 1e3, "checksum": False}),
     ("huffquant16", {"offset": 1e6, "gain": 1e6, "read_noise": 0, "step": 1e-3}),
-    ("huffquant16", {"offset": 100, "gain": 4, "scale": 1.0}), ("huffquant16", {}),
-    ("vstquant16", {"offset": -1e6, "gain": 1e6, "read_noise": 1e4, "step": 1e-3}), ("vstquant16", {}),
+    ("huffquant16", {"offset": 100, "gain": 4, "scale": 1.0}), ("huffquant16", {"offset": 100, "scale": 1.0}),
+    ("huffquant16", CAM), ("huffquant16", {**CAM, "saturation": 4095, "dither": True}),
+    ("huffquant8", {**CAM, "saturation": 255, "dither": True}), ("huffquant8", {**CAM, "dither": False}),
+    ("vstquant16", {"offset": -1e6, "gain": 1e6, "read_noise": 1e4, "step": 1e-3}), ("vstquant16", CAM),
+    ("vstquant16", {**CAM, "saturation": 1, "dither": True}),
     ("hufflossless", {"checksum": False}), ("nbitpack", {"nbits": 0}), ("nbitpack", {"nbits": 16}),
 ]
 
@@ -289,7 +313,7 @@ def test_fixture_is_the_chunk_zarr_stores(fixture, tmp_path):
     stored = np.load(FIXTURES / f"{fixture}.npz")
     config = fixture_config(FIXTURES / f"{fixture}.npz")
     name = config.pop("id")
-    codec = zarr_codecs.PUBLIC[name](**config)
+    codec = zarr_codecs.PUBLIC[name].from_config(config)  # a stored configuration, read as stored ones are
     serializer = SPECS[name][1] == "serializer"
     placement = {"serializer": codec, "compressors": None} if serializer else {"compressors": [codec]}
     data = stored["input"]
@@ -308,10 +332,11 @@ def test_vstquant16_reproduces_the_huffquant16_fixtures(path, tmp_path):
     """docs/codecs/vstquant16.md: encoding ``input`` and decoding it as one chunk of its shape gives ``decoded``."""
     stored = np.load(FIXTURES / path)
     config = fixture_config(FIXTURES / path)
-    params = {key: config[key] for key in ("offset", "gain", "read_noise", "step")}
+    params = {key: config[key] for key in ("offset", "gain", "read_noise", "step", "saturation", "dither")
+              if key in config}
     data = stored["input"]
     z = zarr.create_array(tmp_path / "v.zarr", shape=data.shape, chunks=data.shape, dtype="uint16", zarr_format=3,
-                          fill_value=0, filters=[zarr_codecs.VSTQuant16(**params)], compressors=None)
+                          fill_value=0, filters=[zarr_codecs.VSTQuant16.from_config(params)], compressors=None)
     z[...] = data
     assert np.array_equal(z[...].reshape(-1), stored["decoded"])
 

@@ -31,6 +31,9 @@ FIXTURE_CASES = {
                             lambda: scene((32, 40), 6)),
     "vstquant16_step2_below_offset": ({"id": "vstquant16", "offset": 400.0, "gain": 4.2, "read_noise": 1.0,
                                        "step": 2.0}, lambda: np.arange(300, 1300, 4, dtype=np.uint16).reshape(10, 25)),
+    # dithered codes (docs/FORMAT.md, "Dithered quantizer")
+    "vstquant16_dithered_2d": ({"id": "vstquant16", "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0,
+                                "saturation": 4095, "dither": True}, lambda: scene((40, 48), 6)),
 }
 ZARR_V3_CASE = ({"filters": [{"name": "vstquant16", "configuration": {
     "offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}}], "compressors": None},

@@ -12,7 +12,7 @@ from importlib import metadata
 import pytest
 
 import pymecompress
-from helpers import ROOT
+from helpers import ROOT, camera_args
 from pymecompress import list_codecs, registry
 
 REINSTALL = ("the installed entry points are generated from pymecompress/registry.py when the package is installed: "
@@ -99,14 +99,14 @@ def test_entry_point_targets_resolve():
         if spec.zarr_v3:
             module, name = spec.zarr_target.split(":")
             face = getattr(sys.modules[module], name)
-            assert face is zarr_codecs.FACES[spec.id] and face().to_dict()["name"] == spec.id
+            assert face is zarr_codecs.FACES[spec.id] and face(**camera_args(spec.id)).to_dict()["name"] == spec.id
 
 
 def test_entry_points_resolve_in_fresh_interpreter(tmp_path):
-    ids = list(registry.codec_ids())
+    configs = [{"id": i, **camera_args(i)} for i in registry.codec_ids()]
     code = (
         "import sys, numcodecs\n"
-        f"codecs = [numcodecs.get_codec({{'id': i}}) for i in {ids!r}]\n"
+        f"codecs = [numcodecs.get_codec(c) for c in {configs!r}]\n"
         "c = numcodecs.get_codec({'id': 'huffquant16', 'offset': 100, 'gain': 2.2})\n"
         "assert 'pymecompress' in type(c).__module__\n"
         "print(','.join(type(x).__name__ for x in codecs))\n"

@@ -21,6 +21,8 @@ def _valid_streams():
         (HuffmanLossless(checksum=False), HuffmanLossless(checksum=False).encode(a)),
         (HuffmanQuant16(offset=100, gain=2.2, checksum=False),
          HuffmanQuant16(offset=100, gain=2.2, checksum=False).encode(a)),
+        (HuffmanQuant16(offset=100, gain=2.2, checksum=False, dither=False),  # format version 1
+         HuffmanQuant16(offset=100, gain=2.2, checksum=False, dither=False).encode(a)),
     ]
 
 
@@ -87,7 +89,9 @@ def test_bit_flips_without_checksum_never_crash():
             decoded += 1
             assert out.dtype == original.dtype and out.shape == original.shape
             info = _binding.stream_info(bytes(bad))
-            if info.mode == _binding.MODE_QUANT:
+            if info.mode == _binding.MODE_QUANT and info.version == 2:
+                assert np.isin(out, _binding.dither_tables(*info.params, info.saturation).rec).all()
+            elif info.mode == _binding.MODE_QUANT:
                 assert np.isin(out, _binding.quant_tables(*info.params).dec).all()
         assert decoded > 0  # (the stream has no checksum: some payload flips do decode)
 

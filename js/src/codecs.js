@@ -42,13 +42,33 @@ function viewAs(bytes, Ctor) {
   return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
 }
 
-/** Camera-model parameters [offset, gain, read_noise, step] of a codec configuration (`scale` replaces step). */
-export function cameraParams(config = {}) {
-  const offset = Number(config.offset ?? 0);
+/**
+ * Camera-model parameters [offset, gain, read_noise, step] of a codec configuration (`scale` replaces step).
+ * `offset` and `gain` (or `scale`) are required, as in Python: no camera fits everyone's data.
+ */
+export function cameraParams(config = {}, codecId = "the codec") {
+  if (config.offset == null || (config.gain == null && config.scale == null)) {
+    throw new PymecompressError(`${codecId} needs the camera's offset and gain in its configuration ` +
+      `(got offset=${config.offset}, gain=${config.gain}); measure them with \`pymecompress calibrate\``);
+  }
+  const offset = Number(config.offset);
   const gain = Number(config.gain ?? 1);
   const readNoise = Number(config.read_noise ?? 0);
   const step = config.scale == null ? Number(config.step ?? 1) : (2 * Number(config.scale)) / Math.sqrt(gain);
   return [offset, gain, readNoise, step];
+}
+
+/**
+ * The saturation value of the dithered quantizer a configuration asks for, or null without dithering: a
+ * configuration without `dither` was written before dithering existed and reads as `dither: false`.
+ */
+export function ditherSaturation(config = {}, top = 65535) {
+  if (config.dither !== true) return null;
+  const saturation = Number(config.saturation ?? top);
+  if (!Number.isInteger(saturation) || saturation < 1 || saturation > top) {
+    throw new PymecompressError(`saturation must be an integer within 1..${top}, got ${config.saturation}`);
+  }
+  return saturation;
 }
 
 class PmcsCodec {
@@ -96,7 +116,7 @@ class PmcsCodec {
     const core = await loadCore();
     const values = viewAs(asBytes(bytes), this.TypedArray.BYTES_PER_ELEMENT === 2 ? Uint16Array : Uint8Array);
     const [nx, ny] = planeShape(this.shape);
-    return core.encode(values, nx, ny, this.params ?? null, this.checksum);
+    return core.encode(values, nx, ny, this.params ?? null, this.checksum, this.saturation ?? null);
   }
 }
 
@@ -105,7 +125,8 @@ export class HuffQuant16 extends PmcsCodec {
   static kind = "bytes_to_bytes";
   constructor(config, meta) {
     super(config, meta, 1, "huffquant16", ["uint16"]);
-    this.params = cameraParams(config);
+    this.params = cameraParams(config, "huffquant16");
+    this.saturation = ditherSaturation(config, 65535);
   }
   /** @param {object} config @param {{dataType: string, shape: number[]}} meta */
   static fromConfig(config, meta) {
@@ -118,7 +139,8 @@ export class HuffQuant8 extends PmcsCodec {
   static kind = "bytes_to_bytes";
   constructor(config, meta) {
     super(config, meta, 1, "huffquant8", ["uint8"]);
-    this.params = cameraParams(config);
+    this.params = cameraParams(config, "huffquant8");
+    this.saturation = ditherSaturation(config, 255);
   }
   /** @param {object} config @param {{dataType: string, shape: number[]}} meta */
   static fromConfig(config, meta) {
@@ -198,7 +220,8 @@ export class VstQuant16 {
   constructor(config, meta) {
     this.kind = "array_to_array";
     typedArrayOf(meta.dataType, "vstquant16", ["uint16"]);
-    this.params = cameraParams(config);
+    this.params = cameraParams(config, "vstquant16");
+    this.saturation = ditherSaturation(config, 65535);
   }
   /** @param {object} config @param {{dataType: string, shape: number[]}} meta */
   static fromConfig(config, meta) {
@@ -206,18 +229,19 @@ export class VstQuant16 {
   }
 
   /**
-   * Values of a chunk of codes; the dither phase is the element's index in memory order, as in Python.
+   * Values of a chunk of codes; the dither phase is the element's index in memory order, as in Python (with
+   * `dither`, the codes of the whole chunk).
    * @param {{data: Uint16Array, shape: number[], stride: number[]}} chunk
    */
   async decode(chunk) {
     const core = await loadCore();
-    return { data: core.dequantize(chunk.data, this.params), shape: chunk.shape, stride: chunk.stride };
+    return { data: core.dequantize(chunk.data, this.params, this.saturation), shape: chunk.shape, stride: chunk.stride };
   }
 
   /** @param {{data: Uint16Array, shape: number[], stride: number[]}} chunk */
   async encode(chunk) {
     const core = await loadCore();
-    return { data: core.quantize(chunk.data, this.params), shape: chunk.shape, stride: chunk.stride };
+    return { data: core.quantize(chunk.data, this.params, this.saturation), shape: chunk.shape, stride: chunk.stride };
   }
 }
 

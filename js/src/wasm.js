@@ -262,31 +262,40 @@ export class Core {
   }
 
   /**
-   * Dequantize uint16 codes (pmc_dequantize, element phase from the index in `codes`).
+   * Dequantize uint16 codes (pmc_dequantize, element phase from the index in `codes`; pmc_ddequantize when
+   * `saturation` is given: the dithered quantizer, whose codes are a whole chunk's).
    * @param {Uint16Array} codes
    * @param {number[]} params offset, gain, read_noise, step
+   * @param {number | null} saturation
    * @returns {Uint16Array}
    */
-  dequantize(codes, params) {
-    const { q, ncodes } = this.quantTables(params);
+  dequantize(codes, params, saturation = null) {
+    const dithered = saturation != null;
+    const tables = dithered ? this.ditherTables(params, saturation) : this.quantTables(params);
     const [ptr] = this.input(codes);
     const out = this.area("out", codes.byteLength);
-    const rc = this.c.pmc_dequantize(q, ptr, codes.length, 0, out);
-    if (rc !== 0) throw new PymecompressError(`code out of range: these parameters define codes 0..${ncodes - 1}`, rc);
+    const rc = dithered ? this.c.pmc_ddequantize(tables.q, ptr, codes.length, out)
+      : this.c.pmc_dequantize(tables.q, ptr, codes.length, 0, out);
+    if (rc !== 0) {
+      throw new PymecompressError(dithered ? "code out of range: with its dither phase it names no bin of these "
+        + "parameters" : `code out of range: these parameters define codes 0..${tables.ncodes - 1}`, rc);
+    }
     return new Uint16Array(this.output(codes.byteLength).buffer);
   }
 
   /**
-   * Quantize uint16 values to codes (pmc_quantize).
+   * Quantize uint16 values to codes (pmc_quantize; pmc_dquantize, a whole chunk, when `saturation` is given).
    * @param {Uint16Array} values
    * @param {number[]} params
+   * @param {number | null} saturation
    * @returns {Uint16Array}
    */
-  quantize(values, params) {
-    const { q } = this.quantTables(params);
+  quantize(values, params, saturation = null) {
+    const dithered = saturation != null;
+    const { q } = dithered ? this.ditherTables(params, saturation) : this.quantTables(params);
     const [ptr] = this.input(values);
     const out = this.area("out", values.byteLength);
-    this.c.pmc_quantize(q, ptr, values.length, out);
+    (dithered ? this.c.pmc_dquantize : this.c.pmc_quantize)(q, ptr, values.length, out);
     return new Uint16Array(this.output(values.byteLength).buffer);
   }
 
@@ -318,18 +327,24 @@ export class Core {
    * Encode a PMCS stream (pmc_encode) of C-ordered uint8/uint16 values in planes of ny x nx.
    * @param {Uint8Array | Uint16Array} values
    * @param {number[] | null} params offset, gain, read_noise, step (quantized mode) or null (lossless)
+   * @param {boolean} checksum
+   * @param {number | null} saturation quantized mode: the saturation value of the dithered quantizer (a version 2
+   *   stream), or null for the undithered one (version 1)
    */
-  encode(values, nx, ny, params, checksum) {
+  encode(values, nx, ny, params, checksum, saturation = null) {
     const mode = params ? MODE_QUANT : 0;
-    const q = params ? this.quantTables(params).q : 0; // carries its parameters into the header
+    const dithered = params && saturation != null;
+    // the quantizer carries its parameters into the header
+    const q = params && !dithered ? this.quantTables(params).q : 0;
+    const dq = dithered ? this.ditherTables(params, saturation).q : 0;
     const bound = (this.c.pmc_encode_bound(values.length, nx, ny, mode) >>> 0);
     const [ptr] = this.input(values);
     const out = this.area("out", bound);
     const need = (this.c.pmc_encode_scratch_size(values.length, nx, ny) >>> 0);
     const scratch = this.area("scratch", need);
     const written = this.small;
-    const rc = this.c.pmc_encode(ptr, values.length, values.BYTES_PER_ELEMENT, nx, ny, mode, q, 0, checksum ? 1 : 0,
-      out, bound, written, scratch, need, SIMD_PORTABLE);
+    const rc = this.c.pmc_encode(ptr, values.length, values.BYTES_PER_ELEMENT, nx, ny, mode, q, dq,
+      checksum ? 1 : 0, out, bound, written, scratch, need, SIMD_PORTABLE);
     this.check(rc, "cannot encode");
     return this.output(this.dv.getUint32(written, true));
   }

@@ -44,16 +44,17 @@ def checksum_flag(value) -> bool:
 
 
 def encode(data, *, mode: int, camera: CameraModel | None, checksum: bool, codec_id: str,
-           dtypes: tuple[str, ...]) -> bytes:
+           dtypes: tuple[str, ...], saturation: int | None = None) -> bytes:
     """One PMCS chunk of ``data`` (any buffer of one of ``dtypes``, numpy codes such as ``"u2"``; planes are its
     last two axes in memory order).
 
-    ``camera`` is required for ``mode=QUANT`` and ignored otherwise.
+    ``camera`` is required for ``mode=QUANT`` and ignored otherwise; with ``saturation`` the chunk is quantized
+    with dithering (format version 2), else without (version 1).
     """
     arr = memory_order_array(data, dtypes, codec_id)
     nx, ny = plane_shape(arr)
     params = camera.params if mode == QUANT else None
-    return _binding.encode_chunk(arr, nx, ny, mode, params, checksum)
+    return _binding.encode_chunk(arr, nx, ny, mode, params, checksum, saturation=saturation)
 
 
 def read_header(buf, *, mode: int, codec_id: str, itemsize: int | None = None) -> _binding.StreamInfo:

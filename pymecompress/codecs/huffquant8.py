@@ -9,17 +9,16 @@ class HuffmanQuant8(HuffmanQuant16):
     """Camera-model quantizer + predictor + Huffman coder for uint8 images (8-bit sCMOS/CCD modes, video).
 
     The same stream as :class:`~pymecompress.codecs.huffquant16.HuffmanQuant16` with 1-byte items
-    (docs/FORMAT.md, "Mode 1 with itemsize 1"): every decoded pixel stays within ``step`` noise sigmas of the
-    original, without bias, and decodes to uint8.
+    (docs/FORMAT.md, "uint8 data" and "Dithered quantizer"): every decoded pixel stays within about half a
+    ``step`` of noise sigmas of the original, without bias, and decodes to uint8; 255 (or ``saturation``) and 0
+    stay exact.
 
     Parameters
     ----------
-    offset, gain, read_noise, step : float
-        The camera model (ADU, ADU per electron, electrons, noise sigmas); ``step`` defaults to 1.0.
-    scale : float, optional
-        PYME's parameterisation; sets the step itself (``step = 2 * scale / sqrt(gain)``), not with ``step``.
-    checksum : bool
-        Append a CRC-32C of the stream so corruption is detected (default True).
+    offset, gain, read_noise, step, scale, dither, checksum
+        As for :class:`~pymecompress.codecs.huffquant16.HuffmanQuant16` (offset and gain are required).
+    saturation : int, optional
+        Values at or above it decode to exactly it, and no other value does (default 255).
 
     Examples
     --------
@@ -34,3 +33,4 @@ class HuffmanQuant8(HuffmanQuant16):
     codec_id = "huffquant8"
     _DTYPES = ("u1",)
     _ITEMSIZE = 1
+    _TOP = 255

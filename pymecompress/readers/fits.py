@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sources import ImageSource, InputError, _check_dtype, _check_shape, _one_line, _reason
+from ..sources import ImageSource, InputError, Saturation, _check_dtype, _check_shape, _one_line, _reason
 from . import require
 
 _DAMAGE_WORDS = ("truncat", "corrupt", "not multiple of 2880", "unexpected end")
@@ -173,8 +173,25 @@ class FitsSource(ImageSource):
         self.hdus = [{"index": i, "name": self._hdul[i].name, "ver": self._hdul[i].ver, "shape": list(shape)}
                      for i in chosen]
         keep = ([0] if 0 not in chosen else []) + chosen
+        self.saturation = self._saturation(chosen, dtype)
         self.attributes = {"fits": [{"index": i, "name": self._hdul[i].name, "ver": self._hdul[i].ver,
                                      "header": header_dict(self._hdul[i].header)} for i in keep]}
+
+    def _saturation(self, chosen: list[int], dtype: np.dtype) -> Saturation | None:
+        """SATURATE (else DATAMAX) of each chosen HDU, or of the primary header when the HDU has neither; with
+        several HDUs the largest (a smaller value would clip the others' pixels), and none unless all state one."""
+        found = []
+        for i in chosen:
+            for where in (self._hdul[i].header, self._hdul[0].header):
+                key = next((k for k in ("SATURATE", "DATAMAX") if where.get(k) is not None), None)
+                if key is not None:
+                    found.append(Saturation.stated(where[key], dtype, f"the FITS keyword {key} ({where[key]})"))
+                    break
+            else:
+                return None
+        if not found or None in found:
+            return None
+        return max(found, key=lambda s: s.value)
 
     @staticmethod
     def _is_integer_image(h: Any) -> bool:

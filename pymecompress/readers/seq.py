@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sources import ImageSource, InputError
+from ..sources import ImageSource, InputError, Saturation
 
 MAGIC = 0xFEED
 MONO_FORMATS = {100: "monochrome", 101: "raw Bayer"}
@@ -176,6 +176,8 @@ class SeqSource(ImageSource):
         self.attributes = {"norpix_seq": {k: h[k] for k in (
             "version", "name", "description", "width", "height", "bit_depth", "bit_depth_real", "image_format",
             "suggested_frame_rate", "origin", "bayer_pattern", "time_offset_us")}}
+        self.saturation = Saturation.stated(2 ** h["bit_depth_real"] - 1, dtype,
+                                            f"the .seq header's real bit depth ({h['bit_depth_real']})")
         self._timestamps: np.ndarray | None = None
         self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
 
