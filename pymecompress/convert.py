@@ -197,7 +197,7 @@ def _camera(codec: str, camera: dict[str, float] | CameraModel | None, step: flo
 
 
 
-def _saturation(codec: str, src: ImageSource, saturation: int | None,
+def saturation_for(codec: str, src: ImageSource, saturation: int | None,
                 camera: dict[str, float] | CameraModel | None) -> SaturationCount | None:
     """The saturation value the noise-bounded codec keeps exact: ``saturation`` (``--saturation``), else the
     calibration file's, else what the file states, else the dtype's maximum; None for the lossless codecs."""
@@ -415,7 +415,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             raise ValueError(f"{src.path}: colour channels are not camera counts, which {codec} models; use "
                              f"{lossless}")
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
-        sat = _saturation(codec, src, saturation, camera)
+        sat = saturation_for(codec, src, saturation, camera)
         check, warnings = _check_camera(cam, src, force)
         if remote and replace:  # only now, every check passed: the old store goes when the new one starts
             remove_url(output, storage_options)

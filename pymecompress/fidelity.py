@@ -59,10 +59,10 @@ def noise_sigma(camera: CameraModel, level: float) -> float:
     return camera.gain * math.sqrt(max(electrons + camera.read_noise ** 2, 0.375))
 
 
-def block_median_shifts(original: np.ndarray, decoded: np.ndarray, camera: CameraModel,
-                        block: int = BLOCK) -> np.ndarray:
-    """Grouped median of every whole ``block x block`` block of every plane of ``decoded`` minus the original's,
-    in noise sigmas at the original block's median (flat, plane by plane, row-major blocks)."""
+def block_medians(original: np.ndarray, decoded: np.ndarray, camera: CameraModel,
+                  block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """The original's grouped median (ADU) of every whole ``block x block`` block of every plane, and the decoded
+    block's minus it in noise sigmas at that median (flat, plane by plane, row-major blocks)."""
     original, decoded = np.asarray(original), np.asarray(decoded)
     if original.shape != decoded.shape or original.ndim < 2:
         raise ValueError(f"original and decoded must be images or stacks of one shape, got {original.shape} and "
@@ -70,13 +70,20 @@ def block_median_shifts(original: np.ndarray, decoded: np.ndarray, camera: Camer
     planes = original.reshape(-1, *original.shape[-2:])
     out = decoded.reshape(planes.shape)
     ny, nx = planes.shape[-2:]
-    shifts = []
+    medians, shifts = [], []
     for a, b in zip(planes, out, strict=True):
         for y in range(0, ny - block + 1, block):
             for x in range(0, nx - block + 1, block):
                 m = grouped_median(a[y:y + block, x:x + block])
+                medians.append(m)
                 shifts.append((grouped_median(b[y:y + block, x:x + block]) - m) / noise_sigma(camera, m))
-    return np.array(shifts, dtype=np.float64)
+    return np.array(medians, dtype=np.float64), np.array(shifts, dtype=np.float64)
+
+
+def block_median_shifts(original: np.ndarray, decoded: np.ndarray, camera: CameraModel,
+                        block: int = BLOCK) -> np.ndarray:
+    """The shifts of :func:`block_medians`: grouped median of each decoded block minus the original's, in sigmas."""
+    return block_medians(original, decoded, camera, block)[1]
 
 
 def mean_bias_sigma(original: np.ndarray, decoded: np.ndarray, camera: CameraModel) -> float:

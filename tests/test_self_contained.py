@@ -38,5 +38,6 @@ def test_data_is_in_the_repository():
         "brightfield_worms_ccd_520x696.tif", "lightsheet_bead_psf_61x128x128.tif",
         "smlm_sdt_pMHC_AF647_10x128x128.tif", "widefield_timelapse_ecoli_gfp_53x64x64.tif"]
     assert (DATA / "hst_stis_o4sp040b0_raw.fits").is_file()  # a real HST raw FITS, for the FITS reader
+    assert (DATA / "ccd_stars_saao_520x536_raw.fits").is_file()  # a raw CCD star field, for validate's photometry
     assert (DATA / "README.md").is_file() and (DATA / "LICENSES.md").is_file()
     assert (LEGACY / "manifest.json").is_file() and (LEGACY / "README.md").is_file()
