@@ -196,7 +196,7 @@ def contenders(cam, original=None, huff0=None, frames: bool = False) -> list[Con
     out = []
     for step in (1.0, 2.0):
         c = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn,
-                                 "step": step})
+                                 "step": step, "dither": True})  # a config without "dither" is from before it
         out.append(Contender(f"huffquant16 step {step:g}", c.encode, c.decode, step, decode_into=c.decode))
     for step in (1.0, 2.0):  # the A/B of dithering (issue #24): the same codec writing version 1 streams
         c = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn,
@@ -206,7 +206,7 @@ def contenders(cam, original=None, huff0=None, frames: bool = False) -> list[Con
         out.append(huff0_contender(huff0, cam))
     lossless = numcodecs.get_codec({"id": "hufflossless"})
     out.append(Contender("hufflossless", lossless.encode, lossless.decode, decode_into=lossless.decode))
-    vq = numcodecs.get_codec({"id": "vstquant16", "offset": offset, "gain": gain, "read_noise": rn})
+    vq = numcodecs.get_codec({"id": "vstquant16", "offset": offset, "gain": gain, "read_noise": rn, "dither": True})
     zstd5 = numcodecs.Zstd(level=5)
     out.append(Contender("sqrt codes + zstd 5", lambda c: zstd5.encode(vq.encode(c)),
                          lambda e: vq.decode(zstd5.decode(e)), 1.0))
@@ -282,7 +282,8 @@ def huff0_contender(huff0, cam) -> Contender:
     import huff0_ref
 
     offset, gain, rn = cam
-    codec = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn, "step": 1.0})
+    codec = numcodecs.get_codec({"id": "huffquant16", "offset": offset, "gain": gain, "read_noise": rn, "step": 1.0,
+                                 "dither": True})
     contender = Contender(HUFF0, None, None, note="")
 
     def run(chunks, repeats):
@@ -595,7 +596,7 @@ def pyme_settings(cam, original, frames: bool = False) -> list[Contender]:
             "cheapest case.")
     if original is None:
         note += f" The original is not in this run: {ENABLE_ORIGINAL}."
-    ours = numcodecs.get_codec({"id": "huffquant16", **PYME})
+    ours = numcodecs.get_codec({"id": "huffquant16", **PYME, "dither": True})
     settings = f"offset={PYME['offset']} scale={PYME['scale']}"
     out = []
     for chunking, suffix in [(small_chunks_of, "")] + ([(whole_frames, WHOLE)] if frames else []):
@@ -740,7 +741,8 @@ def thread_scaling(repeats: int, size: int = 2048) -> None:
     frame = np.tile(frame, (2, 2))
     chunks = [np.ascontiguousarray(frame[i:i + 512, j:j + 512]) for i in range(0, frame.shape[0], 512)
               for j in range(0, frame.shape[1], 512)]
-    codec = numcodecs.get_codec({"id": "huffquant16", "offset": cam[0], "gain": cam[1], "read_noise": cam[2]})
+    codec = numcodecs.get_codec({"id": "huffquant16", "offset": cam[0], "gain": cam[1], "read_noise": cam[2],
+                                 "dither": True})
     encoded = [codec.encode(c) for c in chunks]
     print(f"\n### Threads: {len(chunks)} chunks of 512x512 uint16 ({frame.nbytes / 1e6:.0f} MB), huffquant16\n")
     print("| threads | encode MB/s | decode MB/s |")

@@ -16,7 +16,7 @@ anywhere else; with no installed copy, using a codec says what to do.
 Examples
 --------
 >>> import numcodecs
->>> codec = numcodecs.get_codec({"id": "huffquant16", "offset": 100, "gain": 2.2})
+>>> codec = numcodecs.get_codec({"id": "huffquant16", "offset": 100, "gain": 2.2, "dither": True})
 >>> type(codec).__name__
 'HuffmanQuant16'
 """
