@@ -212,8 +212,8 @@ int pmq_dmatches(const pmc_dquant *q, const double params[4], uint32_t saturatio
 }
 
 /* After the anchors, elements are handled a block at a time: the table lookups in plain loops, and the phases
- * with the arithmetic around them in loops written once and compiled for each target (the compiler vectorizes
- * them; the results are the same integers). */
+ * with the arithmetic around them in loops the compiler vectorizes (the encoder's written once and compiled for
+ * each target); AVX2 has kernels of its own for the common cases.  Every path gives the same integers. */
 #define BLOCK 256
 
 /* codes[j] = (fx[j] + phase of element index0 + j) >> 5 */
@@ -226,27 +226,24 @@ int pmq_dmatches(const pmc_dquant *q, const double params[4], uint32_t saturatio
     }
 
 /* at[j] = the window index of codes[j] with its phase, or 0 when that is not below levels; returns the largest
- * window index */
-#define WINDOWS_FN(NAME, ATTR)                                                                                   \
-    ATTR static uint32_t NAME(uint32_t state, size_t index0, size_t m, const uint16_t *codes, uint32_t levels,  \
-                              uint32_t *at)                                                                      \
-    {                                                                                                            \
-        const uint32_t i0 = (uint32_t)index0;                                                                    \
-        uint32_t top = 0;                                                                                        \
-        for (size_t j = 0; j < m; j++) {                                                                         \
-            const uint32_t k = mix(state ^ (i0 + (uint32_t)j)) >> (32 - PMQ_KBITS);                              \
-            const uint32_t w = ((uint32_t)codes[j] << PMQ_KBITS) + (PMQ_K - 1) - k;                              \
-            top = w > top ? w : top;                                                                             \
-            at[j] = w < levels ? w : 0;                                                                          \
-        }                                                                                                        \
-        return top;                                                                                              \
+ * window index (the portable path; values_avx2 does this and the lookups in one pass) */
+static uint32_t windows_portable(uint32_t state, size_t index0, size_t m, const uint16_t *codes, uint32_t levels,
+                                 uint32_t *at)
+{
+    const uint32_t i0 = (uint32_t)index0;
+    uint32_t top = 0;
+    for (size_t j = 0; j < m; j++) {
+        const uint32_t k = mix(state ^ (i0 + (uint32_t)j)) >> (32 - PMQ_KBITS);
+        const uint32_t w = ((uint32_t)codes[j] << PMQ_KBITS) + (PMQ_K - 1) - k;
+        top = w > top ? w : top;
+        at[j] = w < levels ? w : 0;
     }
+    return top;
+}
 
 CODES_FN(codes_portable, PMC_TARGET_NONE)
-WINDOWS_FN(windows_portable, PMC_TARGET_NONE)
 #if PMC_X86
 CODES_FN(codes_avx2, PMC_TARGET_AVX2)
-WINDOWS_FN(windows_avx2, PMC_TARGET_AVX2)
 
 /* mix() on eight lanes */
 PMC_TARGET_AVX2 static inline __m256i mix8(__m256i v)
@@ -258,8 +255,9 @@ PMC_TARGET_AVX2 static inline __m256i mix8(__m256i v)
     return _mm256_xor_si256(v, _mm256_srli_epi32(v, 15));
 }
 
-/* codes of uint16 values in[0..m): as codes_portable of their fine indexes, the lookups gathered 8 at a time */
-PMC_TARGET_AVX2 static void codes_gather_avx2(uint32_t state, size_t index0, size_t m, const uint32_t *F,
+/* codes of uint16 values in[0..m): as codes_portable of their fine indexes, 16 at a time, the lookups as scalar
+ * loads (faster than gathers on the CPUs measured) and the phases and codes in vectors */
+PMC_TARGET_AVX2 static void codes_values_avx2(uint32_t state, size_t index0, size_t m, const uint32_t *F,
                                               const uint16_t *in, uint16_t *codes)
 {
     const uint32_t i0 = (uint32_t)index0;
@@ -267,11 +265,11 @@ PMC_TARGET_AVX2 static void codes_gather_avx2(uint32_t state, size_t index0, siz
     __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)i0), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     size_t j = 0;
     for (; j + 16 <= m; j += 16) {
-        const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(in + j));
-        const __m256i lo = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(x));
-        const __m256i hi = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(x, 1));
-        const __m256i f0 = _mm256_i32gather_epi32((const int *)(const void *)F, lo, 4);
-        const __m256i f1 = _mm256_i32gather_epi32((const int *)(const void *)F, hi, 4);
+        uint32_t fx[16];
+        for (int l = 0; l < 16; l++)
+            fx[l] = F[in[j + (size_t)l]];
+        const __m256i f0 = _mm256_loadu_si256((const __m256i *)(const void *)fx);
+        const __m256i f1 = _mm256_loadu_si256((const __m256i *)(const void *)(fx + 8));
         const __m256i k0 = _mm256_srli_epi32(mix8(_mm256_xor_si256(s8, idx)), 32 - PMQ_KBITS);
         idx = _mm256_add_epi32(idx, step);
         const __m256i k1 = _mm256_srli_epi32(mix8(_mm256_xor_si256(s8, idx)), 32 - PMQ_KBITS);
@@ -284,6 +282,51 @@ PMC_TARGET_AVX2 static void codes_gather_avx2(uint32_t state, size_t index0, siz
     }
     for (; j < m; j++)
         codes[j] = (uint16_t)((F[in[j]] + phase(state, index0 + j)) >> PMQ_KBITS);
+}
+
+/* values of codes[0..m) as windows_portable and the lookups after it, in one pass: phases, windows and the range
+ * check 16 at a time in vectors, the lookups as scalar loads (faster than gathers on the CPUs measured); returns
+ * the largest window index.  codes and out may alias: each 16 codes are read before their values are written. */
+PMC_TARGET_AVX2 static uint32_t values_avx2(const pmc_dquant *q, uint32_t levels, uint32_t state, size_t index0,
+                                            size_t m, const uint16_t *codes, uint16_t *out)
+{
+    const uint16_t *rec = q->rec;
+    const __m256i s8 = _mm256_set1_epi32((int)state), eight = _mm256_set1_epi32(8);
+    const __m256i last = _mm256_set1_epi32(PMQ_K - 1), lv = _mm256_set1_epi32((int)levels);
+    __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)index0),
+                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256i top = _mm256_setzero_si256();
+    size_t j = 0;
+    for (; j + 16 <= m; j += 16) {
+        const __m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(codes + j));
+        const __m256i c0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(c));
+        const __m256i c1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(c, 1));
+        const __m256i k0 = _mm256_srli_epi32(mix8(_mm256_xor_si256(s8, idx)), 32 - PMQ_KBITS);
+        idx = _mm256_add_epi32(idx, eight);
+        const __m256i k1 = _mm256_srli_epi32(mix8(_mm256_xor_si256(s8, idx)), 32 - PMQ_KBITS);
+        idx = _mm256_add_epi32(idx, eight);
+        /* windows < 2^22: signed comparisons are exact */
+        const __m256i w0 = _mm256_add_epi32(_mm256_slli_epi32(c0, PMQ_KBITS), _mm256_sub_epi32(last, k0));
+        const __m256i w1 = _mm256_add_epi32(_mm256_slli_epi32(c1, PMQ_KBITS), _mm256_sub_epi32(last, k1));
+        top = _mm256_max_epi32(top, _mm256_max_epi32(w0, w1));
+        const __m256i a0 = _mm256_and_si256(w0, _mm256_cmpgt_epi32(lv, w0));
+        const __m256i a1 = _mm256_and_si256(w1, _mm256_cmpgt_epi32(lv, w1));
+        uint32_t at[16];
+        _mm256_storeu_si256((__m256i *)(void *)at, a0);
+        _mm256_storeu_si256((__m256i *)(void *)(at + 8), a1);
+        for (int l = 0; l < 16; l++)
+            out[j + (size_t)l] = rec[at[l]];
+    }
+    __m128i t = _mm_max_epi32(_mm256_castsi256_si128(top), _mm256_extracti128_si256(top, 1));
+    t = _mm_max_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+    t = _mm_max_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+    uint32_t worst = (uint32_t)_mm_cvtsi128_si32(t);
+    for (; j < m; j++) {
+        const uint32_t w = ((uint32_t)codes[j] << PMQ_KBITS) + (PMQ_K - 1) - phase(state, index0 + j);
+        worst = w > worst ? w : worst;
+        out[j] = rec[w < levels ? w : 0];
+    }
+    return worst;
 }
 #endif
 
@@ -305,7 +348,7 @@ void pmq_dmap(const pmc_dquant *q, const uint16_t *in, const uint8_t *in8, size_
         const size_t m = n - i < BLOCK ? n - i : BLOCK;
 #if PMC_X86
         if (avx2 && in) {
-            codes_gather_avx2(s, index0 + i, m, F, in + i, out + i);
+            codes_values_avx2(s, index0 + i, m, F, in + i, out + i);
             i += m;
             continue;
         }
@@ -343,16 +386,17 @@ int pmq_ddequant(const pmc_dquant *q, const uint16_t *codes, size_t n, size_t in
         out[i] = rec[at < levels ? at : 0];
     }
     *state = s;
+#if PMC_X86
+    if (avx2 && i < n) {
+        const uint32_t top = values_avx2(q, levels, s, index0 + i, n - i, codes + i, out + i);
+        worst = top > worst ? top : worst;
+        i = n;
+    }
+#endif
     uint32_t at[BLOCK];
     while (i < n) {
         const size_t m = n - i < BLOCK ? n - i : BLOCK;
-        uint32_t top;
-#if PMC_X86
-        if (avx2)
-            top = windows_avx2(s, index0 + i, m, codes + i, levels, at);
-        else
-#endif
-            top = windows_portable(s, index0 + i, m, codes + i, levels, at);
+        const uint32_t top = windows_portable(s, index0 + i, m, codes + i, levels, at);
         worst = top > worst ? top : worst;
         for (size_t j = 0; j < m; j++)
             out[i + j] = rec[at[j]];
