@@ -57,9 +57,12 @@ from .registry import list_codecs  # noqa: E402
 
 
 def __getattr__(name: str) -> type:
-    """Resolve a codec class named in the registry, or CameraModel (see the module docstring)."""
+    """Resolve a codec class named in the registry, CameraModel, or the function export (see the module
+    docstring)."""
     if name == "CameraModel":
         from .camera import CameraModel as cls
+    elif name == "export":  # a function: pymecompress.export(inputs, out, ...)
+        from .exporter import export as cls
     else:
         spec = registry.BY_CLASS.get(name)
         if spec is None:
@@ -74,4 +77,4 @@ def __getattr__(name: str) -> type:
     return cls
 
 
-__all__ = ["CameraModel", "DecodeError", "list_codecs", "__version__", *registry.BY_CLASS]
+__all__ = ["CameraModel", "DecodeError", "export", "list_codecs", "__version__", *registry.BY_CLASS]

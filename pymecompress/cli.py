@@ -1,7 +1,7 @@
 """The ``pymecompress`` command.
 
-Sub-commands: ``demo``, ``codecs``, ``convert``, ``calibrate``, ``validate``, ``info``, ``view``. Errors are one
-line on stderr (``pymecompress CMD: error: ...``) and exit code 2.
+Sub-commands: ``demo``, ``codecs``, ``convert``, ``calibrate``, ``validate``, ``export``, ``info``, ``view``.
+Errors are one line on stderr (``pymecompress CMD: error: ...``) and exit code 2.
 
 Examples
 --------
@@ -172,6 +172,43 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if err.name is not None:
             raise
         _error("validate", str(err))
+        return 2
+    return 0
+
+
+def _grid(text: str) -> tuple[int, int]:
+    """An argparse type: ``ROWSxCOLUMNS`` of panels, e.g. 2x2."""
+    parts = text.lower().split("x")
+    try:
+        rows, cols = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ROWSxCOLUMNS (e.g. 2x2), got {text!r}") from None
+    if rows < 1 or cols < 1:
+        raise argparse.ArgumentTypeError(f"rows and columns must be >= 1, got {text!r}")
+    return rows, cols
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .exporter import ExportOptions, export
+
+    if len(args.paths) < 2:
+        _error("export", "give one or more INPUTs and then OUT (e.g. export movie.zarr movie.mp4)")
+        return 2
+    *inputs, out = args.paths
+    titles = [] if args.no_titles else (args.title or None)
+    options = ExportOptions(
+        frames=args.frames, crop=args.crop, bin=args.bin, bin_mode=args.bin_mode, z=args.z, channel=args.channel,
+        project=args.project, axes=args.axes, series=args.series, contrast=args.contrast, gamma=args.gamma,
+        clahe=args.clahe, colormap=args.colormap, titles=titles, grid=args.grid, difference=args.difference,
+        frame_index=args.frame_index, time=args.time, scale_bar=args.scale_bar, pixel_size=args.pixel_size,
+        fps=args.fps, zoom=args.zoom, progress=None)
+    try:
+        print(export(inputs, out, options).format())
+    except ImportError as err:  # the export extra: the message names it
+        if err.name is not None and err.name not in ("av", "PIL", "matplotlib", "skimage"):
+            raise
+        _error("export", f"{err}" if err.name is None else f"{err}: install the export extra, "
+               "pip install 'pymecompress[export]'")
         return 2
     return 0
 
@@ -393,6 +430,52 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--max-frames", type=_positive_int, default=100, help="use at most N planes (default 100)")
     val.add_argument("--series", type=_non_negative_int, metavar="N", help="read only series N of a TIFF")
     val.set_defaults(func=_cmd_validate)
+
+    exp = sub.add_parser(
+        "export", help="a stored movie out as MP4, AVI (lossless), GIF, WebM, PNG frames or raw TIFF",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write the frames of one or more INPUTs (zarr stores or anything convert reads) to OUT, frame "
+                    "by frame: several inputs side by side (or in --grid) over the same frames, e.g. raw, "
+                    "compressed and their --difference. OUT's suffix picks the kind:\n"
+                    "  .mp4   H.264        .avi  FFV1, lossless     .gif  the colormap as palette\n"
+                    "  .webm  VP9          FOLDER (no suffix): PNG frames\n"
+                    "  .tif / .ome.tif: the raw values of one input\n"
+                    "Needs pip install 'pymecompress[export]'.")
+    exp.add_argument("paths", nargs="+", metavar="INPUT [INPUT ...] OUT",
+                     help="zarr stores or camera files, then the output")
+    sel = exp.add_argument_group("selection (as convert)")
+    sel.add_argument("--frames", metavar="START:STOP[:STEP]", help="frame range and stride, e.g. 0:100 or ::2")
+    sel.add_argument("--crop", metavar="Y0:Y1,X0:X1", help="rows and columns of every frame to keep")
+    sel.add_argument("--bin", type=_positive_int, default=1, metavar="N", help="bin N x N pixels (default 1)")
+    sel.add_argument("--bin-mode", choices=("mean", "sum"), default="mean", help="binned mean (default) or sum")
+    sel.add_argument("--z", type=_non_negative_int, help="for tzyx stacks: this z plane (default: max projection)")
+    sel.add_argument("--channel", type=_non_negative_int, help="for stacks with channels: this one (default 0)")
+    sel.add_argument("--project", choices=("max",), help="maximum projection over z (the default without --z)")
+    sel.add_argument("--axes", help="the stack's axes where the file does not say, e.g. tzyx")
+    sel.add_argument("--series", type=_non_negative_int, metavar="N", help="read only series N of a TIFF")
+    look = exp.add_argument_group("contrast, tone and colour")
+    look.add_argument("--contrast", default="auto", metavar="auto|auto-frame|MIN,MAX",
+                      help="auto: the 0.1 and 99.9 percentiles of 16 frames (default); auto-frame: per frame; or "
+                           "MIN,MAX in counts")
+    look.add_argument("--gamma", type=_positive_float, default=1.0, help="output = input^gamma (default 1)")
+    look.add_argument("--clahe", type=_positive_float, metavar="CLIP",
+                      help="adaptive histogram equalisation (scikit-image) with this clip limit, e.g. 0.01")
+    look.add_argument("--colormap", default="gray", help="a matplotlib colormap name (default gray)")
+    text = exp.add_argument_group("panels and text")
+    text.add_argument("--grid", type=_grid, metavar="ROWSxCOLS", help="panels in a grid (default: side by side)")
+    text.add_argument("--difference", action="store_true", help="add a panel of the first input minus the second")
+    text.add_argument("--title", action="append", help="a panel's title (repeat per panel; default: file names)")
+    text.add_argument("--no-titles", action="store_true", help="no titles")
+    text.add_argument("--frame-index", action="store_true", help="write the frame index")
+    text.add_argument("--time", action="store_true", help="write the time (stored timestamps, else index / fps)")
+    text.add_argument("--scale-bar", action="store_true", help="draw a scale bar (needs the pixel size)")
+    text.add_argument("--pixel-size", type=_positive_float, metavar="UM",
+                      help="micrometres per input pixel, where the input does not say")
+    out = exp.add_argument_group("timing and size")
+    out.add_argument("--fps", type=_positive_float, default=10.0, help="frames per second (default 10)")
+    out.add_argument("--zoom", type=_int_at_least(1), default=1, metavar="N",
+                     help="enlarge small frames N times (nearest neighbour)")
+    exp.set_defaults(func=_cmd_export)
 
     info = sub.add_parser("info", help="codecs, dtype, shape, chunks, stored bytes and ratio of a zarr store")
     info.add_argument("path", help="a zarr array or group (e.g. an OME-Zarr image)")

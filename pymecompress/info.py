@@ -120,14 +120,21 @@ def describe(path: str | os.PathLike, storage_options: dict | None = None) -> li
     """
     import zarr
 
-    node = _open(path, storage_options)
+    node = open_store(path, storage_options)
     if isinstance(node, zarr.Array):
         return [_array_info("", node)]
     members = sorted((name, m) for name, m in node.members(max_depth=None) if isinstance(m, zarr.Array))
     return [_array_info(name, arr) for name, arr in members]
 
 
-def _open(path: str | os.PathLike, storage_options: dict | None = None):
+def open_store(path: str | os.PathLike, storage_options: dict | None = None):
+    """The zarr array or group at ``path`` (a folder, a ``.zarr.zip`` file or a URL), opened read-only.
+
+    Raises
+    ------
+    FileNotFoundError, NotZarrError, ValueError
+        As :func:`describe`.
+    """
     import zarr
     from zarr.errors import BaseZarrError
 
@@ -180,7 +187,7 @@ def group_summary(path: str | os.PathLike) -> str | None:
     """A line about OME-Zarr multiscales metadata at ``path``, if any."""
     import zarr
 
-    node = _open(path)
+    node = open_store(path)
     if isinstance(node, zarr.Array):
         return None
     attrs = node.attrs.asdict()
