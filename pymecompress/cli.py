@@ -52,6 +52,29 @@ _non_negative_int = _int_at_least(0)
 _positive_int = _int_at_least(1)
 
 
+def _pixel_sizes(text: str) -> str:
+    """An argparse type: ``--pixel-size`` text, checked (one number > 0, or two: Y,X); the unit comes later."""
+    from .sources import PixelSize
+
+    try:
+        PixelSize.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(
+            str(err).removeprefix("--pixel-size: ").removeprefix("--pixel-size ")) from None
+    return text
+
+
+def _length_unit(text: str) -> str:
+    """An argparse type: a length unit, as its OME-NGFF name (``um`` -> ``micrometer``)."""
+    from .sources import length_unit
+
+    unit = length_unit(text)
+    if unit is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a length unit; use micrometer (default), nanometer, "
+                                         "millimeter or another OME-NGFF name (or um, nm, mm)")
+    return unit
+
+
 def _json_object(text: str) -> dict:
     """An argparse type: a JSON object."""
     import json
@@ -84,10 +107,15 @@ def _cmd_codecs(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .convert import convert
+    from .sources import PixelSize
     from .transforms import Transforms
 
     camera = _camera_args(args)
     inputs = args.input[0] if len(args.input) == 1 else args.input
+    if args.pixel_unit is not None and args.pixel_size is None:
+        raise ValueError(f"--pixel-unit {args.pixel_unit} applies to --pixel-size, which is missing; give both (e.g. "
+                         f"--pixel-size 108 --pixel-unit nanometer), or leave --pixel-unit out to keep the file's")
+    pixel_size = None if args.pixel_size is None else PixelSize.parse(args.pixel_size, args.pixel_unit or "micrometer")
     transforms = Transforms.parse(frames=args.frames, crop=args.crop, bin=args.bin, bin_mode=args.bin_mode,
                                   rotate=args.rotate, flip=args.flip)
     summary = convert(inputs, args.output, codec=args.codec, camera=camera or None, step=args.step,
@@ -95,7 +123,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
                       axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
                       progress=True if args.progress else False if args.quiet else None, series=args.series,
                       force=args.force, transforms=None if transforms.identity else transforms,
-                      scheduler=args.scheduler, storage_options=args.storage_options, saturation=args.saturation)
+                      scheduler=args.scheduler, storage_options=args.storage_options, saturation=args.saturation,
+                      pixel_size=pixel_size)
     for w in summary.warnings:
         print(f"pymecompress convert: warning: {' '.join(w.split())}", file=sys.stderr)
     print(summary.format())
@@ -214,7 +243,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .info import NotZarrError, describe, describe_input, format_table, group_summary
+    from .info import NotZarrError, describe, describe_input, format_table, group_summary, pixel_size_summary
 
     try:
         rows = describe(args.path)
@@ -224,6 +253,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
     ome = group_summary(args.path)
     if ome:
         print(ome)
+    size = pixel_size_summary(args.path)
+    if size:
+        print(size)
     if not rows:
         print(f"{args.path}: a zarr group without arrays")
         return 0
@@ -345,6 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--axes", help="axis names, e.g. tyx, zyx, tczyx: override what the reader guesses when the "
                                      "element count agrees (e.g. planar 'RGB' TIFFs of camera planes); the OME axes "
                                      "and zarr dimension names (default: from the TIFF, else t..yx)")
+    conv.add_argument("--pixel-size", type=_pixel_sizes, metavar="SIZE[,X]",
+                      help="the size of a camera pixel in the sample, micrometres by default: 0.108 (square) or "
+                           "0.108,0.110 (Y,X); instead of the file's (OME-XML PhysicalSizeX/Y, ImageJ calibration or "
+                           "TIFF resolution tags). It follows --bin and --rotate, and is stored with its unit: in the "
+                           "OME-Zarr scales and axes, or the array's attributes")
+    conv.add_argument("--pixel-unit", type=_length_unit, metavar="UNIT",
+                      help="the unit of --pixel-size: micrometer (default), nanometer, millimeter, ... (um, nm, mm)")
     conv.add_argument("--chunks", help="chunk shape, e.g. 1,512,512 (default: one plane, up to 512x512)")
     conv.add_argument("--threads", type=_positive_int, default=min(4, os.cpu_count() or 1),
                       help="threads compressing chunks (default: up to 4)")

@@ -44,7 +44,7 @@ from .camera_check import CameraCheck, check_camera, sample_planes
 from .chunk_shape import parse_chunks
 from .chunk_writer import ChunkWriter
 from .scale_out import check_url, is_url, remove_url, run_on_cluster, url_bytes
-from .sources import ImageSource, open_source
+from .sources import ImageSource, PixelSize, open_source
 from .transforms import Transforms
 from .transforms import apply as transform_source
 from .zip_store import ZARR_MARKERS, is_zarr_zip, pack, wants_zip
@@ -79,6 +79,9 @@ class ConvertSummary:
     saturation: SaturationCount | None = None
     """The saturation value the noise-bounded codec kept exact, where it came from, and how many pixels reached it
     (None for the lossless codecs)."""
+    pixel_size: PixelSize | None = None
+    """The pixel size stored with the output (of the full-resolution array, after the transforms), its ``origin``
+    saying where it came from; None when neither the input nor ``pixel_size`` gave one."""
 
     @property
     def ratio(self) -> float:
@@ -108,6 +111,10 @@ class ConvertSummary:
             lines.append(f"camera      : {cam}; {self.check.summary()}")
         if self.saturation is not None:
             lines.append(f"saturation  : {self.saturation.format(math.prod(self.shape))}")
+        if self.pixel_size is not None:
+            lines.append(f"pixel size  : {self.pixel_size.format()} ({self.pixel_size.origin}), stored with units")
+        else:
+            lines.append("pixel size  : none (the input states none; --pixel-size stores one)")
         return "\n".join(lines)
 
 
@@ -308,7 +315,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             binning: str = "mean", overwrite: bool = False, progress: bool | None = None, series: int | None = None,
             transforms: Transforms | None = None, scheduler: str | None = None,
             storage_options: dict[str, Any] | None = None,
-            force: bool = False, saturation: int | None = None) -> ConvertSummary:
+            force: bool = False, saturation: int | None = None,
+            pixel_size: PixelSize | None = None) -> ConvertSummary:
     """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
 
     Parameters
@@ -366,6 +374,13 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         stored as it (a warning counts those above it). By default ``camera``'s, else what the file states (TIFF
         MaxSampleValue or BitsPerSample, the ``.seq`` real bit depth, FITS SATURATE or DATAMAX), else the dtype's
         maximum. The summary reports it and how many pixels reached it.
+    pixel_size : PixelSize, optional
+        The size of the input's pixels in the sample, instead of the one the file states (OME-XML, ImageJ or TIFF
+        resolution tags; see :func:`pymecompress.sources._tiff_pixel_size`). Either follows the transforms (binning
+        by ``n`` makes pixels ``n`` times larger, 90 and 270 degree rotations exchange Y and X) and is stored with
+        its unit: in the ``scale`` of an OME-Zarr image's levels and the ``unit`` of its ``y`` and ``x`` axes, or in
+        a plain array's ``attrs["pymecompress"]["pixel_size"]`` (:func:`pymecompress.ome.pixel_size_of` reads both).
+        Without any, the output has unitless scales of 1 (and no attribute). The summary says which was used.
 
     Returns
     -------
@@ -390,6 +405,9 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         raise ValueError(f"--binning must be one of {', '.join(ome.BINNINGS)}, got {binning!r}")
     if ngff_version not in ("0.4", "0.5"):
         raise ValueError(f"--ngff must be 0.4 or 0.5, got {ngff_version!r}")
+    if pixel_size is not None and not isinstance(pixel_size, PixelSize):
+        raise TypeError(f"pixel_size must be a pymecompress.sources.PixelSize (e.g. PixelSize(0.108, 0.108, "
+                        f"'micrometer')) or None, got {type(pixel_size).__name__}")
     remote = is_url(output)
     if codec is not None:
         cam = _camera(codec, camera, step)  # before anything is read: the arguments alone can be wrong
@@ -403,7 +421,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         _check_not_an_input(input, output)
         tmp = _prepare_output(output, overwrite)
     t0 = time.perf_counter()
-    with transform_source(open_source(input, series=series, axes=axes), transforms) as src:
+    with transform_source(_with_pixel_size(open_source(input, series=series, axes=axes), pixel_size),
+                          transforms) as src:
         if codec is None:
             codec = DEFAULT_CODECS.get(src.dtype.newbyteorder("=").name, DEFAULT_CODECS["uint16"])
             cam = _camera(codec, camera, step)
@@ -449,7 +468,20 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             warnings.append(sat.warning())
         return ConvertSummary(src.path, str(output), src.shape, src.dtype.name, codec, full.nbytes,
                               full.chunk_bytes, time.perf_counter() - t0, n_levels, cam.to_dict() if cam else {},
-                              stored, check, warnings, full.metadata_bytes, sat)
+                              stored, check, warnings, full.metadata_bytes, sat, src.pixel_size)
+
+
+def _with_pixel_size(src: ImageSource, given: PixelSize | None) -> ImageSource:
+    """``src`` with the pixel size ``given`` (``--pixel-size``) instead of the one its file states, if any; the
+    origin says what it replaced."""
+    if given is None:
+        return src
+    stated = src.pixel_size
+    origin = given.origin or "the pixel_size argument"
+    if stated is not None and stated.converted(given.unit) != given:
+        origin += f", instead of {stated.format()} from {stated.origin}"
+    src.pixel_size = PixelSize(given.y, given.x, given.unit, origin)
+    return src
 
 
 def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tuple[CameraCheck | None, list[str]]:
@@ -483,7 +515,7 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
         arrays = pyramid.create_ome_image(tmp, src.shape, dtype, chunk_shape, codec, cam, ngff_version=ngff_version,
                                           axes=axes, tiff_axes=src.axes, levels=levels, binning=binning,
                                           name=name.removesuffix(".zarr"), storage_options=storage_options,
-                                          saturation=saturation)
+                                          saturation=saturation, pixel_size=src.pixel_size)
         root = zarr.open_group(str(tmp), mode="r+", **opts)
     else:
         names = {"dimension_names": list(ome.check_axes(axes, len(src.shape)))} if axes else {}
@@ -491,7 +523,7 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
                                     zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3, saturation),
                                     **opts)]
         root = arrays[0]
-    _keep_source_metadata(root, src)
+    _keep_source_metadata(root, src, pixel_size=None if ome_zarr else src.pixel_size)
 
     def shaped(sel: tuple[slice, ...], data: np.ndarray) -> np.ndarray:
         return data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:])
@@ -535,14 +567,18 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
     return len(arrays)
 
 
-def _keep_source_metadata(node, src: ImageSource) -> None:
+def _keep_source_metadata(node, src: ImageSource, pixel_size: PixelSize | None = None) -> None:
     """The input's metadata worth keeping (FITS headers, the ``.seq`` header, per-frame timestamps...) in the
-    attributes of the output (the array, or the OME-Zarr group), under ``"pymecompress"``."""
+    attributes of the output (the array, or the OME-Zarr group), under ``"pymecompress"``; with ``pixel_size``
+    (of a plain array: an OME-Zarr image keeps it in its multiscales) also ``"pixel_size"``:
+    ``{"y": ..., "x": ..., "unit": ...}``."""
     kept: dict = {"source": {"path": os.path.basename(str(src.path)), "kind": src.kind}}
     if src.attributes:
         kept["source"]["attributes"] = src.attributes
     if src.timestamps is not None:
         kept["timestamps"] = {"axis": 0, "unit": "s", "values": [float(t) for t in src.timestamps]}
+    if pixel_size is not None:
+        kept["pixel_size"] = pixel_size.to_dict()
     node.attrs["pymecompress"] = kept
 
 

@@ -176,11 +176,21 @@ def describe_input(path: str | os.PathLike) -> str:
     try:
         with open_source(path) as src:
             what = src.describe()
+            size = src.pixel_size
     except InputError as err:
         raise NotZarrError(f"{path}: not a zarr store (no {', '.join(ZARR_MARKERS)} at its top level), nor a "
                            f"camera file that convert reads: {err}") from None
-    return (f"{path} is a camera file, not a zarr store: {what}\n"
+    pixel = f"pixel size: {size.format()} (from {size.origin})\n" if size is not None else ""
+    return (f"{path} is a camera file, not a zarr store: {what}\n{pixel}"
             f"compress it with: pymecompress convert {path} OUT.zarr --offset ADU --gain ADU_PER_ELECTRON")
+
+
+def pixel_size_summary(path: str | os.PathLike) -> str | None:
+    """A line about the pixel size stored at ``path`` (:func:`pymecompress.ome.pixel_size_of`), if any."""
+    from .ome import pixel_size_of
+
+    size = pixel_size_of(_open(path))
+    return None if size is None else f"pixel size: {size.format()} (from {size.origin})"
 
 
 def group_summary(path: str | os.PathLike) -> str | None:

@@ -4,7 +4,8 @@ Pyramid levels bin 2 x 2 pixels of the image plane (the leading axes are kept) b
 to the nearest integer, halves to even) or their **sum** (clipped at the dtype's maximum, which then reads as
 saturated). Odd trailing rows / columns are dropped, so level ``k`` has ``floor(n / 2**k)`` pixels per axis and
 a scale of ``2**k``. Binning keeps the photon statistics, so each level gets its own camera model for
-``huffquant16`` (:func:`level_camera`) and keeps the noise bound.
+``huffquant16`` (:func:`level_camera`) and keeps the noise bound. With a known pixel size the scales are lengths
+(``2**k`` times the pixel size, the ``y`` and ``x`` axes with a ``unit``), which :func:`pixel_size_of` reads back.
 
 Examples
 --------
@@ -17,11 +18,14 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .camera import CameraModel
+
+if TYPE_CHECKING:
+    from .sources import PixelSize
 
 AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
 # tifffile's axes letters -> NGFF axis names (I, Q: unknown sequence axes, read as time)
@@ -119,22 +123,36 @@ def level_camera(camera: CameraModel, level: int, how: str = "mean") -> CameraMo
     return CameraModel(camera.offset, camera.gain / n, rn, camera.step)
 
 
-def multiscales(axes: str, n_levels: int, name: str, version: str, how: str) -> dict[str, Any]:
+def multiscales(axes: str, n_levels: int, name: str, version: str, how: str,
+                pixel_size: PixelSize | None = None) -> dict[str, Any]:
     """The ``multiscales`` entry of NGFF ``version`` 0.4 or 0.5 for arrays ``"0"``, ``"1"``, ...
+
+    Level ``k`` has a ``scale`` of ``2**k`` along Y and X (1 along the other axes); with ``pixel_size``, ``2**k``
+    times its Y and X sizes, and the ``y`` and ``x`` axes get its ``unit`` (both NGFF versions allow a unit on
+    space axes). Without it, scales are unitless pixel counts.
 
     Examples
     --------
     >>> m = multiscales("tyx", 2, "movie", "0.4", "mean")
     >>> m["datasets"][1]
     {'path': '1', 'coordinateTransformations': [{'type': 'scale', 'scale': [1.0, 2.0, 2.0]}]}
+    >>> from pymecompress.sources import PixelSize
+    >>> m = multiscales("tyx", 2, "movie", "0.4", "mean", PixelSize(0.108, 0.11))
+    >>> m["datasets"][1]["coordinateTransformations"][0]["scale"], m["axes"][2]
+    ([1.0, 0.216, 0.22], {'name': 'x', 'type': 'space', 'unit': 'micrometer'})
     """
+    plane = (1.0, 1.0) if pixel_size is None else (pixel_size.y, pixel_size.x)
     datasets = []
     for level in range(n_levels):
-        scale = [1.0] * (len(axes) - 2) + [float(2**level)] * 2
+        scale = [1.0] * (len(axes) - 2) + [float(f"{size * 2**level:.12g}") for size in plane]
         datasets.append({"path": str(level), "coordinateTransformations": [{"type": "scale", "scale": scale}]})
+    axis_entries: list[dict[str, str]] = [{"name": a, "type": AXIS_TYPES[a]} for a in axes]
+    if pixel_size is not None:
+        for axis in axis_entries[-2:]:
+            axis["unit"] = pixel_size.unit
     entry: dict[str, Any] = {
         "name": name,
-        "axes": [{"name": a, "type": AXIS_TYPES[a]} for a in axes],
+        "axes": axis_entries,
         "datasets": datasets,
         "type": f"2x2 binning ({how})",
         "metadata": {"description": f"each level bins 2x2 pixels of the previous one by their {how}",
@@ -143,3 +161,81 @@ def multiscales(axes: str, n_levels: int, name: str, version: str, how: str) -> 
     if version == "0.4":
         entry = {"version": "0.4", **entry}
     return entry
+
+
+def pixel_size_of(node: Any) -> PixelSize | None:
+    """The pixel size of a store ``convert`` wrote (of its full-resolution array), or None when it holds none.
+
+    Read from the OME-Zarr ``multiscales`` metadata (the ``scale`` of the first dataset along ``y`` and ``x``,
+    times any scale of the whole multiscale, when both axes have a length ``unit``), else from a plain array's
+    ``attrs["pymecompress"]["pixel_size"]`` (``{"y": ..., "x": ..., "unit": ...}``). Unitless scales (pixel
+    counts) and values that make no sense give None.
+
+    Parameters
+    ----------
+    node : zarr.Group, zarr.Array, str or path-like
+        An open group or array, or the path (or ``.zarr.zip`` file) of one.
+
+    Returns
+    -------
+    PixelSize or None
+        With ``origin`` naming the metadata it came from.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A path that holds no zarr store (see :func:`pymecompress.info.describe`).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, zarr
+    >>> from pymecompress.sources import PixelSize
+    >>> z = zarr.create_array(tempfile.mkdtemp() + "/a.zarr", shape=(8, 8), dtype="uint8")
+    >>> z.attrs["pymecompress"] = {"pixel_size": PixelSize(0.2, 0.2, "nm").to_dict()}
+    >>> pixel_size_of(z)
+    PixelSize(y=0.2, x=0.2, unit='nanometer')
+    """
+    import os
+
+    if isinstance(node, str | os.PathLike):
+        from .info import _open
+
+        node = _open(node)
+    attrs = node.attrs.asdict()
+    ome = attrs.get("ome")
+    found = _multiscales_pixel_size((ome if isinstance(ome, dict) else attrs).get("multiscales"))
+    if found is not None:
+        return found
+    kept = attrs.get("pymecompress")
+    if isinstance(kept, dict) and kept.get("pixel_size") is not None:
+        from .sources import PixelSize
+
+        try:
+            return PixelSize.from_dict(kept["pixel_size"], 'the attribute "pymecompress" / "pixel_size"')
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _multiscales_pixel_size(multiscales: object) -> PixelSize | None:
+    """Y and X of the first multiscale's first dataset scale, with the units of the ``y`` and ``x`` axes."""
+    from .sources import _pixel_size
+
+    if not isinstance(multiscales, list) or not multiscales or not isinstance(multiscales[0], dict):
+        return None
+    first = multiscales[0]
+    try:
+        names = [axis.get("name") for axis in first["axes"]]
+        iy, ix = names.index("y"), names.index("x")
+        units = first["axes"][iy].get("unit"), first["axes"][ix].get("unit")
+        if None in units:
+            return None
+        scale = [1.0] * len(names)
+        for transforms in (first["datasets"][0].get("coordinateTransformations"),
+                           first.get("coordinateTransformations")):
+            for t in transforms or []:
+                if t.get("type") == "scale":
+                    scale = [a * float(b) for a, b in zip(scale, t["scale"], strict=True)]
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None
+    return _pixel_size(scale[iy], units[0], scale[ix], units[1], "the OME-Zarr multiscales scale and axis units")

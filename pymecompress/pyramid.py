@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,18 +25,23 @@ from . import ome
 from .camera import CameraModel
 from .chunk_writer import ChunkWriter
 
+if TYPE_CHECKING:
+    from .sources import PixelSize
+
 
 def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype, chunks: tuple[int, ...],
                      codec: str, camera: CameraModel | None, *, ngff_version: str, axes: str | None,
                      tiff_axes: str | None, levels: int | None, binning: str, name: str,
-                     storage_options: dict | None = None, saturation: int | None = None) -> list:
+                     storage_options: dict | None = None, saturation: int | None = None,
+                     pixel_size: PixelSize | None = None) -> list:
     """Create the group at ``path`` (which must not exist) with one empty array per level and the multiscales
     metadata; returns the arrays, full resolution first.
 
     NGFF 0.4 is stored as zarr v2 (``/``-separated chunk keys), 0.5 as zarr v3 with dimension names. Each level
     gets its own camera model (:func:`pymecompress.ome.level_camera`) so the noise bound holds per level, and the
     saturation value (ADU) where it still means saturation: at every level of mean binning (a mean reaches it only
-    when all its pixels do), at full resolution only with sums.
+    when all its pixels do), at full resolution only with sums. A ``pixel_size`` (of the full resolution) makes the
+    levels' scales lengths with units (:func:`pymecompress.ome.multiscales`).
     """
     import zarr
 
@@ -56,7 +62,7 @@ def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.
         arrays.append(group.create_array(str(level), shape=level_shape, chunks=level_chunks, dtype=dtype,
                                          fill_value=0, **extra,
                                          **create_array_kwargs(codec, level_cam, dtype, fmt, level_saturation)))
-    ms = ome.multiscales(ax, len(shapes), name, ngff_version, binning)
+    ms = ome.multiscales(ax, len(shapes), name, ngff_version, binning, pixel_size)
     if ngff_version == "0.4":
         group.attrs["multiscales"] = [ms]
     else:

@@ -38,7 +38,7 @@ import numbers
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,6 +102,209 @@ class Saturation:
         return cls(level, origin) if 1 <= level < top else None
 
 
+NGFF_LENGTH_UNITS: dict[str, float] = {
+    "angstrom": 1e-10, "attometer": 1e-18, "centimeter": 1e-2, "decimeter": 1e-1, "exameter": 1e18,
+    "femtometer": 1e-15, "foot": 0.3048, "gigameter": 1e9, "hectometer": 1e2, "inch": 0.0254, "kilometer": 1e3,
+    "megameter": 1e6, "meter": 1.0, "micrometer": 1e-6, "mile": 1609.344, "millimeter": 1e-3, "nanometer": 1e-9,
+    "parsec": 3.0856775814913673e16, "petameter": 1e15, "picometer": 1e-12, "terameter": 1e12, "yard": 0.9144,
+    "yoctometer": 1e-24, "yottameter": 1e24, "zeptometer": 1e-21, "zettameter": 1e21,
+}
+"""The length units OME-NGFF names for space axes, and each one in metres."""
+
+# symbols, as OME-XML (UnitsLength) and ImageJ write them; case matters (mm / Mm, pm / Pm)
+_UNIT_SYMBOLS = {
+    "Å": "angstrom", "am": "attometer", "cm": "centimeter", "dm": "decimeter", "Em": "exameter", "fm": "femtometer",
+    "ft": "foot", "Gm": "gigameter", "hm": "hectometer", "in": "inch", "km": "kilometer", "Mm": "megameter",
+    "m": "meter", "um": "micrometer", "mi": "mile", "mm": "millimeter", "nm": "nanometer", "pc": "parsec",
+    "Pm": "petameter", "pm": "picometer", "Tm": "terameter", "yd": "yard", "ym": "yoctometer", "Ym": "yottameter",
+    "zm": "zeptometer", "Zm": "zettameter",
+}
+# other names, compared in lower case after "metre" -> "meter" and a plural "s" dropped
+_UNIT_NAMES = {"micron": "micrometer", "inche": "inch", "feet": "foot", "ångström": "angstrom"}
+
+
+def length_unit(text: object) -> str | None:
+    """The OME-NGFF name of a length unit written as a symbol or a name (``"µm"``, ``"um"``, ``"micron"``,
+    ``"\\u00B5m"`` as ImageJ escapes it, ``"nanometre"``, ...); None for anything else (``"pixel"``, ``""``).
+
+    Examples
+    --------
+    >>> length_unit("µm"), length_unit("Microns"), length_unit("nm"), length_unit("pixel")
+    ('micrometer', 'micrometer', 'nanometer', None)
+    """
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    for escape in ("\\u00B5", "\\u00b5", "\\u03BC", "\\u03bc", "\u00b5", "\u03bc"):  # micro signs, escaped or not
+        text = text.replace(escape, "u")
+    if text in _UNIT_SYMBOLS:
+        return _UNIT_SYMBOLS[text]
+    name = text.lower().replace("metre", "meter")
+    if name in NGFF_LENGTH_UNITS or name in _UNIT_NAMES:
+        return _UNIT_NAMES.get(name, name)
+    name = name.removesuffix("s")
+    if name in NGFF_LENGTH_UNITS or name in _UNIT_NAMES:
+        return _UNIT_NAMES.get(name, name)
+    return None
+
+
+def _neat(value: float) -> float:
+    """``value`` to 12 significant digits, so that sums and products read as typed (0.3, not 0.30000000000000004)."""
+    return float(f"{value:.12g}")
+
+
+@dataclass(frozen=True)
+class PixelSize:
+    """The size of one pixel of the image plane: ``y`` (a row's height) and ``x`` (a column's width), in ``unit``.
+
+    Attributes
+    ----------
+    y, x : float
+        Both finite and > 0.
+    unit : str
+        A length unit as OME-NGFF names it (:data:`NGFF_LENGTH_UNITS`: ``"micrometer"``, ``"nanometer"``,
+        ``"millimeter"``, ...); a symbol or another spelling (``"µm"``, ``"micron"``) is turned into that name.
+    origin : str
+        Where the size comes from, for messages (e.g. ``"the OME-XML's PhysicalSizeX/Y"``); not compared.
+
+    Raises
+    ------
+    ValueError
+        A size that is not a finite number > 0, or a unit that is not a length.
+
+    Examples
+    --------
+    >>> size = PixelSize(0.108, 0.108, "µm")
+    >>> size
+    PixelSize(y=0.108, x=0.108, unit='micrometer')
+    >>> size.scaled(2).format(), PixelSize(65, 60, "nm").swapped().format()
+    ('0.216 micrometer', 'y 60, x 65 nanometer')
+    >>> size == PixelSize(0.108, 0.108, origin="--pixel-size")
+    True
+    """
+
+    y: float
+    x: float
+    unit: str = "micrometer"
+    origin: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for axis in ("y", "x"):
+            value = getattr(self, axis)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or \
+                    value <= 0:
+                raise ValueError(f"the pixel size along {axis} must be a finite number > 0, got {value!r}")
+            object.__setattr__(self, axis, float(value))
+        unit = length_unit(self.unit)
+        if unit is None:
+            raise ValueError(f"{self.unit!r} is not a length unit; use an OME-NGFF name such as micrometer, "
+                             "nanometer or millimeter (or um, nm, mm)")
+        object.__setattr__(self, "unit", unit)
+
+    @classmethod
+    def parse(cls, text: str, unit: str = "micrometer", origin: str = "--pixel-size") -> PixelSize:
+        """From command-line text: one number for square pixels (``"0.108"``) or two, Y then X (``"0.108,0.110"``).
+
+        Raises
+        ------
+        ValueError
+            Not one or two numbers, or a number that is not > 0, or a unit that is not a length.
+
+        Examples
+        --------
+        >>> PixelSize.parse("0.108,0.11")
+        PixelSize(y=0.108, x=0.11, unit='micrometer')
+        >>> try:
+        ...     PixelSize.parse("0")
+        ... except ValueError as err:
+        ...     print(err)
+        --pixel-size must be > 0, got '0'; give the size of a camera pixel in the sample, e.g. 0.108
+        """
+        hint = "e.g. 0.108 for square pixels or 0.108,0.110 for Y,X"
+        parts = [p.strip() for p in str(text).split(",")]
+        if len(parts) not in (1, 2):
+            raise ValueError(f"--pixel-size takes one number (square pixels) or two (Y,X), got {len(parts)} values "
+                             f"in {text!r}; {hint}")
+        values = []
+        for part in parts:
+            try:
+                value = float(part)
+            except ValueError:
+                raise ValueError(f"--pixel-size: {part!r} is not a number; {hint}") from None
+            if not math.isfinite(value):
+                raise ValueError(f"--pixel-size must be a finite number, got {text!r}; {hint}")
+            if value <= 0:
+                raise ValueError(f"--pixel-size must be > 0, got {text!r}; give the size of a camera pixel in the "
+                                 "sample, e.g. 0.108")
+            values.append(value)
+        if length_unit(unit) is None:
+            raise ValueError(f"--pixel-unit {unit!r} is not a length unit; use micrometer (default), nanometer, "
+                             "millimeter or another OME-NGFF name (or um, nm, mm)")
+        return cls(values[0], values[-1], unit, origin)
+
+    @classmethod
+    def from_dict(cls, data: object, origin: str = "") -> PixelSize:
+        """From ``{"y": ..., "x": ..., "unit": ...}`` (what :meth:`to_dict` gives).
+
+        Raises
+        ------
+        ValueError
+            Not such a mapping, or values :class:`PixelSize` refuses.
+        """
+        if not isinstance(data, dict) or not {"y", "x", "unit"} <= data.keys():
+            raise ValueError(f"a pixel size is stored as {{'y': ..., 'x': ..., 'unit': ...}}, got {data!r}")
+        return cls(data["y"], data["x"], data["unit"], origin)
+
+    def to_dict(self) -> dict[str, float | str]:
+        """``{"y": ..., "x": ..., "unit": ...}``, as ``convert`` stores it in a plain zarr array's attributes."""
+        return {"y": self.y, "x": self.x, "unit": self.unit}
+
+    def scaled(self, factor: float, why: str = "") -> PixelSize:
+        """Both sizes times ``factor`` (pixels binned ``factor x factor``); ``why`` is added to the origin."""
+        return PixelSize(_neat(self.y * factor), _neat(self.x * factor), self.unit, _and(self.origin, why))
+
+    def swapped(self, why: str = "") -> PixelSize:
+        """Y and X exchanged (a plane rotated by 90 or 270 degrees); ``why`` is added to the origin."""
+        return PixelSize(self.x, self.y, self.unit, _and(self.origin, why))
+
+    def converted(self, unit: str) -> PixelSize:
+        """The same size in another length unit.
+
+        Examples
+        --------
+        >>> PixelSize(108, 110, "nm").converted("um")
+        PixelSize(y=0.108, x=0.11, unit='micrometer')
+        """
+        to = length_unit(unit)
+        if to is None:
+            raise ValueError(f"{unit!r} is not a length unit")
+        k = NGFF_LENGTH_UNITS[self.unit] / NGFF_LENGTH_UNITS[to]
+        return PixelSize(_neat(self.y * k), _neat(self.x * k), to, self.origin)
+
+    def format(self) -> str:
+        """``"0.108 micrometer"`` for square pixels, else ``"y 0.108, x 0.11 micrometer"``."""
+        if self.y == self.x:
+            return f"{self.y:g} {self.unit}"
+        return f"y {self.y:g}, x {self.x:g} {self.unit}"
+
+
+def _and(origin: str, why: str) -> str:
+    return f"{origin}, {why}" if origin and why else origin or why
+
+
+def _pixel_size(y: object, y_unit: object, x: object, x_unit: object, origin: str) -> PixelSize | None:
+    """A :class:`PixelSize` from values and units a file states (strings or numbers), both in the unit of ``x``
+    when they differ; None when any of them makes no sense."""
+    y_name, x_name = length_unit(y_unit), length_unit(x_unit)
+    if y_name is None or x_name is None:
+        return None
+    try:
+        y_size = PixelSize(float(y), float(y), y_name).converted(x_name).y  # type: ignore[arg-type]
+        return PixelSize(y_size, float(x), x_name, origin)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return None
+
+
 class ImageSource:
     """A stack of image planes; subclasses implement :meth:`_read`.
 
@@ -132,6 +335,11 @@ class ImageSource:
     saturation : Saturation or None
         The saturation value the file states (TIFF MaxSampleValue or BitsPerSample, the ``.seq`` real bit depth,
         FITS SATURATE or DATAMAX) and where it says so; None when it states none below the dtype's maximum.
+    pixel_size : PixelSize or None
+        The size of a pixel in the sample where the file records it, with its ``origin``: TIFF and OME-TIFF files
+        (and TIFF frames, from the first file) through :func:`_tiff_pixel_size`; None for the other kinds, and
+        whenever the metadata are missing or make no sense. A reader that learns to find one sets it in its
+        ``__init__``; ``convert`` stores it with units (or ``--pixel-size`` instead).
     """
 
     kind = "?"
@@ -139,6 +347,7 @@ class ImageSource:
     timestamps: np.ndarray | None = None
     camera_counts = True
     saturation: Saturation | None = None
+    pixel_size: PixelSize | None = None  # read by TIFF sources; other readers: set it in __init__ where files say
 
     def __init__(self, path: str, shape: tuple[int, ...], dtype: np.dtype, axes: str | None = None):
         self.path = path
@@ -453,6 +662,101 @@ def _tiff_saturation(page, dtype: np.dtype) -> Saturation | None:
     return None
 
 
+MICROMETRES_PER_RESOLUTION_UNIT = {2: 25400.0, 3: 10000.0, 4: 1000.0, 5: 1.0}
+"""Micrometres in one TIFF ResolutionUnit: INCH (2), CENTIMETER (3), and tifffile's MILLIMETER (4) and
+MICROMETER (5); NONE (1) has no length."""
+MEANINGLESS_DPI = (72.0, 96.0)
+"""Pixels per inch that software writes by default (screen resolutions), which say nothing about the sample."""
+
+
+def _tiff_pixel_size(tif: tifffile.TiffFile, series: int, page) -> PixelSize | None:
+    """The pixel size a TIFF file states, from the first source that gives one: OME-XML ``Pixels``
+    ``PhysicalSizeX/Y`` (of image ``series``), ImageJ's ``unit`` with the XResolution / YResolution tags of
+    ``page``, or those tags with a ResolutionUnit of a length (not 72 or 96 dpi, not a resolution of 1).
+
+    Odd metadata never fail a read: whatever cannot be read or makes no sense gives None.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, tifffile
+    >>> path = os.path.join(tempfile.mkdtemp(), "cal.tif")
+    >>> tifffile.imwrite(path, np.zeros((4, 4), np.uint16), resolution=(5000, 5000), resolutionunit="CENTIMETER")
+    >>> with tifffile.TiffFile(path) as tif:
+    ...     print(_tiff_pixel_size(tif, 0, tif.pages[0]).format())
+    2 micrometer
+    """
+    for read in (_ome_pixel_size, _imagej_pixel_size, _resolution_pixel_size):
+        try:
+            found = read(tif, series, page)
+        except Exception:  # damaged XML, odd tag types, ...: no pixel size, still a readable image
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def _ome_pixel_size(tif: tifffile.TiffFile, series: int, page) -> PixelSize | None:
+    """``PhysicalSizeY`` / ``PhysicalSizeX`` of the OME-XML's ``Pixels`` (units default to µm, as OME says)."""
+    xml = tif.ome_metadata
+    if not xml:
+        return None
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(xml)
+    all_pixels = [element for element in root.iter() if str(element.tag).rsplit("}", 1)[-1] == "Pixels"]
+    if not all_pixels:
+        return None
+    pixels = all_pixels[series if series < len(all_pixels) else 0]
+    y, x = pixels.get("PhysicalSizeY"), pixels.get("PhysicalSizeX")
+    if y is None or x is None:  # one axis alone: the other is unknown, not the same
+        return None
+    return _pixel_size(y, pixels.get("PhysicalSizeYUnit", "µm"), x, pixels.get("PhysicalSizeXUnit", "µm"),
+                       "the OME-XML's PhysicalSizeX/Y")
+
+
+def _tag_number(page, name: str) -> float | None:
+    """A tag's value as a number (a rational ``(numerator, denominator)`` divided), or None."""
+    tag = page.tags.get(name)
+    if tag is None:
+        return None
+    value = tag.value
+    if isinstance(value, tuple | list):
+        if len(value) != 2 or not value[1]:
+            return None
+        value = value[0] / value[1]
+    value = float(value)
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _imagej_pixel_size(tif: tifffile.TiffFile, series: int, page) -> PixelSize | None:
+    """ImageJ's calibration: ``unit`` (and ``yunit``) in its metadata, pixels per unit in the resolution tags."""
+    meta = tif.imagej_metadata
+    if not meta or "unit" not in meta:
+        return None
+    x_res, y_res = _tag_number(page, "XResolution"), _tag_number(page, "YResolution")
+    if x_res is None or y_res is None:
+        return None
+    return _pixel_size(1 / y_res, meta.get("yunit", meta["unit"]), 1 / x_res, meta["unit"],
+                       "ImageJ's unit and the TIFF's XResolution/YResolution")
+
+
+def _resolution_pixel_size(tif: tifffile.TiffFile, series: int, page) -> PixelSize | None:
+    """The XResolution / YResolution tags in pixels per ResolutionUnit (INCH when the tag is missing, as TIFF
+    says), in micrometres; None for ResolutionUnit NONE and for the values software writes by default."""
+    x_res, y_res = _tag_number(page, "XResolution"), _tag_number(page, "YResolution")
+    unit_tag = page.tags.get("ResolutionUnit")
+    unit = int(unit_tag.value) if unit_tag is not None else 2
+    microns = MICROMETRES_PER_RESOLUTION_UNIT.get(unit)
+    if microns is None or x_res is None or y_res is None:
+        return None
+    meaningless = {1.0, *MEANINGLESS_DPI} if unit == 2 else {1.0}
+    if x_res in meaningless or y_res in meaningless:
+        return None
+    name = {2: "INCH", 3: "CENTIMETER", 4: "MILLIMETER", 5: "MICROMETER"}[unit]
+    return _pixel_size(microns / y_res, "micrometer", microns / x_res, "micrometer",
+                       f"the TIFF's XResolution/YResolution (per {name.lower()})")
+
+
 class TiffSource(ImageSource):
     """A TIFF, OME-TIFF, BigTIFF or ImageJ hyperstack, read page by page.
 
@@ -550,6 +854,9 @@ class TiffSource(ImageSource):
             same = len({p.axes for p in self._parts}) == 1
             axes = letter + first.axes if same and letter else None
         super().__init__(path, shape, first.dtype, axes)
+        n_messages = len(messages)
+        self.pixel_size = _tiff_pixel_size(self._tif, chosen[0], first.series.keyframe)
+        del messages[n_messages:]  # what tifffile logs about odd metadata is no damage to the image
         self._per_series = first.n_planes
         stated = [p.saturation for p in self._parts]
         # several series: the largest value any states (a smaller one would clip the others' pixels)
@@ -640,8 +947,10 @@ class FramesSource(ImageSource):
         with TiffSource(files[0], series, planar) as first:
             frame_shape, dtype, axes = first.shape, first.dtype, first.axes
             stated = first.saturation  # the camera's: the first frame speaks for the others
+            pixel_size = first.pixel_size  # the same camera and optics
         super().__init__(path, (len(files), *frame_shape), dtype, "T" + axes if axes and "T" not in axes else None)
         self.saturation = stated
+        self.pixel_size = pixel_size
         self._frame_shape = frame_shape
         self._per_file = math.prod(frame_shape[:-2])
         self._cache: tuple[int, np.ndarray] | None = None

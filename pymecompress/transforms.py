@@ -11,6 +11,9 @@ Binning sums ``n x n`` pixels (integers stay integers and photon statistics stay
 codecs need. Sums that do not fit the input's dtype are refused with a message (no silent clipping); ``mean``
 binning (the rounded mean, camera gain divided by ``n**2``) keeps the range.
 
+The pixel size follows too (:meth:`Transforms.pixel_size`): binning by ``n`` makes pixels ``n`` times larger, a
+rotation by 90 or 270 degrees exchanges Y and X.
+
 Examples
 --------
 >>> t = Transforms.parse(frames="1:3", crop="0:4,2:8", bin=2)
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .camera import CameraModel
-from .sources import ImageSource, InputError
+from .sources import ImageSource, InputError, PixelSize
 
 BIN_MODES = ("sum", "mean")
 ROTATIONS = (0, 90, 180, 270)
@@ -109,6 +112,23 @@ class Transforms:
     def identity(self) -> bool:
         return self == Transforms()
 
+    def pixel_size(self, size: PixelSize | None) -> PixelSize | None:
+        """The pixel size of the transformed pixels: binning by ``n`` makes them ``n`` times larger, a rotation by 90
+        or 270 degrees exchanges Y and X; frames, crop and flips keep it.
+
+        Examples
+        --------
+        >>> Transforms(bin=2, rotate=90).pixel_size(PixelSize(0.1, 0.15, "micrometer"))
+        PixelSize(y=0.3, x=0.2, unit='micrometer')
+        """
+        if size is None:
+            return None
+        if self.bin > 1:
+            size = size.scaled(self.bin, f"times {self.bin} for {self.bin} x {self.bin} binning")
+        if self.rotate in (90, 270):
+            size = size.swapped(f"Y and X exchanged by the {self.rotate} degree rotation")
+        return size
+
     def camera(self, camera: CameraModel | None) -> CameraModel | None:
         """The camera model of the transformed pixels (binning changes it; the other transforms do not)."""
         if camera is None or self.bin == 1:
@@ -165,6 +185,7 @@ class TransformedSource(ImageSource):
         self.saturation = source.saturation if transforms.bin == 1 or transforms.bin_mode == "mean" else None
         stamps = source.timestamps
         self.timestamps = stamps if stamps is None or self._frames is None else np.asarray(stamps)[self._frames]
+        self.pixel_size = transforms.pixel_size(source.pixel_size)
 
     def _source_planes(self, indices: list[int]) -> list[int]:
         """Flat plane indices of the source for flat indices of this stack."""
