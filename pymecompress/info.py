@@ -189,7 +189,7 @@ def pixel_size_summary(path: str | os.PathLike) -> str | None:
     """A line about the pixel size stored at ``path`` (:func:`pymecompress.ome.pixel_size_of`), if any."""
     from .ome import pixel_size_of
 
-    size = pixel_size_of(_open(path))
+    size = pixel_size_of(open_store(path))
     return None if size is None else f"pixel size: {size.format()} (from {size.origin})"
 
 

@@ -198,9 +198,9 @@ def pixel_size_of(node: Any) -> PixelSize | None:
     import os
 
     if isinstance(node, str | os.PathLike):
-        from .info import _open
+        from .info import open_store
 
-        node = _open(node)
+        node = open_store(node)
     attrs = node.attrs.asdict()
     ome = attrs.get("ome")
     found = _multiscales_pixel_size((ome if isinstance(ome, dict) else attrs).get("multiscales"))

@@ -242,3 +242,14 @@ def test_clahe_and_grid(tmp_path):
     assert summary.size == (2 * 48 + 4, 2 * 64 + 4)
     with pytest.raises(ValueError, match="cannot hold"):
         export([tmp_path / "m.npy"] * 3, tmp_path / "g2.mp4", grid=(1, 2), progress=False)
+
+
+def test_scale_bar_from_the_pixel_size_convert_stored(tmp_path):
+    movie = np.zeros((2, 60, 200), np.uint16)
+    tifffile.imwrite(tmp_path / "m.ome.tif", movie, metadata={"axes": "TYX", "PhysicalSizeX": 0.05,
+                                                              "PhysicalSizeY": 0.05})
+    convert(str(tmp_path / "m.ome.tif"), str(tmp_path / "m.zarr"), codec="hufflossless", progress=False)
+    export(tmp_path / "m.zarr", tmp_path / "bar.avi", contrast="0,100", scale_bar=True, bin=2, progress=False)
+    bar = decoded_frames(tmp_path / "bar.avi")[0]
+    # 100 binned pixels of 0.1 um: a fifth is 2 um, drawn as 20 pixels
+    assert np.flatnonzero((bar[:, :, 0] == 255).sum(axis=1) == 20).size >= 2

@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from ..ome import TIFF_AXES, default_axes
+from ..ome import TIFF_AXES, default_axes, pixel_size_of
 from ..sources import ImageSource, InputError, open_source
 from ..transforms import Transforms, apply
 
@@ -35,7 +35,7 @@ PROJECTIONS = ("max",)
 
 class StoreSource(ImageSource):
     """A zarr array of camera counts, read plane by plane: the array itself, the first level of an OME-Zarr
-    image, or the one array of a group. Its ``timestamps`` are those ``convert`` kept."""
+    image, or the one array of a group. Its ``timestamps`` and ``pixel_size`` are those ``convert`` stored."""
 
     kind = "zarr"
 
@@ -50,6 +50,7 @@ class StoreSource(ImageSource):
             raise InputError(f"{path}: a zarr array of shape {array.shape}: export needs images (2 or more axes)")
         super().__init__(str(path), tuple(int(n) for n in array.shape), dtype, axes)
         self._array: zarr.Array = array
+        self.pixel_size = pixel_size_of(node)
         stamps = (attrs.get("pymecompress") or {}).get("timestamps") or {}
         values = stamps.get("values")
         if values is not None and len(values) == self.shape[0] and stamps.get("axis", 0) == 0:
