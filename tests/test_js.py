@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -152,16 +153,22 @@ def _stores(tmp_path: Path) -> list[tuple[str, Path, object]]:
     return [("viewer", ome, zarr.open_group(str(ome), mode="r")["0"][...]), ("viewer-sharded", sharded, movie)]
 
 
+def require_chromium(what: str) -> str:
+    """The system's Chromium; skip (or fail, under ``PYMECOMPRESS_REQUIRE_JS=1``) without one."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        reason = f"{what} needs Chromium (apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("PYMECOMPRESS_REQUIRE_JS") == "1":
+            pytest.fail(reason + ", and PYMECOMPRESS_REQUIRE_JS=1 forbids skipping")
+        pytest.skip(reason)
+    return chromium
+
+
 def test_viewer_in_chromium(js_build, tmp_path):
     """``pymecompress view`` in headless Chromium: the page decodes frames to the values Python reads."""
     import numpy as np
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        reason = "the viewer test needs Chromium (apt-get install chromium; .ci/run installs it)"
-        if os.environ.get("PYMECOMPRESS_REQUIRE_JS") == "1":
-            pytest.fail(reason + ", and PYMECOMPRESS_REQUIRE_JS=1 forbids skipping")
-        pytest.skip(reason)
+    chromium = require_chromium("the viewer test")
     from matplotlib.image import imread
 
     artifacts = ROOT / "ci-artifacts"
@@ -194,3 +201,38 @@ def test_viewer_in_chromium(js_build, tmp_path):
         picture = imread(shot)[..., :3].mean(axis=2)
         canvas = picture[120:, :]  # below the header and controls
         assert canvas.std() > 0.02 and len(np.unique(np.round(canvas * 255))) > 32, f"{shot} looks blank"
+
+
+def test_live_page_in_chromium(js_build):
+    """pymecompress.stream's live page in headless Chromium: frames published from Python arrive in order and
+    decode to the values the codec gives in Python."""
+    import numpy as np
+
+    from pymecompress.codecs.huffquant16 import HuffmanQuant16
+    from pymecompress.stream import Publisher
+
+    chromium = require_chromium("the live page test")
+    codec = HuffmanQuant16(offset=100, gain=2.2, read_noise=1.5)
+    rng = np.random.default_rng(8)
+    scene = rng.uniform(5, 300, (96, 128))
+    frames = [(100 + 2.2 * rng.poisson(scene)).astype(np.uint16) for _ in range(25)]
+    artifacts = ROOT / "ci-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with Publisher(codec) as pub:
+        page = subprocess.Popen(["node", "browser/live-check.mjs", pub.url, str(artifacts / "live.png")], cwd=js_build,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "CHROME": chromium})
+        line = page.stdout.readline()
+        assert line.strip() == "connected", line + page.stderr.read()
+        assert pub.wait_for_clients(1)
+        for f in frames:
+            pub.send(f)
+            time.sleep(0.02)
+    out, err = page.communicate(timeout=120)
+    assert page.returncode == 0, err
+    state = json.loads(out.strip().splitlines()[-1])
+    assert state["error"] is None and state["indices"] == list(range(25)), state
+    last = codec.decode(codec.encode(frames[-1])).reshape(frames[-1].shape).astype(np.int64)
+    assert state["last"]["index"] == 24 and state["last"]["shape"] == [96, 128]
+    assert state["last"]["sum"] == int(last.sum()) and state["last"]["hash"] == _fnv(last), state["last"]
+    assert state["renders"] >= 1

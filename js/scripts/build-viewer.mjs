@@ -1,5 +1,6 @@
 // Build the browser viewer into a folder (default: ../pymecompress/viewer, committed so that `pymecompress view`
-// works for users who installed pymecompress without Node): the page, an esbuild bundle of the viewer with
+// and pymecompress.stream's live page work for users who installed pymecompress without Node): the pages
+// (viewer.html, live.html), esbuild bundles of the viewer and the live page with
 // zarrita.js and this package (plus lazily loaded chunks), and the wasm module from dist/ (run scripts/build-wasm.mjs first).
 //   node scripts/build-viewer.mjs [OUT]
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
@@ -14,9 +15,9 @@ const KEEP = new Set(["__init__.py"]); // the folder is also a Python package-da
 mkdirSync(out, { recursive: true });
 for (const name of readdirSync(out)) if (!KEEP.has(name)) rmSync(join(out, name), { recursive: true });
 await build({
-  entryPoints: [join(jsDir, "viewer", "main.js")],
+  entryPoints: { viewer: join(jsDir, "viewer", "main.js"), live: join(jsDir, "viewer", "live.js") },
   outdir: out,
-  entryNames: "viewer",
+  entryNames: "[name]",
   chunkNames: "chunk-[hash]", // codecs zarrita loads on demand (blosc, zstd, lz4), fetched only when used
   splitting: true,
   bundle: true,
@@ -29,6 +30,7 @@ await build({
   logLevel: "warning",
 });
 copyFileSync(join(jsDir, "viewer", "viewer.html"), join(out, "viewer.html"));
+copyFileSync(join(jsDir, "viewer", "live.html"), join(out, "live.html")); // pymecompress.stream's page
 copyFileSync(join(jsDir, "dist", "pymecompress.wasm"), join(out, "pymecompress.wasm"));
 copyFileSync(join(jsDir, "dist", "build.json"), join(out, "build.json"));
 console.log(`viewer: ${out}: ${readdirSync(out).sort().join(", ")}`);
