@@ -110,7 +110,7 @@ class Subscriber:
                 return
             connected.set()
             stopper = asyncio.ensure_future(self._stop.wait())
-            async with ws:
+            try:
                 while True:
                     getter = asyncio.ensure_future(ws.receive())
                     await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -123,7 +123,9 @@ class Subscriber:
                     header, payload = protocol.parse(msg.data)
                     frame = LiveFrame(header.index, header.time, time.time(), protocol.decode(header, payload))
                     await asyncio.to_thread(self._put, frame)
-            stopper.cancel()
+            finally:
+                stopper.cancel()
+                await ws.close()
 
     def _put(self, item) -> None:
         """Hand ``item`` to the caller, waiting while the buffer is full (unless closing)."""
