@@ -236,3 +236,56 @@ def test_live_page_in_chromium(js_build):
     assert state["last"]["index"] == 24 and state["last"]["shape"] == [96, 128]
     assert state["last"]["sum"] == int(last.sum()) and state["last"]["hash"] == _fnv(last), state["last"]
     assert state["renders"] >= 1
+
+
+def test_viewer_follows_a_recording(js_build, tmp_path):
+    """``pymecompress view`` of a store that a Publisher is still recording: new frames appear as they arrive, the
+    page moves on to the newest, and ends on the last frame as stored."""
+    import numpy as np
+    import zarr
+
+    from pymecompress.codecs.huffquant16 import HuffmanQuant16
+    from pymecompress.stream import Publisher
+
+    chromium = require_chromium("the recording viewer test")
+    codec = HuffmanQuant16(offset=100, gain=2.2, read_noise=1.5)
+    rng = np.random.default_rng(9)
+    scene = rng.uniform(5, 300, (64, 96))
+    frames = [(100 + 2.2 * rng.poisson(scene)).astype(np.uint16) for _ in range(10)]
+    store = tmp_path / "run.zarr"
+    with Publisher(codec, record=store) as pub:
+        for f in frames[:3]:
+            pub.send(f)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the recording holds its first frames
+            if (store / "zarr.json").exists() and \
+                    zarr.open_array(store, mode="r").attrs["pymecompress"]["recording"]["frames"] >= 3:
+                break
+            time.sleep(0.05)
+        server = subprocess.Popen([sys.executable, "-m", "pymecompress", "view", str(store), "--no-browser"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        try:
+            line = server.stdout.readline()
+            assert "http://127.0.0.1:" in line, line + server.stderr.read()
+            url = line.split(" at ")[1].split()[0]
+            page = subprocess.Popen(["node", "browser/follow-check.mjs", url], cwd=js_build, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, env={**os.environ, "CHROME": chromium})
+            assert page.stdout.readline().strip() == "opened", page.stderr.read()
+            for f in frames[3:]:
+                pub.send(f)
+                time.sleep(0.3)
+        except BaseException:
+            server.terminate()
+            raise
+    try:
+        out, err = page.communicate(timeout=120)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert page.returncode == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    opened, state = result["opened"], result["state"]
+    assert opened["following"] and opened["frames"] >= 3 and opened["index"] == [opened["frames"] - 1], opened
+    assert state["error"] is None and not state["following"] and state["frames"] == 10 and state["index"] == [9]
+    stored = zarr.open_array(store, mode="r")[9].astype(np.int64)
+    assert state["sum"] == int(stored.sum()) and state["hash"] == _fnv(stored), state

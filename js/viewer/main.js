@@ -1,10 +1,12 @@
 // The pymecompress viewer: viewer.html?store=URL shows a zarr array or OME-Zarr image, decoding its chunks in the
 // browser (the pymecompress C decoders compiled to WebAssembly, through zarrita.js). Only the chunks of the
-// visible part of a frame are fetched. `window.viewerState` describes what is shown (for tests and scripts).
+// visible part of a frame are fetched. An array that pymecompress.stream is still recording (its attributes say
+// `pymecompress.recording.active`) is followed: new frames extend the first slider, and a slider at the last frame
+// moves on to the newest. `window.viewerState` describes what is shown (for tests and scripts).
 import * as zarr from "zarrita";
 import { register, setWasmSource } from "../src/index.js";
 import { autoContrast, regionStats, toCanvas, valueAt } from "./render.js";
-import { chooseLevel, fetchRegion, openImage } from "./store.js";
+import { chooseLevel, fetchRegion, openImage, recording, reopenArray } from "./store.js";
 
 setWasmSource(new URL("pymecompress.wasm", import.meta.url));
 register(zarr.registry);
@@ -17,7 +19,7 @@ const ctx = canvas.getContext("2d");
 const state = {
   ready: false, error: null, store: null, axes: [], shape: [], levels: [], index: [], level: 0,
   region: null, sum: null, min: null, max: null, count: 0, hash: null, contrast: null, renders: 0,
-  view: { cx: 0, cy: 0, zoom: 1 },
+  view: { cx: 0, cy: 0, zoom: 1 }, following: false, frames: null,
 };
 window.viewerState = state;
 
@@ -37,8 +39,44 @@ function resize() {
   canvas.height = Math.max(1, Math.round(r.height));
 }
 
+/** The shape to show: the array's, with as many frames as a recording has completed. */
 function fullShape() {
-  return image.levels[0].array.shape;
+  const shape = image.levels[0].array.shape.slice();
+  if (state.frames !== null) shape[0] = Math.min(shape[0], state.frames);
+  return shape;
+}
+
+const FOLLOW_MS = 1000;
+
+/** While a recording is active: re-read the array's metadata, show new frames, follow the newest. */
+async function follow() {
+  const array = await reopenArray(state.store);
+  const rec = recording(array);
+  const before = state.frames;
+  const slider = document.getElementById("axis0");
+  const atEnd = !slider || Number(slider.value) >= before - 1;
+  image.levels[0].array = array;
+  state.frames = rec ? rec.frames : array.shape[0];
+  state.following = Boolean(rec?.active);
+  state.shape = fullShape();
+  if (state.frames !== before) {
+    buildSliders();
+    if (atEnd && state.frames > 0) {
+      wanted[0] = state.frames - 1;
+      document.getElementById("axis0").value = String(wanted[0]);
+      document.getElementById("axis0").dispatchEvent(new Event("input"));
+    }
+  }
+  if (!state.following) {
+    requestRender(); // the last frame as finally written, and the status says the recording ended
+    return;
+  }
+  setTimeout(() => follow().catch(followFailed), FOLLOW_MS);
+}
+
+function followFailed(err) {
+  state.error = `cannot follow the recording: ${err.message}`;
+  status(state.error, true);
 }
 
 function fit() {
@@ -78,8 +116,10 @@ async function render() {
     index, level: levelIndex, region: { y0: region.y0, y1: region.y1, x0: region.x0, x1: region.x1 },
     renders: state.renders + 1, ready: true,
   });
+  const recorded = state.frames === null ? "" : state.following ? ` · recording: ${state.frames} frames so far`
+    : " · recording ended";
   status(`${image.levels[levelIndex].path ? `level ${image.levels[levelIndex].path}, ` : ""}` +
-    `${region.shape[1]}×${region.shape[0]} pixels of frame [${index.join(", ")}]`);
+    `${region.shape[1]}×${region.shape[0]} pixels of frame [${index.join(", ")}]${recorded}`);
 }
 
 // Renders run one at a time; changes made meanwhile (a dragged slider) are drawn as soon as it finishes, so
@@ -116,7 +156,8 @@ function buildSliders() {
   const shape = fullShape();
   shape.slice(0, -2).forEach((n, axis) => {
     const label = document.createElement("label");
-    const input = Object.assign(document.createElement("input"), { type: "range", min: 0, max: n - 1, value: 0 });
+    const input = Object.assign(document.createElement("input"),
+      { type: "range", min: 0, max: Math.max(0, n - 1), value: Math.min(wanted[axis] ?? 0, Math.max(0, n - 1)) });
     input.id = `axis${axis}`;
     const text = document.createElement("span");
     const show = () => { text.textContent = `${input.value} / ${n - 1}`; };
@@ -217,14 +258,22 @@ async function main() {
   $("title").textContent = image.name;
   document.title = `${image.name} – pymecompress viewer`;
   state.axes = image.axes;
+  const rec = image.levels.length === 1 ? recording(image.levels[0].array) : null;
+  if (rec) {
+    state.frames = rec.frames;
+    state.following = rec.active;
+  }
   state.shape = fullShape();
   state.levels = image.levels.map((l) => ({ path: l.path, shape: l.array.shape, factor: l.factor }));
   wanted = state.shape.slice(0, -2).map(() => 0);
+  if (state.following && state.shape[0] > 0) wanted[0] = state.shape[0] - 1; // a recording: its newest frame
   buildSliders(); // before measuring the canvas: the sliders take room from it
   resize();
   fit();
   wireControls();
-  await requestRender();
+  if (state.shape[0] === 0) status("recording: waiting for the first frame");
+  else await requestRender();
+  if (state.following) setTimeout(() => follow().catch(followFailed), FOLLOW_MS);
 }
 
 main();

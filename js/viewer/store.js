@@ -58,3 +58,15 @@ export async function fetchRegion(level, index, rect) {
   const { data, shape, stride } = await zarr.get(array, selection);
   return { data, shape, stride, y0, y1, x0, x1, factor };
 }
+
+/** What pymecompress.stream says of an array it records: `{active, frames}` (complete frames), or null. */
+export function recording(array) {
+  const rec = array.attrs?.pymecompress?.recording;
+  return rec && typeof rec.frames === "number" ? { active: Boolean(rec.active), frames: rec.frames } : null;
+}
+
+/** The array at the store's root, its metadata read afresh (not from the browser's cache). */
+export async function reopenArray(url) {
+  const store = new zarr.FetchStore(url, { overrides: { cache: "no-store" } });
+  return zarr.open(zarr.root(store), { kind: "array" });
+}

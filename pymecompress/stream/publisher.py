@@ -56,7 +56,9 @@ class Publisher:
     port : int
         TCP port; 0 picks a free one.
     record : path, optional
-        Also write every encoded frame to this zarr store (a new array of shape (frames, rows, columns)).
+        Also write every frame to this zarr store: a new array of shape (frames, rows, columns) that grows as
+        frames come, which ``pymecompress view`` follows while it is written. Its attributes say how many frames
+        are complete (``pymecompress.recording``) and, once closed, when each was sent (``pymecompress.timestamps``).
     queue_frames : int
         Frames waiting for the encoder before the oldest is dropped.
     client_queue : int
@@ -198,7 +200,7 @@ class Publisher:
                 chunk = self._codec.encode(frame)
                 message = protocol.pack(index, stamp, frame.dtype, frame.shape, bytes(chunk))
                 if self._record_path is not None:
-                    self._write_record(frame)
+                    self._write_record(frame, stamp)
             except Exception as err:  # noqa: BLE001 (raised again by the next send or close)
                 self._error = err
                 return
@@ -206,7 +208,9 @@ class Publisher:
             self.sent += 1
             self.message_bytes += len(message)
 
-    def _write_record(self, frame: np.ndarray) -> None:
+    def _write_record(self, frame: np.ndarray, stamp: float) -> None:
+        """Append ``frame`` to the recording: the array grows by one frame, its chunk is written, and only then
+        ``attrs["pymecompress"]["recording"]["frames"]`` counts it (what ``pymecompress view`` follows)."""
         import zarr
 
         from ..zarr_codecs import PUBLIC
@@ -218,9 +222,23 @@ class Publisher:
             self._record = zarr.create_array(self._record_path, shape=(0, *frame.shape), dtype=frame.dtype,
                                              chunks=(1, *frame.shape), compressors=[face],
                                              dimension_names=("t", "y", "x"))
+            self._record_times: list[float] = []
+            self._record.attrs["pymecompress"] = {"recording": {"active": True, "frames": 0}}
+        if frame.shape != tuple(self._record.shape[1:]) or frame.dtype != self._record.dtype:
+            raise ValueError(f"a recording holds frames of one shape and dtype: {self._record.shape[1:]} "
+                             f"{self._record.dtype}, then {frame.shape} {frame.dtype}")
         n = self._record.shape[0]
         self._record.resize((n + 1, *frame.shape))
         self._record[n] = frame
+        self._record_times.append(stamp)
+        self._record.attrs["pymecompress"] = {"recording": {"active": True, "frames": n + 1}}
+
+    def _end_record(self) -> None:
+        """Mark the recording finished and keep the frames' times (as ``convert`` keeps a file's)."""
+        if self._record is not None:
+            self._record.attrs["pymecompress"] = {
+                "recording": {"active": False, "frames": int(self._record.shape[0])},
+                "timestamps": {"axis": 0, "unit": "s", "values": self._record_times}}
 
     # --- the caller's side ---
 
@@ -281,6 +299,10 @@ class Publisher:
             self._closing = True
             self._wake.notify_all()
         self._encoder.join()
+        try:
+            self._end_record()
+        except Exception as err:  # noqa: BLE001 (reported below, after the clients are closed)
+            self._error = self._error or err
 
         async def finish() -> None:
             self._broadcast(None)  # each sender sends what its client has queued, then closes it
