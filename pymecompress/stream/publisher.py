@@ -140,6 +140,10 @@ class Publisher:
         ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(self._runner.cleanup())
+        left = [task for task in asyncio.all_tasks(self._loop) if not task.done()]  # senders of stalled clients
+        for task in left:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         self._loop.close()
 
     async def _index(self, request):
