@@ -134,6 +134,13 @@ def test_planes_of_tzyx_and_tczyx_stacks(tmp_path):
     summary = export(tmp_path / "tczyx.npy", tmp_path / "c1.tif", channel=1, progress=False)
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "c1.tif"), tczyx[:, 1].max(axis=1))
     assert summary.notes == ["channel 1 of 2", "z: maximum projection over 3 planes"]
+    czyx = rng.integers(0, 1000, (2, 4, 16, 24), dtype=np.uint16)  # a z-stack of two channels, no time
+    np.save(tmp_path / "czyx.npy", czyx)
+    summary = export(tmp_path / "czyx.npy", tmp_path / "zstack.tif", axes="czyx", channel=1, progress=False)
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "zstack.tif"), czyx[1])  # frames along z
+    assert summary.notes == ["channel 1 of 2", "frames along z"]
+    export(tmp_path / "czyx.npy", tmp_path / "channels.tif", axes="czyx", project="max", progress=False)
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "channels.tif"), czyx.max(axis=1))
     with pytest.raises(InputError, match="out of range"):
         export(tmp_path / "tzyx.npy", tmp_path / "bad.tif", axes="tzyx", z=5, progress=False)
     with pytest.raises(InputError, match="no channel axis"):

@@ -1,10 +1,10 @@
 """What ``export`` reads: a zarr store (what ``convert`` wrote, or any zarr array of camera counts) or anything
 ``convert`` reads, as a sequence of 2-D frames.
 
-The first axis of a stack is time (or whatever the stack runs along); a frame is one 2-D image of it. Stacks with
-axes between the first and the image's (``tzyx``, ``tcyx``, ``tczyx``) give one plane per frame: a channel
-(``channel``, default 0), a z plane (``z``) or the maximum projection over z (``project="max"``, the default when
-no z plane is named).
+Frames run along time (the first axis of a stack whose axes are not known), one 2-D image each. Stacks with more
+axes (``tzyx``, ``tcyx``, ``tczyx``, ``czyx``) give one plane per frame: a channel (``channel``, default 0), a z
+plane (``z``) or the maximum projection over z (``project="max"``, the default when no z plane is named); a
+stack without time runs along z (or its channels) instead, as :func:`frame_axis` says.
 
 Examples
 --------
@@ -110,7 +110,8 @@ def open_input(path: str | os.PathLike, series: int | None = None) -> ImageSourc
 
 
 class FrameReader:
-    """The frames of one input: its first axis after ``transforms``, one plane per frame (see the module doc).
+    """The frames of one input after ``transforms``: along time (else see :func:`frame_axis`), one plane per
+    frame (see the module doc).
 
     Attributes
     ----------
@@ -121,7 +122,7 @@ class FrameReader:
     timestamps : numpy.ndarray or None
         Seconds of each frame, where the input records them.
     notes : list of str
-        How frames were made from the axes between the first and the image's.
+        How frames were made from the other axes before the image's.
     """
 
     def __init__(self, source: ImageSource, z: int | None = None, channel: int | None = None,
@@ -139,13 +140,16 @@ class FrameReader:
             self.timestamps = None
             return
         self._lead = tuple(shape[:-2])
-        self._n = shape[0]
-        self.timestamps = source.timestamps
-        letters = _axes_letters(source, len(shape))
-        picks = []
+        letters = _axes_letters(source, len(shape))[:-2]
+        self._frame_axis = frame_axis(letters, z, channel, project)
+        picks: list[list[int] | None] = []
         used = {"z": False, "c": False}
-        for letter, size in zip(letters[1:-2], shape[1:-2], strict=True):
-            if letter == "c":
+        for axis, (letter, size) in enumerate(zip(letters, self._lead, strict=True)):
+            if axis == self._frame_axis:
+                picks.append(None)
+                if letter != "t" and size > 1:
+                    self.notes.append(f"frames along {letter}")
+            elif letter == "c":
                 used["c"] = True
                 picks.append([_index(channel, size, "channel")])
                 if size > 1:
@@ -165,10 +169,13 @@ class FrameReader:
                     self.notes.append(f"axis {letter}: index 0 of {size}")
         for name, value, key in (("z", z, "z"), ("channel", channel, "c")):
             if value is not None and not used[key]:
-                raise InputError(f"{source.path}: --{name} given, but the stack (axes {letters}) has no {name} axis")
+                raise InputError(f"{source.path}: --{name} given, but the stack (axes {letters}yx) has no {name} "
+                                 "axis to choose from")
         if project is not None and not used["z"]:
-            raise InputError(f"{source.path}: --project {project} needs a z axis; the stack's axes are {letters}")
+            raise InputError(f"{source.path}: --project {project} needs a z axis; the stack's axes are {letters}yx")
         self._picks = picks
+        self._n = 1 if self._frame_axis is None else self._lead[self._frame_axis]
+        self.timestamps = source.timestamps if self._frame_axis == 0 else None
 
     def __len__(self) -> int:
         return self._n
@@ -177,8 +184,8 @@ class FrameReader:
         """Frame ``t`` as a 2-D array of the input's dtype."""
         if not self._lead:
             return self.source.read_planes([0])[0]
-        combos = list(itertools.product(*self._picks)) or [()]
-        indices = [int(np.ravel_multi_index((t, *c), self._lead)) for c in combos]
+        picks = [[t] if p is None else p for p in self._picks]
+        indices = [int(np.ravel_multi_index(c, self._lead)) for c in itertools.product(*picks)]
         planes = self.source.read_planes(indices)
         return planes[0] if len(planes) == 1 else planes.max(axis=0)
 
@@ -190,6 +197,27 @@ class FrameReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def frame_axis(letters: str, z: int | None, channel: int | None, project: str | None) -> int | None:
+    """Which of the axes before the image's (NGFF letters) the frames run along: time; else z, when neither a z
+    plane nor a projection is asked for (a z-stack, plane by plane); else the channels, when none is chosen; else
+    none (one frame).
+
+    Examples
+    --------
+    >>> frame_axis("tz", None, None, None), frame_axis("cz", None, None, None), frame_axis("cz", 3, None, None)
+    (0, 1, 0)
+    >>> print(frame_axis("cz", None, 1, "max"))
+    None
+    """
+    if "t" in letters:
+        return letters.index("t")
+    if "z" in letters and z is None and project is None:
+        return letters.index("z")
+    if "c" in letters and channel is None:
+        return letters.index("c")
+    return None
 
 
 def _axes_letters(source: ImageSource, ndim: int) -> str:
