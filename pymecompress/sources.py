@@ -728,6 +728,13 @@ def _tag_number(page, name: str) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
+def _from_resolution(per_unit: float, scale: float = 1.0) -> float:
+    """``scale / per_unit`` to 7 significant digits: a resolution tag is a 32-bit rational, which writers fill
+    with an approximation of pixels per unit (tifffile 2023 stores 1 / 0.3 so that it reads back as
+    0.299999999884), and no pixel size is known to 7 digits."""
+    return float(f"{scale / per_unit:.7g}")
+
+
 def _imagej_pixel_size(tif: tifffile.TiffFile, series: int, page) -> PixelSize | None:
     """ImageJ's calibration: ``unit`` (and ``yunit``) in its metadata, pixels per unit in the resolution tags."""
     meta = tif.imagej_metadata
@@ -736,7 +743,7 @@ def _imagej_pixel_size(tif: tifffile.TiffFile, series: int, page) -> PixelSize |
     x_res, y_res = _tag_number(page, "XResolution"), _tag_number(page, "YResolution")
     if x_res is None or y_res is None:
         return None
-    return _pixel_size(1 / y_res, meta.get("yunit", meta["unit"]), 1 / x_res, meta["unit"],
+    return _pixel_size(_from_resolution(y_res), meta.get("yunit", meta["unit"]), _from_resolution(x_res), meta["unit"],
                        "ImageJ's unit and the TIFF's XResolution/YResolution")
 
 
@@ -753,7 +760,7 @@ def _resolution_pixel_size(tif: tifffile.TiffFile, series: int, page) -> PixelSi
     if x_res in meaningless or y_res in meaningless:
         return None
     name = {2: "INCH", 3: "CENTIMETER", 4: "MILLIMETER", 5: "MICROMETER"}[unit]
-    return _pixel_size(microns / y_res, "micrometer", microns / x_res, "micrometer",
+    return _pixel_size(_from_resolution(y_res, microns), "micrometer", _from_resolution(x_res, microns), "micrometer",
                        f"the TIFF's XResolution/YResolution (per {name.lower()})")
 
 
