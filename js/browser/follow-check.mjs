@@ -3,21 +3,11 @@
 // recording has ended and the last frame is drawn (or TIMEOUT seconds), and print window.viewerState as JSON.
 //   node browser/follow-check.mjs URL [TIMEOUT]
 // The browser is $CHROME, else /usr/bin/chromium; nothing is downloaded.
-import puppeteer from "puppeteer-core";
+import { openPage } from "./page.mjs";
 
 const [url, timeout = "60"] = process.argv.slice(2);
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROME || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=800,600"],
-  defaultViewport: { width: 800, height: 600 },
-});
-const log = [];
+const { browser, page, log } = await openPage(url, 800, 600);
 try {
-  const page = await browser.newPage();
-  page.on("console", (m) => log.push(`console.${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
-  await page.goto(url, { waitUntil: "load" });
   await page.waitForFunction(() => window.viewerState && (window.viewerState.ready || window.viewerState.error),
     { timeout: 30000 });
   const opened = await page.evaluate(() => JSON.parse(JSON.stringify(window.viewerState)));

@@ -3,21 +3,11 @@
 // TIMEOUT seconds), save a screenshot, and print window.liveState as JSON.
 //   node browser/live-check.mjs URL SCREENSHOT.png [TIMEOUT]
 // The browser is $CHROME, else /usr/bin/chromium; nothing is downloaded.
-import puppeteer from "puppeteer-core";
+import { openPage } from "./page.mjs";
 
 const [url, screenshot, timeout = "60"] = process.argv.slice(2);
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROME || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=800,600"],
-  defaultViewport: { width: 800, height: 600 },
-});
-const log = [];
+const { browser, page, log } = await openPage(url, 800, 600);
 try {
-  const page = await browser.newPage();
-  page.on("console", (m) => log.push(`console.${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
-  await page.goto(url, { waitUntil: "load" });
   await page.waitForFunction(() => window.liveState && (window.liveState.connected || window.liveState.error),
     { timeout: 30000 });
   console.log("connected");

@@ -3,22 +3,11 @@
 // screenshot, and print what window.viewerState said at each step as JSON.
 //   node browser/viewer-check.mjs URL TARGET_FRAME SCREENSHOT.png
 // The browser is $CHROME, else /usr/bin/chromium; nothing is downloaded.
-import puppeteer from "puppeteer-core";
+import { openPage } from "./page.mjs";
 
 const [url, target, screenshot] = process.argv.slice(2);
-const executablePath = process.env.CHROME || "/usr/bin/chromium";
-const browser = await puppeteer.launch({
-  executablePath,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,700"],
-  defaultViewport: { width: 900, height: 700 },
-});
-const log = [];
+const { browser, page, log } = await openPage(url, 900, 700);
 try {
-  const page = await browser.newPage();
-  page.on("console", (m) => log.push(`console.${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
-  await page.goto(url, { waitUntil: "load" });
   const settled = (want) => page.waitForFunction(
     (w) => {
       const s = window.viewerState;

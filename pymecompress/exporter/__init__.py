@@ -295,7 +295,7 @@ def _pixel_size(reader: FrameReader, opts: ExportOptions) -> tuple[float, str]:
     """Pixel size (x) and unit of a frame: ``pixel_size`` times the binning, else what the input states."""
     if opts.pixel_size is not None:
         return opts.pixel_size * opts.bin, opts.pixel_unit
-    stated = getattr(reader.source, "pixel_size", None)
+    stated = reader.source.pixel_size
     if stated is not None:
         return float(stated.x), str(stated.unit)
     raise InputError(f"{reader.source.path}: a scale bar needs the pixel size, which the input does not state: give "
