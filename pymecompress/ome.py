@@ -163,6 +163,18 @@ def multiscales(axes: str, n_levels: int, name: str, version: str, how: str,
     return entry
 
 
+def multiscales_of(attrs: dict) -> list | None:
+    """The ``multiscales`` of a group's attributes: under ``"ome"`` (NGFF 0.5) or at the top (0.4); None if absent.
+
+    Examples
+    --------
+    >>> multiscales_of({"ome": {"version": "0.5", "multiscales": [{"name": "a"}]}}), multiscales_of({})
+    ([{'name': 'a'}], None)
+    """
+    ome = attrs.get("ome")
+    return (ome if isinstance(ome, dict) else attrs).get("multiscales")
+
+
 def pixel_size_of(node: Any) -> PixelSize | None:
     """The pixel size of a store ``convert`` wrote (of its full-resolution array), or None when it holds none.
 
@@ -202,8 +214,7 @@ def pixel_size_of(node: Any) -> PixelSize | None:
 
         node = open_store(node)
     attrs = node.attrs.asdict()
-    ome = attrs.get("ome")
-    found = _multiscales_pixel_size((ome if isinstance(ome, dict) else attrs).get("multiscales"))
+    found = _multiscales_pixel_size(multiscales_of(attrs))
     if found is not None:
         return found
     kept = attrs.get("pymecompress")

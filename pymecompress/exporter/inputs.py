@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from ..ome import TIFF_AXES, default_axes, pixel_size_of
+from ..ome import TIFF_AXES, default_axes, multiscales_of, pixel_size_of
 from ..sources import ImageSource, InputError, open_source
 from ..transforms import Transforms, apply
 
@@ -72,7 +72,7 @@ def _image_array(path: str, node):
     if isinstance(node, zarr.Array):
         return node, None, node.attrs.asdict()
     attrs = node.attrs.asdict()
-    multiscales = (attrs.get("ome") or {}).get("multiscales") or attrs.get("multiscales")
+    multiscales = multiscales_of(attrs)
     if multiscales:
         first = multiscales[0]
         array = node[first["datasets"][0]["path"]]
