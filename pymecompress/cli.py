@@ -538,8 +538,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print(f"pymecompress {args.command}: interrupted", file=sys.stderr)
+        for note in getattr(err, "__notes__", ()):  # where a half-done replacement left the complete store
+            print(f"pymecompress {args.command}: {note}", file=sys.stderr)
         return 130
     except ImportError as err:
         if err.name not in ("zarr", "tifffile", "tqdm"):
@@ -548,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(args.command, f"{err}: this command needs it; install it with pip install '{hint}'")
         return 2
     except (ValueError, TypeError, OSError) as err:
-        _error(args.command, str(err) or type(err).__name__)
+        _error(args.command, " ".join([str(err) or type(err).__name__, *getattr(err, "__notes__", ())]))
         return 2
 
 

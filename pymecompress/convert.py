@@ -6,7 +6,9 @@ blocks are compressed in a thread pool (the C core releases the GIL) and at most
 held at once, so peak memory depends on the chunk and plane size, not on the size of the stack.
 
 The output is written to a hidden sibling (``.NAME.partial-PID``) and renamed at the end: a failed or
-interrupted conversion leaves nothing behind, and an existing output is replaced only with ``overwrite``.
+interrupted conversion leaves nothing behind, and an existing output is replaced only with ``overwrite``. At a URL
+(object stores have no rename) a replacement is written completely under a sibling prefix first and copied over the
+old store only then (:func:`pymecompress.scale_out.replace_url`): an interruption leaves at least one complete store.
 
 Examples
 --------
@@ -43,7 +45,7 @@ from .camera import CameraModel
 from .camera_check import CameraCheck, check_camera, sample_planes
 from .chunk_shape import parse_chunks
 from .chunk_writer import ChunkWriter
-from .scale_out import check_url, is_url, remove_url, run_on_cluster, url_bytes
+from .scale_out import check_url, is_url, remove_url, replace_url, run_on_cluster, staging_url, url_bytes
 from .sources import ImageSource, PixelSize, open_source
 from .transforms import Transforms
 from .transforms import apply as transform_source
@@ -352,7 +354,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     binning : {"mean", "sum"}
         How pyramid levels combine 2 x 2 pixels.
     overwrite : bool
-        Replace an existing output, if it is a zarr store (anything else is refused and left untouched).
+        Replace an existing output, if it is a zarr store (anything else is refused and left untouched). The old
+        store stays as it is until the new one is complete.
     progress : bool, optional
         Show a tqdm progress bar (MB/s, time left) on stderr; by default when stderr is a terminal and the input
         has more than :data:`PROGRESS_PLANES` planes.
@@ -411,11 +414,11 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     remote = is_url(output)
     if codec is not None:
         cam = _camera(codec, camera, step)  # before anything is read: the arguments alone can be wrong
-    if remote:  # written in place (object stores have no rename), removed again if the conversion fails
+    if remote:  # object stores have no rename: a new store is written in place, a replacement beside the old one
         if wants_zip(output):
             raise ValueError(f"{output}: a zip store is written on a local disk; convert to a local .zip and copy it")
         replace = check_url(output, overwrite, storage_options)
-        tmp = output
+        tmp = staging_url(output) if replace else output
     else:
         output = Path(output)
         _check_not_an_input(input, output)
@@ -436,8 +439,6 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
         sat = saturation_for(codec, src, saturation, camera)
         check, warnings = _check_camera(cam, src, force)
-        if remote and replace:  # only now, every check passed: the old store goes when the new one starts
-            remove_url(output, storage_options)
         if not remote:
             shutil.rmtree(tmp, ignore_errors=True)  # a stale leftover of this very process id
         name = str(output).rstrip("/").rsplit("/", 1)[-1].removesuffix(".zip")
@@ -454,12 +455,14 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
                 _move_into_place(tmp, output)
         except BaseException:
             if remote:
-                remove_url(output, storage_options)
+                remove_url(tmp, storage_options)  # the new store, never the old one
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
                 if wants_zip(output):
                     tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
             raise
+        if remote and replace:  # the new store is complete: only now does it take the old one's place
+            replace_url(tmp, output, storage_options)
         from .info import describe
 
         full = describe(output, storage_options)[0]  # the full-resolution array ("0" of an OME-Zarr image)

@@ -1,6 +1,11 @@
 """Conversion beyond one machine's disk and cores: outputs at fsspec URLs (S3-compatible object storage, ...) and
 compression of blocks on an existing dask.distributed cluster (``convert --scheduler ADDRESS``).
 
+Object stores have no rename, so an existing store at a URL is replaced in two stages (:func:`replace_url`): the new
+store is written completely under a sibling prefix (:func:`staging_url`), and only then are its keys copied over
+the old ones, metadata last. An interruption at any point leaves at least one complete store, and the exception's
+note says where it is.
+
 The client reads the input one block of planes at a time and sends the blocks to the workers, in tasks of about
 :data:`TASK_BYTES` (a dask task costs milliseconds, as much as compressing a few chunks); a worker encodes the
 chunks with pymecompress's codec and stores them through zarr's store at the output (a local path every worker
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -25,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from .zip_store import ZARR_MARKERS
+
+METADATA_KEYS = frozenset(ZARR_MARKERS) | {".zattrs", ".zmetadata"}  # the documents that make keys a zarr store
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+://")
 TASK_BYTES = 16 << 20  # raw bytes of the blocks one cluster task writes
@@ -53,6 +61,68 @@ def check_url(url: str, overwrite: bool, storage_options: dict | None) -> bool:
         raise FileExistsError(f"{url} exists and is not a zarr store (no zarr.json, .zgroup or .zarray at its top "
                               "level); --overwrite replaces only zarr stores")
     return True
+
+
+def staging_url(url: str) -> str:
+    """A fresh sibling of ``url`` to write a replacement store under before it takes the old one's place.
+
+    Examples
+    --------
+    >>> staging_url("s3://lab/movie.zarr").startswith("s3://lab/movie.zarr.pymecompress-new-")
+    True
+    """
+    return f"{url.rstrip('/')}.pymecompress-new-{uuid.uuid4().hex[:12]}"
+
+
+def _is_metadata(key: str) -> bool:
+    return key.rsplit("/", 1)[-1] in METADATA_KEYS
+
+
+def replace_url(staged: str, url: str, storage_options: dict | None) -> None:
+    """Put the complete store at ``staged`` in place of the zarr store at ``url``, then remove ``staged``.
+
+    Keys are copied (object stores have no rename), in an order that keeps a complete store somewhere at every
+    moment:
+
+    1. the old store's metadata documents are removed first, so that a half-replaced store never opens as a store;
+    2. then the old store's other keys;
+    3. the new store's chunks are copied, then its metadata, the top-level document last;
+    4. the staged copy is removed.
+
+    An interruption in steps 1-3 leaves the complete new store at ``staged``; one in step 4 leaves it complete at
+    ``url``. The exception, whatever it is (``KeyboardInterrupt`` too), is re-raised with a note that says where the
+    complete store is and what to do.
+    """
+    fs, new = _fs(staged, storage_options)
+    _, old = _fs(url, storage_options)
+    new, old = new.rstrip("/"), old.rstrip("/")
+    try:
+        if fs.exists(old):
+            if not any(fs.exists(f"{old}/{marker}") for marker in ZARR_MARKERS):
+                raise FileExistsError(f"{url} changed during the conversion and is no longer a zarr store; it was "
+                                      "left as it is")
+            keys = fs.find(old)
+            meta = [key for key in keys if _is_metadata(key)]
+            if meta:
+                fs.rm(meta)
+            rest = [key for key in keys if not _is_metadata(key)]
+            if rest:
+                fs.rm(rest)
+        keys = sorted(fs.find(new))
+        chunks = [key for key in keys if not _is_metadata(key)]
+        if chunks:  # sorted lists: every fsspec version pairs them in this order
+            fs.copy(chunks, [old + key[len(new):] for key in chunks])
+        for key in sorted((k for k in keys if _is_metadata(k)), key=lambda k: (-k.count("/"), k)):
+            fs.copy(key, old + key[len(new):])  # one by one, deepest first: the top-level document comes last
+    except BaseException as exc:
+        exc.add_note(f"the complete new store is at {staged}; {url} was being replaced by it and may be incomplete. "
+                     f"Copy {staged} to {url} (every key), or delete {url} and convert again")
+        raise
+    try:
+        fs.rm(new, recursive=True)
+    except BaseException as exc:
+        exc.add_note(f"the new store is complete at {url}; delete the leftover copy at {staged}")
+        raise
 
 
 def remove_url(url: str, storage_options: dict | None) -> None:

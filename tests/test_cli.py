@@ -7,6 +7,8 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
+
 
 def run(*args):
     # outside the repository, so the installed package (not the source tree) is imported
@@ -48,3 +50,18 @@ def test_codecs_table():
 def test_bad_arguments_exit_code():
     assert run("demo", "--step", "-1").returncode == 2
     assert run("nonsense").returncode == 2
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError], ids=["interrupted", "failed"])
+def test_the_command_line_says_where_an_interrupted_replacement_left_the_store(monkeypatch, capsys, error) -> None:
+    """The note an interrupted URL overwrite carries (where the complete store is) reaches the terminal."""
+    from pymecompress import cli
+
+    def stop(args):
+        exc = error("connection lost")
+        exc.add_note("the complete new store is at s3://lab/a.zarr.pymecompress-new-1; s3://lab/a.zarr ...")
+        raise exc
+
+    monkeypatch.setattr(cli, "_cmd_convert", stop)
+    assert cli.main(["convert", "in.npy", "s3://lab/a.zarr", "--overwrite"]) in (2, 130)
+    assert "the complete new store is at s3://lab/a.zarr.pymecompress-new-1" in capsys.readouterr().err

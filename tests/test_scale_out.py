@@ -102,3 +102,118 @@ def test_failed_conversion_leaves_nothing_at_the_url(tmp_path, s3) -> None:
     import s3fs
 
     assert not s3fs.S3FileSystem(**s3).exists(f"{bucket}/bright.zarr")
+
+
+class _Interrupting:
+    """A filesystem that passes everything through, but is interrupted (``KeyboardInterrupt``, as by Ctrl-C) at its
+    ``at``-th change (``rm`` or ``copy``): a change of many keys first carries out half of them."""
+
+    def __init__(self, fs, at: int) -> None:
+        self.fs, self.at, self.changes = fs, at, 0
+
+    def __getattr__(self, name):
+        return getattr(self.fs, name)
+
+    def _change(self, name: str, *args, **kwargs):
+        self.changes += 1
+        if self.changes == self.at:
+            if isinstance(args[0], list) and len(args[0]) > 1:
+                half = len(args[0]) // 2
+                getattr(self.fs, name)(*(a[:half] if isinstance(a, list) else a for a in args), **kwargs)
+            raise KeyboardInterrupt
+        return getattr(self.fs, name)(*args, **kwargs)
+
+    def rm(self, *args, **kwargs):
+        return self._change("rm", *args, **kwargs)
+
+    def copy(self, *args, **kwargs):
+        return self._change("copy", *args, **kwargs)
+
+
+def test_an_interrupted_url_overwrite_leaves_a_complete_store(tmp_path, s3, monkeypatch) -> None:
+    """Interrupted while the new store is written, and at every change of the replacement (half-way through each
+    change of many keys): the old store, or the new one where the message says, is complete each time."""
+    import s3fs
+
+    from pymecompress import pyramid, scale_out
+
+    options, bucket = s3
+    fs = s3fs.S3FileSystem(**options)
+    url = f"s3://{bucket}/movie.zarr"
+    kwargs = {"camera": CAMERA, "chunks": "2,64,64", "progress": False, "ome_zarr": True, "levels": 1,
+              "storage_options": options}
+    old = simulate_scmos((6, 70, 80), blob_scene((70, 80)), **CAMERA, seed=3)
+    new = simulate_scmos((4, 70, 80), blob_scene((70, 80)) * 2, **CAMERA, seed=4)
+    for name, frames in (("old", old), ("new", new)):
+        np.save(tmp_path / f"{name}.npy", frames)
+        convert(str(tmp_path / f"{name}.npy"), str(tmp_path / f"{name}.zarr"), **{**kwargs, "storage_options": None})
+    want = {name: [zarr.open_group(tmp_path / f"{name}.zarr", mode="r")[level][:] for level in ("0", "1")]
+            for name in ("old", "new")}
+
+    def holds(where: str) -> str | None:
+        """Which movie a complete store at ``where`` holds (every level, every chunk), or None."""
+        try:
+            group = zarr.open_group(where, mode="r", storage_options=options)
+            levels = [group[level][:] for level in ("0", "1")]
+        except Exception:
+            return None
+        for name, arrays in want.items():
+            if all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(levels, arrays, strict=True)):
+                return name
+        return None
+
+    def reset() -> None:
+        for key in fs.ls(bucket, refresh=True):
+            fs.rm(key, recursive=True)
+        s3fs.S3FileSystem.clear_instance_cache()  # zarr's own instance would remember the listings
+        convert(str(tmp_path / "old.npy"), url, **kwargs)
+        assert holds(url) == "old"
+
+    real_fs = scale_out._fs
+    counting = _Interrupting(None, at=0)
+
+    def patched(target, storage_options):
+        fs_, path = real_fs(target, storage_options)
+        counting.fs = fs_
+        return counting, path
+
+    monkeypatch.setattr(scale_out, "_fs", patched)
+    reset()
+    convert(str(tmp_path / "new.npy"), url, overwrite=True, **kwargs)  # uninterrupted: counts the changes
+    assert holds(url) == "new" and fs.ls(bucket, refresh=True) == [f"{bucket}/movie.zarr"]  # no staged copy left
+    stored = {key.split("movie.zarr/", 1)[1]: fs.cat(key) for key in fs.find(f"{bucket}/movie.zarr")}
+    local = _files(tmp_path / "new.zarr")  # every old key replaced or removed (the image's name differs)
+    assert stored.keys() == local.keys() and all(stored[k] == v for k, v in local.items() if ".z" not in k)
+    changes = counting.changes
+    assert changes >= 6  # old metadata, old chunks, new chunks, 3 metadata documents, staged copy
+
+    reset()
+    calls = []
+    real_write = pyramid.write_levels
+
+    def write_then_stop(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_write(*args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pyramid, "write_levels", write_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            convert(str(tmp_path / "new.npy"), url, overwrite=True, **kwargs)
+    # the old store is intact, and the half-written copy is gone
+    assert holds(url) == "old" and fs.ls(bucket, refresh=True) == [f"{bucket}/movie.zarr"]
+
+    for at in range(1, changes + 1):
+        reset()
+        counting.at, counting.changes = at, 0
+        with pytest.raises(KeyboardInterrupt) as info:
+            convert(str(tmp_path / "new.npy"), url, overwrite=True, **kwargs)
+        (note,) = info.value.__notes__
+        staged = f"s3://{[key for key in fs.ls(bucket, refresh=True) if '.pymecompress-new-' in key][0]}"
+        if at < changes:  # before the staged copy is removed: it is complete, and the note sends the user there
+            assert holds(staged) == "new" and f"the complete new store is at {staged}" in note, (at, note)
+            assert holds(url) in (None, "new"), at  # never a mixture that reads as a store
+        else:
+            assert holds(url) == "new" and f"complete at {url}" in note, (at, note)
+    counting.at = 0
