@@ -6,7 +6,8 @@ zarr nor our compiled core (zarr imports this package through our ``zarr.codec_p
 opens any array: that must never fail).  With zarr installed, the codecs that have a zarr v3 face resolve to their
 public class in :mod:`pymecompress.zarr_codecs`: the numcodecs class, also admitted by zarr v3, so one instance
 serves ``zarr_format=3`` and ``2``. Without zarr they resolve to the numcodecs class itself (the public class's
-base: the numcodecs behaviour is the same either way).
+base: the numcodecs behaviour is the same either way). ``pymecompress.open(path)`` opens a stored array for reads at
+the codec's speed (:func:`pymecompress.zarr_open.open`), and ``pymecompress.export`` writes videos and pictures.
 
 Run from a clone's root, Python finds the clone's ``pymecompress`` folder before the installed package, and the
 folder holds no compiled core (``pip install .`` builds it into the installed copy).  The folder then imports
@@ -57,12 +58,14 @@ from .registry import list_codecs  # noqa: E402
 
 
 def __getattr__(name: str) -> type:
-    """Resolve a codec class named in the registry, CameraModel, or the function export (see the module
+    """Resolve a codec class named in the registry, CameraModel, or the functions export and open (see the module
     docstring)."""
     if name == "CameraModel":
         from .camera import CameraModel as cls
     elif name == "export":  # a function: pymecompress.export(inputs, out, ...)
         from .exporter import export as cls
+    elif name == "open":  # a function: pymecompress.open(path) (not in __all__: a star import keeps the builtin)
+        from .zarr_open import open as cls
     else:
         spec = registry.BY_CLASS.get(name)
         if spec is None:

@@ -19,11 +19,11 @@ import os
 from dataclasses import dataclass
 
 from . import registry
-from .zip_store import ZARR_MARKERS, is_zarr_zip, open_zip
+from .zarr_open import NotZarrError, open_store
+from .zip_store import ZARR_MARKERS
 
-
-class NotZarrError(ValueError):
-    """The path holds something, but not a zarr store (perhaps a camera file: see :func:`describe_input`)."""
+__all__ = ["ArrayInfo", "NotZarrError", "describe", "describe_input", "format_table", "group_summary", "open_store",
+           "pixel_size_summary"]
 
 
 @dataclass
@@ -125,32 +125,6 @@ def describe(path: str | os.PathLike, storage_options: dict | None = None) -> li
         return [_array_info("", node)]
     members = sorted((name, m) for name, m in node.members(max_depth=None) if isinstance(m, zarr.Array))
     return [_array_info(name, arr) for name, arr in members]
-
-
-def open_store(path: str | os.PathLike, storage_options: dict | None = None):
-    """The zarr array or group at ``path`` (a folder, a ``.zarr.zip`` file or a URL), opened read-only.
-
-    Raises
-    ------
-    FileNotFoundError, NotZarrError, ValueError
-        As :func:`describe`.
-    """
-    import zarr
-    from zarr.errors import BaseZarrError
-
-    from .scale_out import is_url
-
-    if is_url(path):
-        return zarr.open(str(path), mode="r", **({"storage_options": storage_options} if storage_options else {}))
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file or folder")
-    zipped = os.path.isfile(path) and is_zarr_zip(path)  # one file per dataset (convert ... out.zarr.zip)
-    if not zipped and not any(os.path.isfile(os.path.join(path, name)) for name in ZARR_MARKERS):
-        raise NotZarrError(f"{path}: not a zarr store (no {', '.join(ZARR_MARKERS)} at its top level)")
-    try:
-        return open_zip(path) if zipped else zarr.open(str(path), mode="r")
-    except (BaseZarrError, FileNotFoundError, KeyError, ValueError, TypeError) as err:
-        raise ValueError(f"{path}: a damaged zarr store ({err or type(err).__name__})") from None
 
 
 def describe_input(path: str | os.PathLike) -> str:

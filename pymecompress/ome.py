@@ -210,7 +210,7 @@ def pixel_size_of(node: Any) -> PixelSize | None:
     import os
 
     if isinstance(node, str | os.PathLike):
-        from .info import open_store
+        from .zarr_open import open_store
 
         node = open_store(node)
     attrs = node.attrs.asdict()
