@@ -384,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "OME-Zarr scales and axes, or the array's attributes")
     conv.add_argument("--pixel-unit", type=_length_unit, metavar="UNIT",
                       help="the unit of --pixel-size: micrometer (default), nanometer, millimeter, ... (um, nm, mm)")
-    conv.add_argument("--chunks", help="chunk shape, e.g. 1,512,512 (default: one plane, up to 512x512)")
+    conv.add_argument("--chunks", help="chunk shape, e.g. 1,512,512 (default: one plane, up to 1024x1024)")
     conv.add_argument("--threads", type=_positive_int, default=min(4, os.cpu_count() or 1),
                       help="threads compressing chunks (default: up to 4)")
     ome = conv.add_argument_group("OME-Zarr")

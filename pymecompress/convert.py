@@ -339,7 +339,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     step : float, optional
         Quantization step in noise sigmas; overrides ``camera``'s.
     chunks : str or tuple, optional
-        Chunk shape, e.g. ``"1,512,512"`` (default: one plane, up to 512 x 512 pixels).
+        Chunk shape, e.g. ``"1,512,512"`` (default: one plane, up to 1024 x 1024 pixels; see
+        :mod:`pymecompress.chunk_shape`).
     threads : int
         Worker threads compressing blocks.
     ome_zarr : bool
