@@ -2,24 +2,29 @@
 
 Run (after ``pip install ".[bench]"``)::
 
-    python bench/pipeline.py                  # a 512 MB stack (512 planes of 512 x 1024), 1 and 2 threads
+    python bench/pipeline.py                  # a 537 MB stack (512 planes of 512 x 1024), 1 and 2 threads
     python bench/pipeline.py --planes 64      # a smaller stack, for a first look
     python bench/pipeline.py --out DIR        # where the stack, the stores and pipeline.json go (default: a
                                               # temporary folder; the stack is kept there between runs)
 
 On one synthetic photon-limited stack written as a BigTIFF (kept in the page cache), it measures:
 
-- **codec alone**: ``huffquant16`` encoding every 512 x 512 chunk (512 KB) from memory, and decoding them into a
-  reused array and into a new one (what a read returns: its pages are touched for the first time), with N threads
-  (the C core releases the GIL);
+- **codec alone**: ``huffquant16`` encoding every chunk of convert's default shape (:data:`CHUNK`, here one whole
+  512 x 1024 plane, 1 MB) from memory, and decoding them into a reused array and into a new one (what a read
+  returns: its pages are touched for the first time), with N threads (the C core releases the GIL);
+- **disk**, the reference for convert: the bytes convert stored, written again by one sequential writer into one
+  file (no fsync, as convert does none), in MB/s of input: convert's goal is 0.8x of it, or 0.6x the codec where
+  the disk is faster than the codec;
 - **convert**: ``pymecompress convert`` of the BigTIFF into a new zarr v3 store with N threads, with the chunk
   writer (our codecs encode in the worker threads and hand encoded chunks to zarr's store) and, for reference, with
-  ``arr[sel] = block`` (zarr-python's own codec pipeline), the way convert wrote before; the same into an
-  OME-Zarr image with its pyramid (``--ome``: the smaller levels are binned and encoded too), and from the same
-  frames stored as a PYME PZF folder (one lossless Huffman-coded frame per file, decoded on the way);
-- **zarr read**: ``zarr.open_array(store)[:]`` of the result, for a plain and a sharded array, with zarr's own
-  codec pipeline and with :class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`, zarr's thread pool sized to N
-  (each in a new process: zarr makes its thread pool once per process).
+  ``arr[sel] = block`` (zarr-python's own codec pipeline), the way convert wrote before; with ``--shards auto`` (one
+  file per 32 MB of planes instead of one per chunk); into an OME-Zarr image with its pyramid (``--ome``: the
+  smaller levels are binned and encoded too), and from the same frames stored as a PYME PZF folder (one lossless
+  Huffman-coded frame per file, decoded on the way);
+- **zarr read**: ``zarr.open_array(store)[:]`` of convert's output, plain and sharded, with zarr's own codec pipeline
+  (what users get by default), with :class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`, and through
+  ``pymecompress.open``, zarr's thread pool sized to N (each in a new process: zarr makes its thread pool once per
+  process).
 
 Reads are compared with the codec's decoding into a reused array, the faster of the two.
 Every figure is the median of ``--repeats`` runs, in MB/s of uint16 image data, and each row gives its ratio to
@@ -49,10 +54,12 @@ import zarr
 
 import pymecompress.chunk_writer as chunk_writer
 from pymecompress import HuffmanQuant16
+from pymecompress.chunk_shape import parse_chunks
 from pymecompress.convert import convert
 
 CAMERA = {"offset": 100.0, "gain": 2.0, "read_noise": 1.5}
-CHUNK = (1, 512, 512)
+PLANE = (512, 1024)
+CHUNK = parse_chunks(None, (1, *PLANE))  # convert's default: here one whole plane (1 MB)
 
 
 def make_stack(path: Path, planes: int, ny: int = 512, nx: int = 1024) -> None:
@@ -80,8 +87,8 @@ def median_mbps(nbytes: int, run: Callable[[], None], repeats: int) -> float:
 
 
 def codec_alone(stack: np.ndarray, threads: int, repeats: int) -> tuple[float, float, float]:
-    """Encode, decode into a reused array and decode into a new array, every 512 x 512 chunk with ``threads``
-    threads."""
+    """Encode, decode into a reused array and decode into a new array, every chunk (:data:`CHUNK`) with
+    ``threads`` threads."""
     codec = HuffmanQuant16(**CAMERA)
     tiles = [np.ascontiguousarray(stack[p, :, x:x + CHUNK[2]]) for p in range(stack.shape[0])
              for x in range(0, stack.shape[2], CHUNK[2])]
@@ -114,22 +121,25 @@ def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: boo
     original = chunk_writer._pmcs_codec
     if not direct:  # the writer then always falls back to arr[sel] = block
         chunk_writer._pmcs_codec = lambda arr: None
-    times = []
+    summaries = []
+
+    def run() -> None:
+        summaries.append(convert(str(tif), str(store), camera=CAMERA, chunks=",".join(map(str, CHUNK)),
+                                 threads=threads, progress=False, overwrite=True, **options))
     try:
+        times = []
         for _ in range(repeats):
             shutil.rmtree(store, ignore_errors=True)
-            start = time.perf_counter()
-            summary = convert(str(tif), str(store), camera=CAMERA, chunks=",".join(map(str, CHUNK)), threads=threads,
-                              progress=False, **options)
-            times.append(time.perf_counter() - start)
+            times += _times(run, 1)
     finally:
         chunk_writer._pmcs_codec = original
-    return summary.input_bytes / statistics.median(times) / 1e6
+    return summaries[-1].input_bytes / statistics.median(times) / 1e6
 
 
 def read_mbps(store: Path, threads: int, repeats: int, pipeline: str) -> float:
-    """``zarr.open_array(store)[:]`` MB/s with zarr's own codec pipeline (``"zarr"``) or ``"threaded"``
-    (:class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`), zarr's thread pool sized to ``threads``.
+    """``zarr.open_array(store)[:]`` MB/s with zarr's own codec pipeline (``"zarr"``), ``"threaded"``
+    (:class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`) or ``pymecompress.open(store)[:]`` (``"open"``), zarr's
+    thread pool sized to ``threads``.
 
     Measured in a new Python process: zarr makes its thread pool once per process.
     """
@@ -146,25 +156,59 @@ def read_here(store: str, repeats: int, pipeline: str) -> float:
     """:func:`read_mbps` inside the measuring process."""
     from pymecompress.zarr_pipeline import threaded_reads
 
-    with threaded_reads() if pipeline == "threaded" else contextlib.nullcontext():
-        arr = zarr.open_array(store, mode="r")
+    if pipeline == "open":
+        import pymecompress
+
+        arr = pymecompress.open(store)
+    else:
+        with threaded_reads() if pipeline == "threaded" else contextlib.nullcontext():
+            arr = zarr.open_array(store, mode="r")
     return median_mbps(arr.nbytes, lambda: arr[:], repeats)
 
 
-def sharded_copy(source: Path, target: Path) -> None:
-    """The same data as ``source``, in shards of 8 planes holding 512 x 512 chunks."""
-    src = zarr.open_array(source, mode="r")
-    shutil.rmtree(target, ignore_errors=True)
-    dst = zarr.create_array(target, shape=src.shape, dtype=src.dtype, chunks=CHUNK,
-                            shards=(8, src.shape[1], src.shape[2]), compressors=[HuffmanQuant16(**CAMERA)],
-                            fill_value=0)
-    for start in range(0, src.shape[0], 8):
-        dst[start:start + 8] = src[start:start + 8]
+def disk_mbps(store: Path, target: Path, input_bytes: int, repeats: int) -> float:
+    """The disk's own speed, as convert's reference: the bytes ``store`` holds written again, by one sequential
+    writer into one new file (1 MB writes, no fsync: convert does not sync either), in MB/s of *input* bytes (the
+    rate at which convert would go if writing were all it did)."""
+    stored = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+    block = np.random.default_rng(1).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+
+    def write() -> None:
+        with open(target, "wb") as fh:
+            for start in range(0, stored, len(block)):
+                fh.write(block[:min(len(block), stored - start)])
+    try:
+        return input_bytes * 1e-6 / (statistics.median(_times(write, repeats)) or 1e-9)
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def _times(run: Callable[[], None], repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        os.sync()  # each run starts with no dirty pages of the previous one
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def cpu_model() -> str:
+    """The CPU's model name (ratios to the codec depend on it)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--planes", type=int, default=512, help="planes of 512 x 1024 (default 512: 512 MB)")
+    parser.add_argument("--planes", type=int, default=512, help="planes of 512 x 1024 (default 512: 537 MB)")
     parser.add_argument("--threads", default="1,2", help="thread counts to measure (default 1,2)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is kept (default 3)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "pymecompress-pipeline-bench")
@@ -183,28 +227,37 @@ def main(argv: list[str] | None = None) -> int:
         enc, dec, dec_fresh = codec_alone(stack, threads, args.repeats)
         conv_old = convert_mbps(tif, plain, threads, args.repeats, direct=False)
         conv = convert_mbps(tif, plain, threads, args.repeats, direct=True)
-        sharded_copy(plain, sharded)
+        disk = disk_mbps(plain, args.out / "disk-reference.bin", stack.nbytes, args.repeats)
+        conv_sharded = convert_mbps(tif, sharded, threads, args.repeats, shards="auto")
         figures = {
-            "codec alone: encode": (enc, enc), "codec alone: decode into reused out": (dec, dec),
-            "codec alone: decode into a new array": (dec_fresh, dec),
-            "convert (arr[sel] = block, before)": (conv_old, enc), "convert (chunk writer)": (conv, enc),
+            "codec alone: encode": (enc, enc, None), "codec alone: decode into reused out": (dec, dec, None),
+            "codec alone: decode into a new array": (dec_fresh, dec, None),
+            "disk: the stored bytes, one sequential writer (reference)": (disk, enc, None),
+            "convert (arr[sel] = block, before)": (conv_old, enc, disk), "convert (chunk writer)": (conv, enc, disk),
+            "convert --shards auto": (conv_sharded, enc, disk),
             "convert --ome (OME-Zarr 0.4 with its pyramid)": (
-                convert_mbps(tif, args.out / "ome.zarr", threads, args.repeats, ome_zarr=True), enc),
+                convert_mbps(tif, args.out / "ome.zarr", threads, args.repeats, ome_zarr=True), enc, disk),
             "convert of a PZF folder (frames Huffman-coded)": (
-                convert_mbps(pzf_folder, args.out / "from-pzf.zarr", threads, args.repeats), enc),
-            "zarr read, zarr's pipeline": (read_mbps(plain, threads, args.repeats, "zarr"), dec),
-            "zarr read, ThreadedReadPipeline": (read_mbps(plain, threads, args.repeats, "threaded"), dec),
-            "zarr read, sharded, zarr's pipeline": (read_mbps(sharded, threads, args.repeats, "zarr"), dec),
-            "zarr read, sharded, ThreadedReadPipeline": (read_mbps(sharded, threads, args.repeats, "threaded"), dec),
+                convert_mbps(pzf_folder, args.out / "from-pzf.zarr", threads, args.repeats), enc, disk),
+            "zarr read, zarr's pipeline": (read_mbps(plain, threads, args.repeats, "zarr"), dec, None),
+            "zarr read, ThreadedReadPipeline": (read_mbps(plain, threads, args.repeats, "threaded"), dec, None),
+            "pymecompress.open(store)[:]": (read_mbps(plain, threads, args.repeats, "open"), dec, None),
+            "zarr read, sharded, zarr's pipeline": (read_mbps(sharded, threads, args.repeats, "zarr"), dec, None),
+            "pymecompress.open, sharded": (read_mbps(sharded, threads, args.repeats, "open"), dec, None),
         }
-        rows += [{"threads": threads, "what": what, "MB/s": round(mbps, 1), "x codec": round(mbps / ref, 2)}
-                 for what, (mbps, ref) in figures.items()]
-    print(f"{args.planes} planes of 512 x 1024 uint16 ({stack.nbytes / 1e6:.0f} MB), chunks {CHUNK}, "
-          f"median of {args.repeats}; python {sys.version.split()[0]}, zarr {zarr.__version__}, {os.cpu_count()} CPUs")
-    print("\n| threads | what | MB/s | x codec alone |\n|---|---|---|---|")
+        rows += [{"threads": threads, "what": what, "MB/s": round(mbps, 1), "x codec": round(mbps / ref, 2),
+                  "x disk": None if disk_ref is None else mbps / disk_ref}
+                 for what, (mbps, ref, disk_ref) in figures.items()]
+    cpu = cpu_model()
+    print(f"{args.planes} planes of {PLANE[0]} x {PLANE[1]} uint16 ({stack.nbytes / 1e6:.0f} MB), chunks {CHUNK}, "
+          f"median of {args.repeats}; python {sys.version.split()[0]}, zarr {zarr.__version__}, {cpu}, "
+          f"{os.cpu_count()} CPUs; output in {args.out}")
+    print("\n| threads | what | MB/s | x codec alone | x disk |\n|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['threads']} | {row['what']} | {row['MB/s']:.0f} | {row['x codec']:.2f} |")
-    (args.out / "pipeline.json").write_text(json.dumps({"planes": args.planes, "rows": rows}, indent=1))
+        x_disk = "" if row["x disk"] is None else f"{row['x disk']:.2f}"
+        print(f"| {row['threads']} | {row['what']} | {row['MB/s']:.0f} | {row['x codec']:.2f} | {x_disk} |")
+    (args.out / "pipeline.json").write_text(json.dumps({"planes": args.planes, "cpu": cpu, "zarr": zarr.__version__,
+                                                       "rows": rows}, indent=1))
     return 0
 
 

@@ -1,6 +1,8 @@
-"""Chunk shapes from the command line (``pymecompress convert --chunks``)."""
+"""Chunk and shard shapes from the command line (``pymecompress convert --chunks`` and ``--shards``)."""
 
 from __future__ import annotations
+
+import math
 
 DEFAULT_PLANE_CHUNK = 1024
 """Default chunk height and width, in pixels (whole planes when they are smaller).
@@ -33,3 +35,73 @@ def parse_chunks(text: str | None, shape: tuple[int, ...]) -> tuple[int, ...]:
     values = [1] * (len(shape) - len(values)) + values
     chunks = tuple(n if v <= 0 else min(v, n) for v, n in zip(values, shape, strict=True))
     return chunks
+
+
+SHARD_BYTES = 32 << 20
+"""Raw bytes of a shard that ``shards="auto"`` aims at (whole planes, as many as fit): one file or object per shard
+instead of one per chunk."""
+
+
+def _round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def parse_shards(spec: str | tuple[int, ...] | None, shape: tuple[int, ...], chunks: tuple[int, ...],
+                 itemsize: int) -> tuple[int, ...] | None:
+    """Shard shape (zarr v3 ``sharding_indexed``) from ``"auto"``, ``"none"``/None, a number of planes (``"16"``:
+    16 along the first axis, whole planes) or a shape (``"16,2048,2048"``; ``-1`` or ``0``: the whole axis).
+
+    Every entry is a multiple of the chunk's (an array's edge shard is cut short by zarr). ``"auto"`` takes whole
+    planes, as many along the first axis as fit in :data:`SHARD_BYTES` (at least one chunk's worth).
+
+    Examples
+    --------
+    >>> parse_shards("auto", (100, 2048, 2048), (1, 1024, 1024), 2)
+    (4, 2048, 2048)
+    >>> parse_shards("auto", (100, 500, 1300), (1, 500, 1024), 2)
+    (16, 500, 2048)
+    >>> parse_shards("8", (100, 512, 512), (2, 512, 512), 2), parse_shards(None, (100, 512, 512), (1, 512, 512), 2)
+    ((8, 512, 512), None)
+    """
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() in ("", "none")):
+        return None
+    whole = tuple(_round_up(n, c) for n, c in zip(shape, chunks, strict=True))
+    if isinstance(spec, str) and spec.strip().lower() == "auto":
+        plane = math.prod(whole[1:]) * itemsize
+        planes = max(chunks[0], (SHARD_BYTES // max(plane, 1)) // chunks[0] * chunks[0])
+        return (min(planes, whole[0]), *whole[1:])
+    if isinstance(spec, tuple):
+        values = list(spec)
+    else:
+        try:
+            values = [int(v) for v in spec.replace("x", ",").split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"shards {spec!r}: expected auto, none, a number of planes or a shape such as "
+                             "16,2048,2048") from None
+    if len(values) == 1:
+        values = [values[0], *whole[1:]]
+    if not values or len(values) > len(shape):
+        raise ValueError(f"shards {spec!r} has {len(values)} entries for a {len(shape)}-d stack {shape}")
+    values = list(chunks[:len(shape) - len(values)]) + values
+    shards = tuple(w if v <= 0 else min(v, w) for v, w in zip(values, whole, strict=True))
+    bad = [f"{s} (axis {axis}, chunks of {c})" for axis, (s, c) in enumerate(zip(shards, chunks, strict=True))
+           if s % c]
+    if bad:
+        raise ValueError(f"shards {spec!r}: a shard holds whole chunks, and {', '.join(bad)} is not a multiple of the "
+                         "chunk; choose multiples of the chunk shape")
+    return shards
+
+
+def level_shards(shards: tuple[int, ...], level_shape: tuple[int, ...],
+                 level_chunks: tuple[int, ...]) -> tuple[int, ...]:
+    """The shards of a pyramid level: those of the full resolution along the leading axes, in the plane no larger
+    than the level needs, in whole chunks.
+
+    Examples
+    --------
+    >>> level_shards((4, 2048, 2048), (100, 512, 512), (1, 512, 512))
+    (4, 512, 512)
+    """
+    plane = tuple(_round_up(min(s, n), c) for s, n, c in zip(shards[-2:], level_shape[-2:], level_chunks[-2:],
+                                                            strict=True))
+    return (*shards[:-2], *plane)

@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import struct
 import sys
 import threading
 import warnings
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -47,13 +49,15 @@ from . import registry
 _PMCS_CODECS = frozenset(registry.codec_ids(zarr_v3=True, kinds=("compressor",)))
 BATCH_CHUNKS = 64
 BATCH_BYTES = 32 << 20
+MISSING = 2**64 - 1  # a shard index entry (offset and length) of a chunk not stored
 
 
 def _pmcs_codec(arr) -> Any | None:
     """The numcodecs codec that encodes ``arr``'s chunks on its own, when its chain is one PMCS compressor.
 
-    zarr v3: the ``bytes`` serializer (little-endian) and one ``huffquant16``/``hufflossless`` compressor; zarr v2
-    (OME-NGFF 0.4): that compressor, no filters, C order, a little-endian dtype.
+    zarr v3: the ``bytes`` serializer (little-endian) and one ``huffquant16``/``hufflossless`` compressor, also as
+    the inner chain of a ``sharding_indexed`` codec (:func:`_shard_layout`); zarr v2 (OME-NGFF 0.4): that
+    compressor, no filters, C order, a little-endian dtype.
     """
     metadata = arr.metadata
     if sys.byteorder != "little":
@@ -65,17 +69,57 @@ def _pmcs_codec(arr) -> Any | None:
             return None
         return compressor if getattr(compressor, "codec_id", None) in _PMCS_CODECS else None
     codecs = list(metadata.codecs)
+    if len(codecs) == 1 and _name(codecs[0]) == "sharding_indexed":
+        return _chain_codec(list(codecs[0].codecs)) if _shard_layout(arr) is not None else None
+    return _chain_codec(codecs)
+
+
+def _name(codec) -> str | None:
+    try:
+        return codec.to_dict()["name"]
+    except Exception:  # a codec without a zarr v3 form: not ours
+        return None
+
+
+def _chain_codec(codecs: list) -> Any | None:
+    """The numcodecs codec of a zarr v3 chain that is the ``bytes`` serializer (little-endian) and one PMCS
+    compressor, else None."""
     if len(codecs) != 2:
         return None
     serializer, compressor = codecs
-    try:
-        if serializer.to_dict()["name"] != "bytes" or compressor.to_dict()["name"] not in _PMCS_CODECS:
-            return None
-    except Exception:  # a codec without a zarr v3 form: not this chain
+    if _name(serializer) != "bytes" or _name(compressor) not in _PMCS_CODECS:
         return None
     endian = getattr(getattr(serializer, "endian", None), "value", "little")
     numcodec = getattr(compressor, "codec", None)  # the face holds the numcodecs codec that writes the bytes
     return numcodec if endian == "little" and hasattr(numcodec, "encode") else None
+
+
+@dataclass(frozen=True)
+class ShardLayout:
+    """How a ``sharding_indexed`` array's shards are laid out (the zarr v3 sharding specification): the inner
+    chunk shape, and an index of (offset, length) little-endian uint64 pairs for the inner chunks in C order (both
+    2^64 - 1 for a missing chunk), followed by its CRC-32C (little-endian uint32) when ``crc``, at the shard's
+    ``end`` or ``start``."""
+
+    chunks: tuple[int, ...]
+    crc: bool
+    at_end: bool
+
+
+def _shard_layout(arr) -> ShardLayout | None:
+    """The layout of ``arr``'s shards when it is sharded with an index this writer writes (``bytes``, little-endian,
+    with or without ``crc32c``), else None."""
+    if getattr(arr.metadata, "zarr_format", None) != 3 or len(arr.metadata.codecs) != 1:
+        return None
+    sharding = arr.metadata.codecs[0]
+    if _name(sharding) != "sharding_indexed":
+        return None
+    index = [_name(c) for c in sharding.index_codecs]
+    little = getattr(getattr(sharding.index_codecs[0], "endian", None), "value", "little") == "little"
+    location = getattr(sharding.index_location, "value", sharding.index_location)
+    if index not in (["bytes"], ["bytes", "crc32c"]) or not little or location not in ("start", "end"):
+        return None
+    return ShardLayout(tuple(int(c) for c in sharding.chunk_shape), len(index) == 2, location == "end")
 
 
 def _zarr_compat() -> ModuleType | None:
@@ -113,7 +157,9 @@ class ChunkWriter:
             from zarr.buffer import default_buffer_prototype
 
             self._buffer = default_buffer_prototype().buffer
-            self._chunks = tuple(int(c) for c in arr.chunks)
+            self._chunks = tuple(int(c) for c in arr.chunks)  # the inner chunks of a sharded array
+            self._layout = _shard_layout(arr)
+            self._unit = tuple(int(c) for c in arr.shards) if self._layout is not None else self._chunks
             self._dtype = np.dtype(arr.dtype)
             self._fill = np.asarray(arr.fill_value, dtype=self._dtype)
             self._write_empty = bool(arr.config.write_empty_chunks)
@@ -139,21 +185,16 @@ class ChunkWriter:
             self.arr[sel] = block
             return None
         block = np.asarray(block, dtype=self._dtype).reshape(tuple(s.stop - s.start for s in sel))
-        starts = [s.start // c for s, c in zip(sel, self._chunks, strict=True)]
-        counts = [-(-(s.stop - s.start) // c) for s, c in zip(sel, self._chunks, strict=True)]
+        unit = self._unit  # a chunk, or a shard of chunks
+        starts = [s.start // c for s, c in zip(sel, unit, strict=True)]
+        counts = [-(-(s.stop - s.start) // c) for s, c in zip(sel, unit, strict=True)]
         items = []
         for index in itertools.product(*(range(n) for n in counts)):
-            local = tuple(slice(i * c, (i + 1) * c) for i, c in zip(index, self._chunks, strict=True))
-            part = block[local]
-            if part.shape != self._chunks:  # an edge chunk: zarr stores it whole, padded with the fill value
-                whole = np.full(self._chunks, self._fill, dtype=self._dtype)
-                whole[tuple(slice(0, n) for n in part.shape)] = part
-                part = whole
-            if not self._write_empty and self._only_fill(part):
-                continue
-            coords = tuple(s + i for s, i in zip(starts, index, strict=True))
-            items.append((self.arr.metadata.encode_chunk_key(coords),
-                          self._codec.encode(np.ascontiguousarray(part))))
+            local = tuple(slice(i * c, (i + 1) * c) for i, c in zip(index, unit, strict=True))
+            data = self._encode(block[local]) if self._layout is None else self._shard(block[local])
+            if data is not None:
+                coords = tuple(s + i for s, i in zip(starts, index, strict=True))
+                items.append((self.arr.metadata.encode_chunk_key(coords), data))
         with self._lock:
             self._pending.extend(items)
             self._pending_bytes += sum(len(data) for _, data in items)
@@ -161,6 +202,45 @@ class ChunkWriter:
             batch = self._take() if full else []
         self._store(batch)
         return len(items)
+
+    def _encode(self, part: np.ndarray) -> bytes | None:
+        """One chunk's stream, or None when zarr would not store it (nothing but the fill value)."""
+        if part.shape != self._chunks:  # an edge chunk: zarr stores it whole, padded with the fill value
+            whole = np.full(self._chunks, self._fill, dtype=self._dtype)
+            whole[tuple(slice(0, n) for n in part.shape)] = part
+            part = whole
+        if not self._write_empty and self._only_fill(part):
+            return None
+        return self._codec.encode(np.ascontiguousarray(part))
+
+    def _shard(self, part: np.ndarray) -> bytes | None:
+        """One shard (see :class:`ShardLayout`) of the inner chunks of ``part`` (a shard, cut short at the array's
+        edges), or None when it holds no chunk to store."""
+        from ._binding import crc32c
+
+        layout = self._layout
+        per_shard = [u // c for u, c in zip(self._unit, layout.chunks, strict=True)]
+        index = np.full((int(np.prod(per_shard)), 2), MISSING, dtype="<u8")
+        pieces, offset = [], 0
+        for i, inner in enumerate(itertools.product(*(range(n) for n in per_shard))):
+            region = tuple(slice(j * c, (j + 1) * c) for j, c in zip(inner, layout.chunks, strict=True))
+            sub = part[region]
+            if 0 in sub.shape:  # beyond the array's edge
+                continue
+            data = self._encode(sub)
+            if data is not None:
+                index[i] = (offset, len(data))
+                pieces.append(data)
+                offset += len(data)
+        if not pieces:
+            return None
+        index_bytes = len(index.tobytes()) + (4 if layout.crc else 0)
+        if not layout.at_end:  # the index first: the chunks' offsets count it
+            index[index[:, 0] != MISSING, 0] += index_bytes
+        table = index.tobytes()
+        if layout.crc:
+            table += struct.pack("<I", crc32c(table))
+        return b"".join(pieces) + table if layout.at_end else table + b"".join(pieces)
 
     def flush(self) -> None:
         """Store the encoded chunks not stored yet."""
@@ -179,11 +259,12 @@ class ChunkWriter:
         return bool(first == self._fill) and bool((part == self._fill).all())
 
     def _aligned(self, sel: tuple[slice, ...]) -> bool:
-        """Whether ``sel`` covers whole chunks (each axis starts on a chunk and ends on one or at the edge)."""
+        """Whether ``sel`` covers whole chunks, or whole shards of a sharded array (each axis starts on one and ends
+        on one or at the edge)."""
         shape = self.arr.shape
         return len(sel) == len(shape) and all(
             isinstance(s, slice) and s.step in (None, 1) and s.start % c == 0 and (s.stop % c == 0 or s.stop == n)
-            for s, c, n in zip(sel, self._chunks, shape, strict=True))
+            for s, c, n in zip(sel, self._unit, shape, strict=True))
 
     def _store(self, items: list[tuple[str, bytes]]) -> None:
         path = self.arr.store_path

@@ -124,7 +124,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
                       progress=True if args.progress else False if args.quiet else None, series=args.series,
                       force=args.force, transforms=None if transforms.identity else transforms,
                       scheduler=args.scheduler, storage_options=args.storage_options, saturation=args.saturation,
-                      pixel_size=pixel_size)
+                      pixel_size=pixel_size, shards=args.shards)
     for w in summary.warnings:
         print(f"pymecompress convert: warning: {' '.join(w.split())}", file=sys.stderr)
     print(summary.format())
@@ -385,6 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--pixel-unit", type=_length_unit, metavar="UNIT",
                       help="the unit of --pixel-size: micrometer (default), nanometer, millimeter, ... (um, nm, mm)")
     conv.add_argument("--chunks", help="chunk shape, e.g. 1,512,512 (default: one plane, up to 1024x1024)")
+    conv.add_argument("--shards", default=None,
+                      help="store chunks in shards, one file or object per shard: auto (whole planes, about 32 MB), "
+                           "a number of planes, a shape such as 16,2048,2048, or none (default: none); zarr v3 and "
+                           "OME-NGFF 0.5 only")
     conv.add_argument("--threads", type=_positive_int, default=min(4, os.cpu_count() or 1),
                       help="threads compressing chunks (default: up to 4)")
     ome = conv.add_argument_group("OME-Zarr")

@@ -30,6 +30,7 @@ import math
 import os
 import shutil
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -43,7 +44,7 @@ import numpy as np
 from . import ome, pyramid, registry
 from .camera import CameraModel
 from .camera_check import CameraCheck, check_camera, sample_planes
-from .chunk_shape import parse_chunks
+from .chunk_shape import parse_chunks, parse_shards
 from .chunk_writer import ChunkWriter
 from .scale_out import check_url, is_url, remove_url, replace_url, run_on_cluster, staging_url, url_bytes
 from .sources import ImageSource, PixelSize, open_source
@@ -139,13 +140,16 @@ class SaturationCount:
     origin: str
     at_or_above: int = 0
     above: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, planes: np.ndarray) -> None:
-        """Count the saturated pixels of ``planes`` (one pass when none is)."""
+        """Count the saturated pixels of ``planes`` (one pass when none is); safe from several threads at once."""
         reached = np.count_nonzero(planes >= self.value)
         if reached:
-            self.at_or_above += int(reached)
-            self.above += int(np.count_nonzero(planes > self.value))
+            above = int(np.count_nonzero(planes > self.value))
+            with self._lock:
+                self.at_or_above += int(reached)
+                self.above += above
 
     def format(self, n_pixels: int) -> str:
         share = f" ({100 * self.at_or_above / n_pixels:.2g} %)" if n_pixels else ""
@@ -171,6 +175,18 @@ def _blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tuple[t
         ranges = [range(s.start, s.stop) for s in sel]
         planes = [sum(i * k for i, k in zip(idx, strides, strict=True)) for idx in itertools.product(*ranges)]
         yield sel, planes
+
+
+def _shards(spec: str | tuple[int, ...] | None, src: ImageSource, chunks: tuple[int, ...], ome_zarr: bool,
+            ngff_version: str) -> tuple[int, ...] | None:
+    """The shard shape of the output (:func:`pymecompress.chunk_shape.parse_shards`), or None: zarr v2 (an OME-NGFF
+    0.4 image) has no shards, so ``"auto"`` writes none there and an explicit shape is refused."""
+    if ome_zarr and ngff_version == "0.4":
+        if spec is None or (isinstance(spec, str) and spec.strip().lower() in ("auto", "none", "")):
+            return None
+        raise ValueError(f"shards={spec!r}: OME-NGFF 0.4 images are zarr v2, which has no shards; write OME-NGFF 0.5 "
+                         "(ngff_version='0.5') or leave shards out")
+    return parse_shards(spec, src.shape, chunks, src.dtype.itemsize)
 
 
 def _check_dtype(codec: str, src: ImageSource) -> None:
@@ -318,7 +334,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             transforms: Transforms | None = None, scheduler: str | None = None,
             storage_options: dict[str, Any] | None = None,
             force: bool = False, saturation: int | None = None,
-            pixel_size: PixelSize | None = None) -> ConvertSummary:
+            pixel_size: PixelSize | None = None, shards: str | tuple[int, ...] | None = None) -> ConvertSummary:
     """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
 
     Parameters
@@ -385,6 +401,11 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         its unit: in the ``scale`` of an OME-Zarr image's levels and the ``unit`` of its ``y`` and ``x`` axes, or in
         a plain array's ``attrs["pymecompress"]["pixel_size"]`` (:func:`pymecompress.ome.pixel_size_of` reads both).
         Without any, the output has unitless scales of 1 (and no attribute). The summary says which was used.
+    shards : str or tuple, optional
+        Store the chunks in shards (zarr v3 ``sharding_indexed``: one file or object per shard instead of one per
+        chunk): ``"auto"`` (whole planes, about 32 MB of them), a number of planes (``"16"``), or a shape
+        (:func:`pymecompress.chunk_shape.parse_shards`). None or ``"none"``: no shards. An OME-NGFF 0.4 image
+        (zarr v2) has none.
 
     Returns
     -------
@@ -438,6 +459,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             raise ValueError(f"{src.path}: colour channels are not camera counts, which {codec} models; use "
                              f"{lossless}")
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
+        shard_shape = _shards(shards, src, chunk_shape, ome_zarr, ngff_version)
         sat = saturation_for(codec, src, saturation, camera)
         check, warnings = _check_camera(cam, src, force)
         if not remote:
@@ -446,7 +468,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         try:
             with _zarr_threads(threads):
                 n_levels = _write(src, tmp, zarr, codec, cam, chunk_shape, threads, ome_zarr, ngff_version, axes,
-                                  levels, binning, progress, name, scheduler, storage_options, sat)
+                                  levels, binning, progress, name, scheduler, storage_options, sat, shard_shape)
             if not remote and wants_zip(output):  # one file: the finished folder packed, then put in place
                 packed = tmp.with_name(tmp.name + ".zip")
                 pack(tmp, packed)
@@ -502,15 +524,16 @@ def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tup
 def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel | None,
            chunk_shape: tuple[int, ...], threads: int, ome_zarr: bool, ngff_version: str, axes: str | None,
            levels: int | None, binning: str, progress: bool, name: str, scheduler: str | None = None,
-           storage_options: dict[str, Any] | None = None, sat: SaturationCount | None = None) -> int:
+           storage_options: dict[str, Any] | None = None, sat: SaturationCount | None = None,
+           shard_shape: tuple[int, ...] | None = None) -> int:
     from .zarr_codecs import create_array_kwargs
 
     dtype = src.dtype.newbyteorder("=")
     saturation = sat.value if sat is not None else None
 
-    def read(planes: list[int]) -> np.ndarray:  # in this thread, the one that reads: counts need no lock
+    def read(planes: list[int]) -> np.ndarray:
         data = src.read_planes(planes)
-        if sat is not None:
+        if sat is not None and scheduler is not None:  # else counted in the worker threads (write below)
             sat.add(data)
         return data
 
@@ -519,13 +542,13 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
         arrays = pyramid.create_ome_image(tmp, src.shape, dtype, chunk_shape, codec, cam, ngff_version=ngff_version,
                                           axes=axes, tiff_axes=src.axes, levels=levels, binning=binning,
                                           name=name.removesuffix(".zarr"), storage_options=storage_options,
-                                          saturation=saturation, pixel_size=src.pixel_size)
+                                          saturation=saturation, pixel_size=src.pixel_size, shards=shard_shape)
         root = zarr.open_group(str(tmp), mode="r+", **opts)
     else:
         names = {"dimension_names": list(ome.check_axes(axes, len(src.shape)))} if axes else {}
-        arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, dtype=dtype, fill_value=0,
-                                    zarr_format=3, **names, **create_array_kwargs(codec, cam, dtype, 3, saturation),
-                                    **opts)]
+        arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, shards=shard_shape, dtype=dtype,
+                                    fill_value=0, zarr_format=3, **names,
+                                    **create_array_kwargs(codec, cam, dtype, 3, saturation), **opts)]
         root = arrays[0]
     _keep_source_metadata(root, src, pixel_size=None if ome_zarr else src.pixel_size)
 
@@ -538,7 +561,7 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
     if scheduler is not None:  # the cluster's workers encode and store; this process reads
         paths = tuple(str(level) for level in range(len(arrays))) if ome_zarr else ("",)
         blocks = ((sel, functools.partial(lambda s, p: shaped(s, read(p)), sel, planes))
-                  for sel, planes in _blocks(src.shape, chunk_shape))
+                  for sel, planes in _blocks(src.shape, shard_shape or chunk_shape))
         try:
             run_on_cluster(scheduler, blocks, str(tmp), paths, storage_options, binning, bar.update)
         finally:
@@ -547,14 +570,16 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
 
     writers = [ChunkWriter(arr) for arr in arrays]  # flushed below, once every block is written
 
-    def write(sel: tuple[slice, ...], data: np.ndarray) -> int:
+    def write(sel: tuple[slice, ...], data: np.ndarray) -> int:  # in the worker threads, which have the cores
+        if sat is not None:
+            sat.add(data)
         pyramid.write_levels(writers, sel, shaped(sel, data), binning)
         return data.nbytes
 
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pymecompress-convert") as pool:
         try:
-            for sel, planes in _blocks(src.shape, chunk_shape):
+            for sel, planes in _blocks(src.shape, shard_shape or chunk_shape):
                 while len(pending) >= threads + 1:
                     bar.update(pending.popleft().result())
                 pending.append(pool.submit(write, sel, read(planes)))

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import ome
 from .camera import CameraModel
+from .chunk_shape import level_shards
 from .chunk_writer import ChunkWriter
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.
                      codec: str, camera: CameraModel | None, *, ngff_version: str, axes: str | None,
                      tiff_axes: str | None, levels: int | None, binning: str, name: str,
                      storage_options: dict | None = None, saturation: int | None = None,
-                     pixel_size: PixelSize | None = None) -> list:
+                     pixel_size: PixelSize | None = None, shards: tuple[int, ...] | None = None) -> list:
     """Create the group at ``path`` (which must not exist) with one empty array per level and the multiscales
     metadata; returns the arrays, full resolution first.
 
@@ -41,7 +42,8 @@ def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.
     gets its own camera model (:func:`pymecompress.ome.level_camera`) so the noise bound holds per level, and the
     saturation value (ADU) where it still means saturation: at every level of mean binning (a mean reaches it only
     when all its pixels do), at full resolution only with sums. A ``pixel_size`` (of the full resolution) makes the
-    levels' scales lengths with units (:func:`pymecompress.ome.multiscales`).
+    levels' scales lengths with units (:func:`pymecompress.ome.multiscales`). ``shards`` (of the full resolution,
+    zarr v3 only) gives every level shards of as many planes (:func:`pymecompress.chunk_shape.level_shards`).
     """
     import zarr
 
@@ -59,8 +61,9 @@ def create_ome_image(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.
         level_chunks = (*chunks[:-2], min(chunks[-2], level_shape[-2]), min(chunks[-1], level_shape[-1]))
         extra = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if fmt == 2 else \
             {"dimension_names": list(ax)}
-        arrays.append(group.create_array(str(level), shape=level_shape, chunks=level_chunks, dtype=dtype,
-                                         fill_value=0, **extra,
+        level_shard = None if shards is None else level_shards(shards, level_shape, level_chunks)
+        arrays.append(group.create_array(str(level), shape=level_shape, chunks=level_chunks, shards=level_shard,
+                                         dtype=dtype, fill_value=0, **extra,
                                          **create_array_kwargs(codec, level_cam, dtype, fmt, level_saturation)))
     ms = ome.multiscales(ax, len(shapes), name, ngff_version, binning, pixel_size)
     if ngff_version == "0.4":

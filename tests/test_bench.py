@@ -165,9 +165,11 @@ def test_pipeline_benchmark_reports_every_row(tmp_path) -> None:
     rows = json.loads((tmp_path / "pipeline.json").read_text())["rows"]
     assert {row["what"] for row in rows} >= {"codec alone: encode", "codec alone: decode into a new array",
                                               "convert (chunk writer)", "zarr read, sharded, zarr's pipeline",
-                                              "zarr read, ThreadedReadPipeline",
-                                              "zarr read, sharded, ThreadedReadPipeline"}
+                                              "zarr read, ThreadedReadPipeline", "pymecompress.open, sharded",
+                                              "pymecompress.open(store)[:]", "convert --shards auto",
+                                              "disk: the stored bytes, one sequential writer (reference)"}
     assert all(row["MB/s"] > 0 for row in rows)
+    assert all(row["x disk"] > 0 for row in rows if row["what"].startswith("convert"))
     assert "| 1 | convert (chunk writer) |" in result.stdout
 
 

@@ -112,3 +112,45 @@ def test_no_warnings_from_zarr(tmp_path, zarr_format) -> None:
         with ChunkWriter(arr) as writer:
             assert writer.direct and writer.write((slice(0, 2),), block) == 2
     np.testing.assert_array_equal(arr[:], block)
+
+
+def _shard_chunks(data: bytes, per_shard: int, at_end: bool) -> list[bytes | None]:
+    """The inner chunks of a shard by their place in its C-order index (None where missing), read with the
+    sharding specification alone (index of little-endian uint64 offset/length pairs plus a 4-byte CRC-32C)."""
+    size = per_shard * 16 + 4
+    table = data[-size:] if at_end else data[:size]
+    index = np.frombuffer(table[:-4], "<u8").reshape(-1, 2)  # the CRC is checked by zarr's own read
+    return [None if off == 2**64 - 1 else data[int(off):int(off + n)] for off, n in index]
+
+
+@pytest.mark.parametrize("location", ["end", "start"])
+@pytest.mark.parametrize(("shape", "chunks", "shards"), [((5, 100, 130), (1, 64, 64), (2, 128, 128)),
+                                                         ((4, 70, 90), (1, 35, 45), (4, 70, 90)),
+                                                         ((3, 2, 40, 33), (1, 1, 16, 16), (1, 2, 32, 48))])
+def test_shards_hold_what_zarr_would(tmp_path, location, shape, chunks, shards) -> None:
+    """Sharded arrays: the same shard keys, and in every shard the same chunk bytes at each place of the index
+    (zarr may order the chunks differently inside a shard), read back by zarr, which checks the index CRC."""
+    rng = np.random.default_rng(4)
+    data = (rng.poisson(40, shape) * 2 + 100).astype(np.uint16)
+    data[-1] = 0  # shards holding only the fill value are not written
+    data[0, ..., :chunks[-2], :chunks[-1]] = 0  # nor are chunks holding only the fill value, inside a shard
+    kwargs = {"shape": shape, "chunks": chunks, "shards": {"shape": shards, "index_location": location},
+              "dtype": "uint16", "fill_value": 0, "compressors": [HuffmanQuant16(offset=100, gain=2.0)]}
+    ours = zarr.create_array(tmp_path / "ours.zarr", **kwargs)
+    theirs = zarr.create_array(tmp_path / "theirs.zarr", **kwargs)
+    writer = ChunkWriter(ours)
+    assert writer.direct and writer._layout.at_end is (location == "end")
+    assert writer.write((slice(0, 1),), data[:1]) is None or shards[0] == 1  # not a whole shard: zarr writes it
+    for start in range(0, shape[0], shards[0]):
+        sel = (slice(start, min(start + shards[0], shape[0])),)
+        assert writer.write(sel, data[sel]) is not None
+        theirs[sel] = data[sel]
+    writer.flush()
+    mine, zarrs = _files(tmp_path / "ours.zarr"), _files(tmp_path / "theirs.zarr")
+    assert mine.keys() == zarrs.keys()
+    per_shard = int(np.prod([s // c for s, c in zip(shards, chunks, strict=True)]))
+    for key in mine:
+        if key != "zarr.json":
+            assert _shard_chunks(mine[key], per_shard, location == "end") == _shard_chunks(zarrs[key], per_shard,
+                                                                                            location == "end"), key
+    np.testing.assert_array_equal(zarr.open_array(tmp_path / "ours.zarr")[:], theirs[:])

@@ -35,11 +35,12 @@ def movie(tmp_path):
     return tmp_path / "movie.npy"
 
 
-@pytest.mark.parametrize("ome", [False, True], ids=["array", "ome-pyramid"])
-def test_cluster_writes_the_same_store(tmp_path, movie, cluster, ome) -> None:
+@pytest.mark.parametrize(("ome", "shards"), [(False, None), (True, None), (False, "4")],
+                         ids=["array", "ome-pyramid", "sharded"])
+def test_cluster_writes_the_same_store(tmp_path, movie, cluster, ome, shards) -> None:
     (tmp_path / "one").mkdir()
     (tmp_path / "many").mkdir()
-    kwargs = {"camera": CAMERA, "chunks": "2,64,64", "progress": False, "ome_zarr": ome}
+    kwargs = {"camera": CAMERA, "chunks": "2,64,64", "progress": False, "ome_zarr": ome, "shards": shards}
     convert(str(movie), str(tmp_path / "one" / "movie.zarr"), threads=2, **kwargs)
     summary = convert(str(movie), str(tmp_path / "many" / "movie.zarr"), scheduler=cluster, **kwargs)
     assert summary.ratio > 1.5
