@@ -5,27 +5,39 @@ from __future__ import annotations
 import math
 
 DEFAULT_PLANE_CHUNK = 1024
-"""Default chunk height and width, in pixels (whole planes when they are smaller).
+"""Default chunk height and width, in pixels (whole planes when they are smaller)."""
+
+DEFAULT_CHUNK_BYTES = 2 << 20
+"""Raw bytes a default chunk holds at most: planes smaller than this are grouped along the first axis until a chunk
+holds about this much.
 
 zarr's own codec pipeline, which reads an array opened the usual way, spends a fixed time on every chunk (on its one
-event-loop thread): with chunks of 512 x 512 uint16 (512 KB) its reads ran at 0.34-0.44x the codec's decoding on 2
-threads, with 1024 x 1024 (2 MB) at 0.65x (bench/pipeline.py). A larger chunk costs random access: a 256 x 256 crop
-decodes the whole chunk, about 1 ms for 2 MB."""
+event-loop thread): on 2 threads its reads ran at 0.34-0.44x the codec's decoding with chunks of 512 KB, 0.42-0.65x
+with 1-2 MB and 0.8-1.0x with 4 MB (bench/pipeline.py and the measurements in the closing note of issue 27). A
+larger chunk costs random access: reading one plane (or a 256 x 256 crop) decodes the whole chunk, about 1 ms for
+2 MB on one core."""
 
 
-def parse_chunks(text: str | None, shape: tuple[int, ...]) -> tuple[int, ...]:
+def parse_chunks(text: str | None, shape: tuple[int, ...], itemsize: int = 2) -> tuple[int, ...]:
     """Chunk shape from ``"1,512,512"`` (missing leading entries are 1; ``-1`` or ``0`` means the full axis), or
-    by default one plane per chunk along the leading axes and up to :data:`DEFAULT_PLANE_CHUNK` pixels square.
+    by default up to :data:`DEFAULT_PLANE_CHUNK` pixels square in the plane, and along the first axis as many planes
+    as fit in :data:`DEFAULT_CHUNK_BYTES` (of ``itemsize`` bytes per pixel), one along the other leading axes.
 
     Examples
     --------
     >>> parse_chunks(None, (100, 2048, 700))
     (1, 1024, 700)
+    >>> parse_chunks(None, (100, 512, 1024)), parse_chunks(None, (5000, 128, 128)), parse_chunks(None, (3, 4, 64, 64))
+    ((2, 512, 1024), (64, 128, 128), (3, 1, 64, 64))
     >>> parse_chunks("256,-1", (100, 2048, 700))
     (1, 256, 700)
     """
     if text is None:
-        return (*([1] * (len(shape) - 2)), min(shape[-2], DEFAULT_PLANE_CHUNK), min(shape[-1], DEFAULT_PLANE_CHUNK))
+        plane = (min(shape[-2], DEFAULT_PLANE_CHUNK), min(shape[-1], DEFAULT_PLANE_CHUNK))
+        if len(shape) == 2:
+            return plane
+        planes = max(1, min(shape[0], DEFAULT_CHUNK_BYTES // (itemsize * plane[0] * plane[1])))
+        return (planes, *([1] * (len(shape) - 3)), *plane)
     try:
         values = [int(v) for v in text.replace("x", ",").split(",") if v.strip()]
     except ValueError:

@@ -1,19 +1,20 @@
 """Write whole chunks of a zarr v3 array: encode them with pymecompress's codec in the calling thread, store the
 encoded bytes through zarr's store (zarr v3 arrays, and zarr v2 ones such as OME-NGFF 0.4 images).
 
-``arr[sel] = block`` makes zarr-python split the block into chunks, copy each one, encode it through its async
-codec pipeline and store it, at a per-chunk cost several times that of encoding a 1 MB chunk with our codecs.
+``arr[sel] = block`` makes zarr-python split the block into chunks, copy each one, encode it through its async codec
+pipeline and store it, at a per-chunk cost several times that of encoding a 1 MB chunk with our codecs.
 :class:`ChunkWriter` does the same work directly for arrays whose chunks are ``huffquant16`` or ``hufflossless``
-streams (zarr v3: the ``bytes`` serializer, little-endian, then that one compressor; zarr v2: that compressor;
-no filters, no sharding): each chunk
-of the block is encoded by the codec zarr holds in the array's metadata (the same object and bytes zarr would
-use), padded with the fill value at the array's edges as zarr pads it, skipped when it holds nothing but the fill
-value and the array does not write empty chunks (zarr's rule), and stored under the key zarr's chunk key encoding
-gives.  Encoded chunks are handed to the store in batches (one call per :data:`BATCH_CHUNKS` chunks or
-:data:`BATCH_BYTES` bytes, whichever comes first): each call into zarr's event loop costs about a millisecond of
-contended GIL, as much as encoding a chunk.  :meth:`ChunkWriter.flush` stores what is left; a writer used as a
-context manager flushes on a clean exit.  zarr keeps owning the metadata, the chunk keys and the
-store; anything else (other codecs, sharding, partial chunks) goes through ``arr[sel] = block``.
+streams (zarr v3: the ``bytes`` serializer, little-endian, then that one compressor, sharded or not; zarr v2: that
+compressor; no filters): each chunk of the block is encoded by the codec zarr holds in the array's metadata (the
+same object and bytes zarr would use), padded with the fill value at the array's edges as zarr pads it, skipped when
+it holds nothing but the fill value and the array does not write empty chunks (zarr's rule), and stored under the
+key zarr's chunk key encoding gives. In a sharded array the block covers whole shards, and each shard is assembled
+here as the zarr v3 sharding specification lays it out (:class:`ShardLayout`): one file or object per shard. Encoded
+chunks are handed to the store in batches (one call per :data:`BATCH_CHUNKS` chunks or :data:`BATCH_BYTES` bytes,
+whichever comes first): each call into zarr's event loop costs about a millisecond of contended GIL, as much as
+encoding a chunk. :meth:`ChunkWriter.flush` stores what is left; a writer used as a context manager flushes on a
+clean exit. zarr keeps owning the metadata, the chunk keys and the store; anything else (other codecs or index
+codecs, blocks that are not whole chunks or shards) goes through ``arr[sel] = block``.
 
 Examples
 --------

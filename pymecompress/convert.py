@@ -355,8 +355,8 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     step : float, optional
         Quantization step in noise sigmas; overrides ``camera``'s.
     chunks : str or tuple, optional
-        Chunk shape, e.g. ``"1,512,512"`` (default: one plane, up to 1024 x 1024 pixels; see
-        :mod:`pymecompress.chunk_shape`).
+        Chunk shape, e.g. ``"1,512,512"`` (default: up to 1024 x 1024 pixels in the plane and about 2 MB, planes
+        grouped along the first axis when smaller; see :func:`pymecompress.chunk_shape.parse_chunks`).
     threads : int
         Worker threads compressing blocks.
     ome_zarr : bool
@@ -458,7 +458,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             lossless = " or ".join(f"--codec {c}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
             raise ValueError(f"{src.path}: colour channels are not camera counts, which {codec} models; use "
                              f"{lossless}")
-        chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape)
+        chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape, src.dtype.itemsize)
         shard_shape = _shards(shards, src, chunk_shape, ome_zarr, ngff_version)
         sat = saturation_for(codec, src, saturation, camera)
         check, warnings = _check_camera(cam, src, force)

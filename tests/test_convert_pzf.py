@@ -68,7 +68,7 @@ def test_folder_huffquant16_within_noise_bound(tmp_path, capsys, movie):
     assert code == 0, err
     assert f"{N}x{W}x{H} uint16" in out and "ratio" in out
     z = zarr.open_array(tmp_path / "movie.zarr", mode="r")
-    assert z.compressors[0].to_dict()["name"] == "huffquant16" and z.chunks == (1, W, H)
+    assert z.compressors[0].to_dict()["name"] == "huffquant16" and z.chunks == (N, W, H)  # small planes: one chunk
     check_bound(decoded, z[:], CAMERA)  # frames in natural order, not transposed, within one noise sigma
 
 
