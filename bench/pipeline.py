@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 import zarr
+from machine import cpu_model
 
 import pymecompress.chunk_writer as chunk_writer
 from pymecompress import HuffmanQuant16
@@ -194,19 +195,6 @@ def _times(run: Callable[[], None], repeats: int) -> list[float]:
         run()
         times.append(time.perf_counter() - start)
     return times
-
-
-def cpu_model() -> str:
-    """The CPU's model name (ratios to the codec depend on it)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -811,6 +811,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads_only:
         thread_scaling(repeats, size)
         return 0
+    from machine import describe
+
+    print(f"Machine: {describe()}; numpy {np.__version__}\n")  # ratios between codecs depend on the CPU
     original, why = find_original(args.original_in_subprocess)
     print(f"({why})", file=sys.stderr)
     huff0, why = load_huff0()

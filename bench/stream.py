@@ -31,6 +31,7 @@ import threading
 import time
 
 import numpy as np
+from machine import cpu_model
 
 from pymecompress.codecs.huffquant16 import HuffmanQuant16
 from pymecompress.stream import Publisher
@@ -45,17 +46,6 @@ SUBSCRIBER = textwrap.dedent("""
         out = [[f.index, f.received - f.time] for f in sub.frames()]
     print(json.dumps(out), flush=True)
 """)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def frames(n: int, shape: tuple[int, int], seed: int = 0) -> list[np.ndarray]:
