@@ -109,3 +109,20 @@ def test_binned_camera_data_pass_the_camera_check_and_keep_the_bound(tmp_path, m
     assert camera.check(binned).ok
     if mode == "mean":  # the single-pixel model overstates the noise of means 4x: the check refuses it
         assert not CAMERA.check(binned).ok
+
+
+@pytest.mark.parametrize("how", ["mean", "sum"])
+def test_pyramid_binning_of_every_sum(how) -> None:
+    """ome.bin2x2 (pyramid levels) for every 2 x 2 sum a uint16 block can have: the mean rounded half to even (as
+    numpy rounds), the sum clipped at 65535; odd edges dropped."""
+    from pymecompress.ome import bin2x2
+
+    sums = np.arange(4 * 65535 + 1, dtype=np.int64)
+    parts = np.stack([sums // 4 + (i < sums % 4) for i in range(4)])  # four pixels of each block, each <= 65535
+    planes = np.empty((2, 2 * sums.size + 1), np.uint16)  # one more column: an odd edge
+    planes[0, 0:-1:2], planes[0, 1:-1:2], planes[1, 0:-1:2], planes[1, 1:-1:2] = parts
+    planes[:, -1] = 7
+    want = np.round(sums / 4) if how == "mean" else np.minimum(sums, 65535)
+    np.testing.assert_array_equal(bin2x2(planes[None], how)[0, 0], want.astype(np.uint16))
+    with pytest.raises(ValueError, match="binning must be one of"):
+        bin2x2(planes, "median")
