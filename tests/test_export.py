@@ -260,3 +260,40 @@ def test_scale_bar_from_the_pixel_size_convert_stored(tmp_path):
     bar = decoded_frames(tmp_path / "bar.avi")[0]
     # 100 binned pixels of 0.1 um: a fifth is 2 um, drawn as 20 pixels
     assert np.flatnonzero((bar[:, :, 0] == 255).sum(axis=1) == 20).size >= 2
+
+
+@pytest.mark.parametrize("name", ["old.gif", "old.ome.tif", "frames"])
+def test_a_failed_export_leaves_the_old_output_and_nothing_else(tmp_path, monkeypatch, name):
+    """The output is written beside under a hidden name: a read error part-way through the movie leaves an existing
+    output as it was and no partial file; a finished export replaces it."""
+    from pymecompress.exporter import inputs
+
+    movie = np.random.default_rng(5).integers(0, 4096, (6, 24, 32), dtype=np.uint16)
+    np.save(tmp_path / "m.npy", movie)
+    out = tmp_path / name
+    if name == "frames":
+        out.mkdir()  # an empty folder may take the PNG frames
+    else:
+        out.write_bytes(b"the old output")
+    before = sorted(os.listdir(tmp_path))
+    real_read = inputs.FrameReader.read
+
+    def fail_at_frame_3(self, t):
+        if t == 3:
+            raise OSError("the disk went away")
+        return real_read(self, t)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inputs.FrameReader, "read", fail_at_frame_3)
+        with pytest.raises(OSError, match="went away"):  # a fixed contrast: no frame is read before writing
+            export(tmp_path / "m.npy", out, contrast="0,4095", progress=False)
+    assert sorted(os.listdir(tmp_path)) == before  # no partial output beside it
+    assert (os.listdir(out) == []) if name == "frames" else (out.read_bytes() == b"the old output")
+    summary = export(tmp_path / "m.npy", out, progress=False)
+    assert summary.out == str(out) and summary.frames == 6 and sorted(os.listdir(tmp_path)) == before
+    if name == "old.ome.tif":
+        np.testing.assert_array_equal(tifffile.imread(out), movie)
+    elif name == "frames":
+        assert len(os.listdir(out)) == 6
+    else:
+        assert len(decoded_frames(out)) == 6

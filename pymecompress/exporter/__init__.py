@@ -19,11 +19,14 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 
@@ -139,7 +142,8 @@ def export(inputs: str | os.PathLike | Sequence[str | os.PathLike], out: str | o
     inputs : path or paths
         Zarr stores or anything ``convert`` reads; several go side by side (or in ``grid``) over the same frames.
     out : path
-        The video, GIF, TIFF, or a new folder for PNG frames. An existing file is replaced.
+        The video, GIF, TIFF, or a new folder for PNG frames. It is written beside, under a hidden name, and takes
+        its name only when complete: an existing file is replaced then, and stays as it was if the export fails.
     options : ExportOptions, optional
         Or its fields as keywords (see :class:`ExportOptions`).
 
@@ -164,12 +168,52 @@ def export(inputs: str | os.PathLike | Sequence[str | os.PathLike], out: str | o
             readers.append(open_frames(p, transforms, z=opts.z, channel=opts.channel, project=opts.project,
                                        series=opts.series, axes=opts.axes))
         n = same_length(readers, paths)
-        if kind == "tiff":
-            return _export_tiff(readers[0], out, n, opts)
-        return _export_pictures(readers, paths, out, kind, n, opts)
+        _check_png_folder(out, kind)
+        tmp = _partial(out)
+        try:
+            if kind == "tiff":
+                summary = _export_tiff(readers[0], tmp, n, opts)
+            else:
+                summary = _export_pictures(readers, paths, tmp, kind, n, opts)
+            _move_into_place(tmp, out)
+        except BaseException:
+            _discard(tmp)
+            raise
+        return dataclasses.replace(summary, out=os.fspath(out))
     finally:
         for r in readers:
             r.close()
+
+
+def _check_png_folder(out: str | os.PathLike, kind: str) -> None:
+    """PNG frames go to a new (or empty) folder: refused before anything is written."""
+    folder = Path(out)
+    if kind == "png" and folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise FileExistsError(f"{out}: not an empty folder; name a new folder for the PNG frames")
+
+
+def _partial(out: str | os.PathLike) -> Path:
+    """The hidden sibling the output is written to (its name ends as ``out``'s: the suffix picks the format)."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"{out.parent} (the folder of the output) does not exist")
+    return out.parent / f".partial-{os.getpid()}-{out.name}"
+
+
+def _move_into_place(tmp: Path, out: str | os.PathLike) -> None:
+    """The finished output takes its name, replacing a file there (or an empty PNG folder)."""
+    out = Path(out)
+    if tmp.is_dir() and out.is_dir():
+        out.rmdir()  # empty (checked first): a folder is not replaced by renaming on every system
+    os.replace(tmp, out)
+
+
+def _discard(tmp: Path) -> None:
+    """Remove what a failed or interrupted export wrote (the existing output, if any, is untouched)."""
+    if tmp.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.unlink(missing_ok=True)
 
 
 def _options(options: ExportOptions | None, kwargs: dict) -> ExportOptions:
