@@ -106,13 +106,21 @@ class ShardLayout:
     crc: bool
     at_end: bool
 
+    def index_bytes(self, n_chunks: int) -> int:
+        """The size of the index of a shard of ``n_chunks`` inner chunks."""
+        return 16 * n_chunks + (4 if self.crc else 0)
+
 
 def _shard_layout(arr) -> ShardLayout | None:
-    """The layout of ``arr``'s shards when it is sharded with an index this writer writes (``bytes``, little-endian,
-    with or without ``crc32c``), else None."""
+    """The layout of ``arr``'s shards when it is sharded with an index this writer writes, else None."""
     if getattr(arr.metadata, "zarr_format", None) != 3 or len(arr.metadata.codecs) != 1:
         return None
-    sharding = arr.metadata.codecs[0]
+    return shard_layout_of(arr.metadata.codecs[0])
+
+
+def shard_layout_of(sharding) -> ShardLayout | None:
+    """The layout of a ``sharding_indexed`` codec's shards when its index is one this package writes and reads
+    (``bytes``, little-endian, with or without ``crc32c``, at the start or the end), else None."""
     if _name(sharding) != "sharding_indexed":
         return None
     index = [_name(c) for c in sharding.index_codecs]
@@ -235,7 +243,7 @@ class ChunkWriter:
                 offset += len(data)
         if not pieces:
             return None
-        index_bytes = len(index.tobytes()) + (4 if layout.crc else 0)
+        index_bytes = layout.index_bytes(len(index))
         if not layout.at_end:  # the index first: the chunks' offsets count it
             index[index[:, 0] != MISSING, 0] += index_bytes
         table = index.tobytes()

@@ -11,8 +11,9 @@ feature detection, not by version number, and the generations differ as follows:
   zarr raises for missing chunks when ``array.read_missing_chunks`` is False;
 - 3.1's ``ShardingCodec`` has the private helpers (:data:`SHARD_HELPERS`), ``zarr.codecs.sharding`` the
   in-memory chunk getter and ``zarr.core.chunk_grids`` the ``RegularChunkGrid`` that the pipeline's own shard reads
-  use; 3.2+ has none of them, and there zarr's sharding codec reads the shards, decoding their inner chunks
-  through our zarr v3 faces (:data:`THREADED_SHARDS`).
+  use; 3.2+ has none of them, and there the pipeline reads shard files by the sharding specification alone
+  (:func:`pymecompress.zarr_read._read_local_shard`), other shards going through zarr's sharding codec, which
+  decodes their inner chunks through our zarr v3 faces (:data:`THREADED_SHARDS`).
 
 Importing this module raises :class:`ImportError` naming the zarr versions that work when an internal it needs
 is missing (a zarr release newer than this package knows): only the chunk writer's direct path and the opt-in
@@ -70,8 +71,9 @@ SHARD_HELPERS = ("_get_chunks_per_shard", "_get_chunk_spec", "_is_total_shard", 
 """The private methods of zarr 3.1's ``ShardingCodec`` that the read pipeline's shard reads call."""
 THREADED_SHARDS = ShardingByteGetter is not None and RegularChunkGrid is not None and all(
     hasattr(importlib.import_module("zarr.codecs").ShardingCodec, name) for name in SHARD_HELPERS)
-"""Whether the read pipeline reads shards of our chunks itself (zarr 3.1, which has all of the above); elsewhere
-(3.2+) zarr's sharding codec reads them, decoding their inner chunks through our zarr v3 faces."""
+"""Whether the read pipeline reads shards of our chunks through zarr's sharding helpers (zarr 3.1, which has all of
+the above); elsewhere (3.2+) it reads shard files by the specification, and zarr's sharding codec reads other
+shards, decoding their inner chunks through our zarr v3 faces."""
 _GetResult = getattr(importlib.import_module("zarr.abc.codec"), "GetResult", None)
 
 

@@ -11,8 +11,9 @@ one pymecompress compressor, or a pymecompress serializer alone; zarr v2: a pyme
 filter; C order), each of zarr's worker threads takes a group of chunks and does the whole work of each chunk
 itself: read the file (local stores; other stores are fetched through zarr first, all at once), decode it
 straight into the destination when the chunk lands there as one contiguous block (else into a scratch array kept
-per thread, then copy the selected part), or fill a missing chunk with the fill value.  Keys, the reading of
-bytes from other stores, sharding, filters, other codecs and every write stay zarr's own; the values read are the
+per thread, then copy the selected part), or fill a missing chunk with the fill value.  Shards of such chunks
+(``sharding_indexed``) are read the same way, a shard's chunks straight into their part of the destination.  Keys,
+the reading of bytes from other stores, filters, other codecs and every write stay zarr's own; the values read are the
 same (the tests compare both pipelines on plain, sharded, zarr v2, partial and fancy selections, and through Dask
 and xarray).  The implementation is :mod:`pymecompress.zarr_read`.
 

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 import threading
@@ -34,6 +35,8 @@ from zarr.codecs import BytesCodec, ShardingCodec
 from zarr.storage import LocalStore
 
 from . import registry, zarr_codecs, zarr_pipeline
+from .chunk_writer import ShardLayout, shard_layout_of
+from .errors import DecodeError
 from .zarr_compat import (
     THREADED_SHARDS,
     BatchedCodecPipeline,
@@ -178,7 +181,28 @@ class ThreadedReadPipeline(BatchedCodecPipeline, zarr_pipeline.ThreadedReadPipel
         sharding = _sharding_of_ours(self)
         if sharding is not None and not drop_axes:
             return await self._read_shards(sharding, batch, out, dest)
+        local = _local_shards_of_ours(self)
+        if local is not None and not drop_axes and all(_slices(entry[2], ints=True) and _slices(entry[3])
+                                                       for entry in batch):
+            paths = [_local_path(byte_getter) for byte_getter, *_ in batch]
+            if all(path is not None for path in paths):
+                return read_results(await self._read_local_shards(*local, batch, paths, dest))
         return await super().read(batch, out, drop_axes)
+
+    async def _read_local_shards(self, layout: ShardLayout, decode: Decoder, batch: list[tuple], paths: list[str],
+                                 dest: np.ndarray) -> list[bool]:
+        """Shards of our chunks in files (zarr 3.2+, see :func:`_local_shards_of_ours`), read in zarr's threads as
+        the sharding specification lays them out; whether each shard was stored."""
+        present = [False] * len(batch)
+
+        def run(indices: range) -> None:
+            for i in indices:
+                _, spec, chunk_selection, out_selection, *_ = batch[i]
+                present[i] = _read_local_shard(layout, decode, paths[i], spec, chunk_selection, out_selection, dest)
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(None, run, group) for group in _groups(len(batch))))
+        return present
 
     async def _read_shards(self, sharding: ShardingCodec, batch: list[tuple], out: Any, dest: np.ndarray) -> Any:
         """Shards whose inner chunks are ours: each shard's chunks are read by the inner pipeline (this class)
@@ -233,6 +257,122 @@ def _sharding_of_ours(pipeline: BatchedCodecPipeline) -> ShardingCodec | None:
         return None
     inner = BatchedCodecPipeline.from_codecs(ab.codecs)
     return ab if _chain_decoder(inner) is not None else None
+
+
+def _local_shards_of_ours(pipeline: BatchedCodecPipeline) -> tuple[ShardLayout, Decoder] | None:
+    """Where zarr's sharding codec lacks what :func:`_sharding_of_ours` needs (zarr 3.2+): the layout and the inner
+    decoder of a chain that is one ``sharding_indexed`` codec with an index this package writes
+    (:func:`pymecompress.chunk_writer.shard_layout_of`) over chunks that are ours alone, else None. The pipeline
+    then reads such shards from local files itself (:func:`_read_local_shard`); other stores go through zarr."""
+    ab = pipeline.array_bytes_codec
+    if THREADED_SHARDS or pipeline.array_array_codecs or pipeline.bytes_bytes_codecs:
+        return None
+    if not isinstance(ab, ShardingCodec):
+        return None
+    layout = shard_layout_of(ab)
+    decode = _chain_decoder(BatchedCodecPipeline.from_codecs(ab.codecs)) if layout is not None else None
+    return (layout, decode) if decode is not None else None
+
+
+def _slices(selection: Any, ints: bool = False) -> bool:
+    """Whether ``selection`` is a tuple of slices of step 1 (and, with ``ints``, integers), no fancy index."""
+    return isinstance(selection, tuple) and all(
+        (isinstance(s, slice) and s.step in (None, 1)) or (ints and isinstance(s, int | np.integer))
+        for s in selection)
+
+
+def _read_local_shard(layout: ShardLayout, decode: Decoder, path: str, spec: Any, chunk_selection: tuple,
+                      out_selection: tuple, dest: np.ndarray) -> bool:
+    """One shard file: its index (checked: CRC-32C, offsets inside the file), then the inner chunks the selection
+    (slices of step 1 and integers) touches, each decoded into its part of ``dest`` (whole chunks straight into
+    it); missing chunks, and a shard never written, take the fill value. Whether the shard was stored. A whole
+    shard is read in one call, a part of one as its index and then each chunk it needs."""
+    shape = tuple(int(n) for n in spec.shape)
+    ints = tuple(axis for axis, s in enumerate(chunk_selection) if not isinstance(s, slice))
+    if ints:  # an integer drops its axis from the destination: put it back as a view of length 1
+        dest = np.expand_dims(dest[(*out_selection, Ellipsis)], ints)  # a view, also of a 0-d destination
+        chunk_selection = tuple(s if isinstance(s, slice) else slice(int(s), int(s) + 1) for s in chunk_selection)
+        out_selection = tuple(slice(0, n) for n in dest.shape)
+    per_shard = tuple(s // c for s, c in zip(shape, layout.chunks, strict=True))
+    n = int(np.prod(per_shard))
+    size = layout.index_bytes(n)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (closed below; the reads depend on what the index says)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        dest[out_selection] = fill_value_or_default(spec)
+        return False
+    with fh:
+        length = os.fstat(fh.fileno()).st_size
+        if length < size:
+            raise DecodeError(f"{path}: a shard of {length} bytes cannot hold its index of {size} bytes: the shard "
+                              "is truncated or belongs to another array")
+        whole = fh.read() if _whole(chunk_selection, shape) else None
+        if whole is not None:
+            table = whole[length - size:] if layout.at_end else whole[:size]
+        else:
+            fh.seek(length - size if layout.at_end else 0)
+            table = fh.read(size)
+        index = _shard_index(table, layout, n, length, path)
+        fill = None
+        inner_spec = _InnerSpec(layout.chunks)
+        for coords, inner, out in _inner_parts(chunk_selection, out_selection, shape, layout.chunks, dest.shape):
+            offset, nbytes = index[int(np.ravel_multi_index(coords, per_shard))]
+            if offset == MISSING:
+                if fill is None:
+                    fill = fill_value_or_default(spec)
+                dest[out] = fill
+                continue
+            if whole is not None:
+                data = np.frombuffer(whole, np.uint8, count=int(nbytes), offset=int(offset))
+            else:
+                fh.seek(int(offset))
+                data = np.frombuffer(fh.read(int(nbytes)), np.uint8)
+            _read_one(decode, data, inner_spec, inner, out, (), dest)
+    return True
+
+
+MISSING = 2**64 - 1
+"""A shard index entry (offset and length) of a chunk not stored."""
+
+
+class _InnerSpec:
+    """What a decoder asks of a chunk's spec (its shape), for the inner chunks of a shard."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+
+def _shard_index(table: bytes, layout: ShardLayout, n: int, length: int, path: str) -> np.ndarray:
+    """The (offset, length) pairs of a shard's index, checked against its CRC-32C and the shard's length."""
+    from ._binding import crc32c
+
+    if layout.crc:
+        stored = int.from_bytes(table[-4:], "little")
+        if crc32c(np.frombuffer(table[:-4], np.uint8)) != stored:
+            raise DecodeError(f"{path}: the shard index fails its CRC-32C check: the shard is corrupt")
+    index = np.frombuffer(table, "<u8", count=2 * n).reshape(n, 2)
+    stored = index[:, 0] != MISSING
+    if np.any(index[stored, 0] + index[stored, 1] > length) or np.any(index[stored, 0] > length):
+        raise DecodeError(f"{path}: the shard index points past the end of the shard: the shard is corrupt")
+    return index
+
+
+def _inner_parts(chunk_selection: tuple, out_selection: tuple, shape: tuple[int, ...], chunks: tuple[int, ...],
+                 dest_shape: tuple[int, ...]):
+    """(inner chunk coordinates, selection within it, selection of the destination) of every inner chunk that
+    ``chunk_selection`` (slices of step 1 within a shard of ``shape``) touches; ``out_selection`` (slices of step 1
+    of the destination) says where the selection goes."""
+    axes = []
+    for sel, out, n, c, m in zip(chunk_selection, out_selection, shape, chunks, dest_shape, strict=True):
+        start, stop, _ = sel.indices(n)
+        first = out.indices(m)[0]
+        parts = []
+        for j in range(start // c, (stop - 1) // c + 1 if stop > start else start // c):
+            lo, hi = max(start, j * c), min(stop, (j + 1) * c)
+            parts.append((j, slice(lo - j * c, hi - j * c), slice(first + lo - start, first + hi - start)))
+        axes.append(parts)
+    for combo in itertools.product(*axes):
+        yield (tuple(p[0] for p in combo), tuple(p[1] for p in combo), tuple(p[2] for p in combo))
 
 
 def _shard_plan(sharding: ShardingCodec, entry: tuple, dest: np.ndarray) -> tuple[Any, np.ndarray] | None:

@@ -28,7 +28,9 @@ if ! PYMECOMPRESS_SANITIZE=1 python -m pip install -q "$tmp/src[test]" >"$tmp/pi
 fi
 
 core=$(find "$tmp/venv" -path '*/site-packages/pymecompress/_core*.so' | head -n 1)
-if [ -z "$core" ] || ! ldd "$core" | grep -q 'libasan'; then
+# ldd's output is taken whole first: `ldd | grep -q` under pipefail fails at random when grep stops reading early
+libs=$( [ -n "$core" ] && ldd "$core" || true )
+if [ -z "$core" ] || ! grep -q 'libasan' <<<"$libs"; then
     echo "sanitize: the installed pymecompress._core is not an AddressSanitizer build ($core)" >&2
     exit 1
 fi

@@ -34,7 +34,9 @@ def data() -> np.ndarray:
 
 LAYOUTS = [(3, {"chunks": (1, 100, 130)}), (3, {"chunks": (2, 40, 50)}),
            (3, {"chunks": (1, 50, 130), "shards": (2, 100, 130)}), (2, {"chunks": (1, 100, 130)}),
-           (2, {"chunks": (4, 30, 64)})]
+           (2, {"chunks": (4, 30, 64)}),
+           (3, {"chunks": (1, 40, 64), "shards": (4, 80, 128)}),  # shards cut short at the array's edges
+           (3, {"chunks": (2, 50, 65), "shards": {"shape": (2, 100, 130), "index_location": "start"}})]
 
 
 def _stores(root, data):
@@ -86,7 +88,7 @@ def test_our_chains_are_read_in_threads_others_by_zarr(tmp_path, data, monkeypat
     u8 = zarr.create_array(tmp_path / "u8.zarr", data=(data // 4).astype(np.uint8), chunks=(1, 100, 65),
                            compressors=[HuffmanQuant8(offset=25, gain=0.5)])
     del plain, sharded, zstd, u8
-    sharded_count = 12 if zarr_compat.THREADED_SHARDS else 0  # zarr 3.2+: its sharding codec reads the shards
+    sharded_count = 12  # the inner chunks of shards too (zarr 3.1: through its sharding helpers; 3.2+: our reader)
     for name, count in (("plain", 12), ("sharded", sharded_count), ("u8", 12)):
         with zp.threaded_reads():
             arr = zarr.open_array(tmp_path / f"{name}.zarr")
@@ -95,7 +97,7 @@ def test_our_chains_are_read_in_threads_others_by_zarr(tmp_path, data, monkeypat
         assert len(seen) == count, name
         seen.clear()
         arr[2:4, 10:20]
-        assert len(seen) == (4 if name != "sharded" else 2 * bool(sharded_count)), name
+        assert len(seen) == (4 if name != "sharded" else 2), name
     seen.clear()
     with zp.threaded_reads():
         np.testing.assert_array_equal(zarr.open_array(tmp_path / "zstd.zarr")[:], data)
@@ -193,11 +195,12 @@ def test_the_setting_is_scoped() -> None:
 
 def test_shards_are_read_into_the_destination(tmp_path, data, monkeypatch) -> None:
     """Shards of our chunks are read straight into their part of the destination (no shard-sized array);
-    shards never written take the fill value; fancy selections go through zarr's sharding codec.  Where zarr's
-    sharding codec has not the helpers this needs (zarr 3.2+), it reads every shard, with the same values."""
+    shards never written take the fill value; fancy selections go through zarr's sharding codec.  zarr 3.1: through
+    its sharding codec's helpers; zarr 3.2+ (which has none): by our reader of local shard files."""
     shards = []
-    original = zr._read_shard
+    original, local = zr._read_shard, zr._read_local_shard
     monkeypatch.setattr(zr, "_read_shard", lambda *args: (shards.append(args[1][0]), original(*args))[1])
+    monkeypatch.setattr(zr, "_read_local_shard", lambda *args: (shards.append(args[2]), local(*args))[1])
     arr = zarr.create_array(tmp_path / "s.zarr", shape=SHAPE, dtype="uint16", chunks=(1, 50, 65),
                             shards=(2, 100, 130), fill_value=9, compressors=[HuffmanQuant16(offset=100, gain=2.0)])
     arr[2:4] = data[2:4]
@@ -205,10 +208,10 @@ def test_shards_are_read_into_the_destination(tmp_path, data, monkeypatch) -> No
     with zp.threaded_reads():
         fast = zarr.open_array(tmp_path / "s.zarr")
     np.testing.assert_array_equal(fast[:], ref)
-    assert len(shards) == 3 * zarr_compat.THREADED_SHARDS and (ref[:2] == 9).all() and (ref[4:] == 9).all()
+    assert len(shards) == 3 and (ref[:2] == 9).all() and (ref[4:] == 9).all()
     shards.clear()
     np.testing.assert_array_equal(fast[3, 40:60], ref[3, 40:60])  # part of one shard: index, then chunks
-    assert len(shards) == 1 * zarr_compat.THREADED_SHARDS
+    assert len(shards) == 1
     shards.clear()
     np.testing.assert_array_equal(fast.get_coordinate_selection(([2, 3], [5, 99], [0, 129])),
                                   ref[[2, 3], [5, 99], [0, 129]])
@@ -241,3 +244,26 @@ def test_missing_chunks_are_reported_as_zarr_reports_them(tmp_path, data) -> Non
                 strict[:]
             outcomes.append((type(raised.value), str(raised.value).count("chunk '")))
     assert outcomes[0] == outcomes[1] and outcomes[0][1] == SHAPE[0] - 1
+
+
+def test_damaged_shards_raise(tmp_path, data) -> None:
+    """A shard whose index fails its CRC-32C, or that is cut short, raises (zarr 3.2+: our reader of shard files
+    names the file and the fault), never a silent fill value."""
+    path = tmp_path / "s.zarr"
+    zarr.create_array(path, data=data, chunks=(1, 50, 65), shards=(2, 100, 130),
+                      compressors=[HuffmanQuant16(offset=100, gain=2.0)])
+    shard = path / "c" / "1" / "0" / "0"
+    good = shard.read_bytes()
+    for damaged, fault in ((good[:-70] + bytes([good[-70] ^ 1]) + good[-69:], "CRC-32C"), (good[-10:], "truncated")):
+        shard.write_bytes(damaged)
+        with zp.threaded_reads():
+            fast = zarr.open_array(path)
+        with pytest.raises(Exception) as raised:
+            fast[:]
+        if not zarr_compat.THREADED_SHARDS:
+            assert isinstance(raised.value, DecodeError) and fault in str(raised.value) and str(shard) in str(
+                raised.value)
+    shard.write_bytes(good)
+    with zp.threaded_reads():
+        fast = zarr.open_array(path)
+    np.testing.assert_array_equal(fast[:], zarr.open_array(path)[:])  # zarr's own pipeline, outside the block
