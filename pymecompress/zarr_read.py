@@ -35,7 +35,7 @@ from zarr.codecs import BytesCodec, ShardingCodec
 from zarr.storage import LocalStore
 
 from . import registry, zarr_codecs, zarr_pipeline
-from .chunk_writer import ShardLayout, shard_layout_of
+from .chunk_writer import MISSING, ShardLayout, shard_layout_of
 from .errors import DecodeError
 from .zarr_compat import (
     THREADED_SHARDS,
@@ -329,10 +329,6 @@ def _read_local_shard(layout: ShardLayout, decode: Decoder, path: str, spec: Any
                 data = np.frombuffer(fh.read(int(nbytes)), np.uint8)
             _read_one(decode, data, inner_spec, inner, out, (), dest)
     return True
-
-
-MISSING = 2**64 - 1
-"""A shard index entry (offset and length) of a chunk not stored."""
 
 
 class _InnerSpec:
