@@ -14,8 +14,19 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 HEADER = HERE / "include" / "pymecompress.h"
 
-# The library's layers (include/pymecompress.h explains them), lowest first.
-C_FOLDERS = ("common", "bcl", "quantizer", "container")
+SOURCE_LIST = HERE / "c-sources.txt"
+
+
+def read_source_list(path: Path = SOURCE_LIST) -> list[str]:
+    """The C library's sources as ``c-sources.txt`` lists them (paths relative to the repository root, lowest
+    layer first): every line without its ``#`` comment, blank ones skipped."""
+    entries = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
+    return [entry for entry in entries if entry]
+
+
+def folders_of(sources: list[str]) -> list[str]:
+    """The folders of ``sources``, in the order they first appear: the library's layers, lowest first."""
+    return list(dict.fromkeys(str(Path(source).parent) for source in sources))
 
 
 def cdef_from_header(text: str) -> str:
@@ -37,7 +48,11 @@ def cdef_from_header(text: str) -> str:
     return "\n".join(line for line in lines if line.strip()) + "\n"
 
 
-SOURCES = sorted(str(path.relative_to(HERE)) for folder in C_FOLDERS for path in (HERE / folder).glob("*.c"))
+SOURCES = read_source_list()
+C_FOLDERS = folders_of(SOURCES)
+# the headers the sources include: the build depends on them, and setuptools ships them in the sdist with the sources
+HEADERS = sorted(str(path.relative_to(HERE)) for folder in ("include", *C_FOLDERS)
+                 for path in (HERE / folder).glob("*.h"))
 
 # Exact IEEE arithmetic (no FMA contraction) keeps the quantizer tables identical
 # on every machine; no -march flag: AVX2 kernels are chosen at run time.
@@ -58,6 +73,7 @@ ffibuilder.set_source(
     '#include "pymecompress.h"\n',
     sources=SOURCES,
     include_dirs=["include", *C_FOLDERS],
+    depends=HEADERS,
     extra_compile_args=CFLAGS,
     extra_link_args=LINK_ARGS,
     libraries=["m"],

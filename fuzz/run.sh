@@ -54,10 +54,12 @@ fi
 echo "== $(clang --version | head -n 1)"
 
 # ---- build
+# shellcheck source=../tests/c/sources.sh
+. "$root/tests/c/sources.sh"
+c_library "$root"
 flags=(-std=c99 -Wall -Wextra -ffp-contract=off -fno-strict-aliasing -g -O1
-       "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all
-       -I"$root/include" -I"$root/common" -I"$root/bcl" -I"$root/quantizer")
-sources=("$root"/common/*.c "$root"/bcl/*.c "$root"/quantizer/*.c "$root"/container/*.c)
+       "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all "${C_INCLUDES[@]}")
+sources=("${C_SOURCES[@]}")
 targets=()
 for src in "$here"/fuzz_*.c; do
     t=$(basename "$src" .c)

@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# what each folder of the library may include besides the C standard library, lowest layer first
+# what each folder of the library may include besides the C standard library, lowest layer first (the folders
+# of c-sources.txt, in its order: test_the_source_list_names_every_source checks that)
 LAYERS = {
     "common": {"include", "common"},
     "bcl": {"include", "common", "bcl"},
@@ -67,6 +68,29 @@ def _build_ffi():
     return module
 
 
+def test_the_source_list_names_every_source() -> None:
+    """c-sources.txt, the one list every build reads, names each .c file of the library's folders once, layer by
+    layer in the order of LAYERS, and nothing else; no other build file names the folders itself."""
+    build_ffi = _build_ffi()
+    listed = build_ffi.read_source_list()
+    assert len(listed) == len(set(listed)), "c-sources.txt names a file twice"
+    assert build_ffi.folders_of(listed) == list(LAYERS), "c-sources.txt's folders are not the layers, lowest first"
+    on_disk = sorted(str(path.relative_to(ROOT)) for folder in LAYERS for path in (ROOT / folder).glob("*.c"))
+    assert sorted(listed) == on_disk, "c-sources.txt and the .c files of the library's folders differ"
+    # grouped by folder: the list reads layer by layer
+    assert [str(Path(s).parent) for s in listed] == sorted((str(Path(s).parent) for s in listed),
+                                                             key=list(LAYERS).index)
+    for build_file in ("build_ffi.py", "js/scripts/build-wasm.mjs", "tests/c/run.sh", "fuzz/run.sh", ".ci/run",
+                       "MANIFEST.in"):
+        text = (ROOT / build_file).read_text()
+        assert "c-sources.txt" in text or "sources.sh" in text, f"{build_file} does not read c-sources.txt"
+        for folder in LAYERS:
+            names_it = (rf"(?<![\w.-]){folder}/(\*|\w+\.c)", rf"-I\S*\b{folder}\b", rf"[\"']{folder}[\"']",
+                        rf"(recursive-include|graft)\s+{folder}\b")
+            assert not any(re.search(pattern, text) for pattern in names_it), (
+                f"{build_file} names the C folder {folder}/ itself: read c-sources.txt instead")
+
+
 def test_binding_declarations_come_from_the_public_header() -> None:
     from pymecompress._core import lib
 
@@ -95,3 +119,21 @@ def test_status_messages_are_distinct() -> None:
     codes = [getattr(lib, name) for name in dir(lib) if name.startswith("PMC_E_")]
     messages = {ffi.string(lib.pmc_strerror(code)).decode() for code in codes}
     assert len(messages) == len(codes) and "unknown error" not in messages
+
+
+def test_the_sdist_ships_the_listed_sources_and_their_headers(tmp_path: Path) -> None:
+    """MANIFEST.in names no C folder: the sources c-sources.txt lists and the headers beside them reach the sdist
+    through the extension build_ffi.py declares (sources and depends), with the list itself."""
+    import subprocess
+    import sys
+    import tarfile
+
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path), str(ROOT)], check=True,
+                   capture_output=True)
+    (archive,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    build_ffi = _build_ffi()
+    headers = {str(path.relative_to(ROOT)) for folder in ("include", *LAYERS) for path in (ROOT / folder).glob("*.h")}
+    wanted = {"c-sources.txt", "build_ffi.py", "docs/FORMAT.md", *build_ffi.read_source_list(), *headers}
+    assert wanted <= names, f"the sdist lacks {sorted(wanted - names)}"

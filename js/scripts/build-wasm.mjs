@@ -1,7 +1,7 @@
 // Compile the pymecompress C core to dist/pymecompress.wasm with Debian's clang, lld and wasi-libc.
 //
-// The C sources are every *.c of whichever of the folders common/ bcl/ quantizer/ container/ exist at the
-// repository root (no hand-kept file list), plus js/*.c glue if any. The exported C functions are the ones
+// The C sources are the ones c-sources.txt at the repository root lists (the one list every build reads; the
+// folders of its files are the include directories), plus js/*.c glue if any. The exported C functions are the ones
 // src/wasm.js names (C_FUNCTIONS), so adapting to a new C API touches src/wasm.js only.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,7 +13,12 @@ import { C_FUNCTIONS } from "../src/wasm.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const jsDir = resolve(here, "..");
 const root = resolve(jsDir, "..");
-const FOLDERS = ["common", "bcl", "quantizer", "container"];
+
+/** The paths c-sources.txt lists (relative to the root; text after '#' and blank lines skipped). */
+function listedSources() {
+  return readFileSync(join(root, "c-sources.txt"), "utf8").split("\n")
+    .map((line) => line.replace(/#.*/, "").trim()).filter((line) => line.length > 0);
+}
 
 /** Every file of a folder whose name ends with `ext`, sorted (none when the folder does not exist). */
 function filesOf(dir, ext) {
@@ -22,9 +27,10 @@ function filesOf(dir, ext) {
 }
 const cFiles = (dir) => filesOf(dir, ".c");
 
-const folders = FOLDERS.map((f) => join(root, f)).filter((d) => existsSync(d));
-const sources = [...folders.flatMap(cFiles), ...cFiles(jsDir)];
-if (sources.length === 0) throw new Error("no C sources found under " + FOLDERS.join(", "));
+const listed = listedSources();
+if (listed.length === 0) throw new Error("no C sources listed in " + join(root, "c-sources.txt"));
+const folders = [...new Set(listed.map((f) => join(root, dirname(f))))];
+const sources = [...listed.map((f) => join(root, f)), ...cFiles(jsDir)];
 const includes = [root, join(root, "include"), ...folders].filter((d) => existsSync(d)).map((d) => "-I" + d);
 
 const out = join(jsDir, "dist", "pymecompress.wasm");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs the standalone C tests: test_huffman.c (the entropy coder, bcl/huffman_*.c, and common/crc32c.c)
-# and test_api.c (the public interface, compiled with include/ alone on its include path):
+# Builds and runs the standalone C tests against the library c-sources.txt lists: test_huffman.c (the entropy coder
+# and CRC-32C, through the library's internal headers) and test_api.c (the public interface, compiled with
+# include/ alone on its include path):
 # once with the package's flags (-O3), once under AddressSanitizer and
 # UndefinedBehaviorSanitizer.  `tests/c/run.sh --bench` also runs the
 # microbenchmark of the -O3 build.
@@ -8,11 +9,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 CC=${CC:-gcc}
-sources=("$here/test_huffman.c" "$root"/bcl/huffman_*.c "$root"/common/*.c)
-library=("$root"/common/*.c "$root"/bcl/*.c "$root"/quantizer/*.c "$root"/container/*.c)
-lib_includes=(-I"$root/include" -I"$root/common" -I"$root/bcl" -I"$root/quantizer")
-flags=(-std=c99 -ffp-contract=off -fno-strict-aliasing -Wall -Wextra -Werror
-       -I"$root/include" -I"$root/common" -I"$root/bcl")
+# shellcheck source=sources.sh
+. "$here/sources.sh"
+c_library "$root"
+library=("${C_SOURCES[@]}")
+lib_includes=("${C_INCLUDES[@]}")
+sources=("$here/test_huffman.c" "${library[@]}")
+flags=(-std=c99 -ffp-contract=off -fno-strict-aliasing -Wall -Wextra -Werror "${lib_includes[@]}")
 
 echo "== -O3 build"
 "$CC" "${flags[@]}" -O3 -o "$here/test_huffman" "${sources[@]}" -lm
