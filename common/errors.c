@@ -1,4 +1,4 @@
-/* errors.c - status messages and CPU feature selection. */
+/* errors.c - status messages, the version and CPU feature selection. */
 #include "pmc_internal.h"
 
 const char *pmc_strerror(int code)
@@ -18,8 +18,35 @@ const char *pmc_strerror(int code)
     case PMC_E_RANGE: return "a value does not fit the requested bit width";
     case PMC_E_SCRATCH: return "scratch memory is smaller than the library asked for";
     case PMC_E_TABLES: return "the quantizer tables were built for other parameters than the stream's";
+    case PMC_E_QPARAMS: return "stream is corrupt: its quantizer parameters are outside their allowed ranges";
     default: return "unknown error";
     }
+}
+
+int pmc_is_stream_error(int code)
+{
+    switch (code) {
+    case PMC_E_TRUNCATED:
+    case PMC_E_CORRUPT:
+    case PMC_E_TABLE:
+    case PMC_E_MAGIC:
+    case PMC_E_VERSION:
+    case PMC_E_CHECKSUM:
+    case PMC_E_TRAILING:
+    case PMC_E_QPARAMS: return 1;
+    default: return 0;
+    }
+}
+
+unsigned pmc_version(void) { return PMC_VERSION_NUMBER; }
+
+/* the version macros' digits as a string (two expansion steps turn the values, not the names, into text) */
+#define PMC_TEXT(x) #x
+#define PMC_VERSION_TEXT(a, b, c) PMC_TEXT(a) "." PMC_TEXT(b) "." PMC_TEXT(c)
+
+const char *pmc_version_string(void)
+{
+    return PMC_VERSION_TEXT(PMC_VERSION_MAJOR, PMC_VERSION_MINOR, PMC_VERSION_PATCH);
 }
 
 int pmc_use_avx2(int simd)

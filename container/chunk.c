@@ -264,6 +264,10 @@ int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info)
         for (int i = 0; i < 4; i++) {
             uint64_t bits = pmc_rd64(src + 32 + 8 * (size_t)i);
             memcpy(&info->params[i], &bits, sizeof bits);
+            double lo, hi;
+            pmc_quant_limits(i, &lo, &hi);
+            if (!(info->params[i] >= lo && info->params[i] <= hi)) /* NaN included */
+                return PMC_E_QPARAMS;
         }
     info->saturation = 0;
     if (info->version == 2) {

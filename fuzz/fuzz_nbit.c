@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(out2, 0xFF, out_bytes);
 
     int rc = pmc_nbit_unpack(payload, len, nbits, out, n, itemsize);
-    FUZZ_CHECK(rc == PMC_OK || rc == PMC_E_TRUNCATED || rc == PMC_E_CORRUPT || rc == PMC_E_TRAILING,
+    FUZZ_CHECK(fuzz_is_decode_status(rc),
                "pmc_nbit_unpack refuses hostile input with a non-DecodeError status");
     if (rc == PMC_OK) {
         rc = pmc_nbit_unpack(payload, len, nbits, out2, n, itemsize);

@@ -173,6 +173,20 @@ static void decode_one(const uint8_t *src, size_t len, const pmc_info *info, qua
     memset(out, 0xA5, out_bytes);
     int rc = pmc_decode(src, len, out, out_bytes, Q.q, Q.dq, NULL, 0, PMC_SIMD_AUTO);
     FUZZ_CHECK(fuzz_is_decode_status(rc), "pmc_decode refuses hostile input with a non-DecodeError status");
+
+    /* the decoding context (one for the whole run: its memory and quantizer
+     * cache carry over from input to input) answers the same, byte for byte */
+    static pmc_dctx *dctx;
+    if (!dctx)
+        dctx = pmc_dctx_create();
+    FUZZ_CHECK(dctx != NULL, "pmc_dctx_create");
+    uint8_t *viactx = (uint8_t *)fuzz_alloc(out_bytes);
+    memset(viactx, 0x96, out_bytes);
+    const int rc_ctx = pmc_dctx_decode(dctx, src, len, viactx, out_bytes, PMC_SIMD_AUTO);
+    FUZZ_CHECK(rc_ctx == rc, "pmc_dctx_decode answers otherwise than pmc_decode");
+    FUZZ_CHECK(rc != PMC_OK || memcmp(viactx, out, out_bytes) == 0, "pmc_dctx_decode decodes otherwise");
+    free(viactx);
+
     if (rc == PMC_OK)
         check_accepted(src, len, info, Q, out, out_bytes);
     free(out);

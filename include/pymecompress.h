@@ -41,9 +41,24 @@
 extern "C" {
 #endif
 
+/* ---- version ---------------------------------------------------------------
+ * The library's version, MAJOR.MINOR.PATCH (the Python package's release
+ * number); PMC_VERSION_NUMBER is MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define PMC_VERSION_MAJOR 1
+#define PMC_VERSION_MINOR 0
+#define PMC_VERSION_PATCH 0
+#define PMC_VERSION_NUMBER (PMC_VERSION_MAJOR * 10000 + PMC_VERSION_MINOR * 100 + PMC_VERSION_PATCH)
+
+/* The compiled library's PMC_VERSION_NUMBER and "MAJOR.MINOR.PATCH" (a
+ * static string): a caller built against this header may check that the
+ * library it runs with matches. */
+unsigned pmc_version(void);
+const char *pmc_version_string(void);
+
 /* ---- status codes --------------------------------------------------------
- * Codes -1, -2, -3, -7, -8, -9 and -10 mean the input is not a valid stream
- * (a decode error); the others are caller errors or resource limits. */
+ * Some codes mean the input is not a valid stream (a decode error:
+ * pmc_is_stream_error() says which); the others are caller errors or
+ * resource limits. */
 #define PMC_OK 0
 #define PMC_E_TRUNCATED (-1) /* input ends before the data it announces */
 #define PMC_E_CORRUPT (-2)   /* a field holds an impossible value */
@@ -58,9 +73,17 @@ extern "C" {
 #define PMC_E_RANGE (-11)    /* a value does not fit the requested width */
 #define PMC_E_SCRATCH (-12)  /* scratch memory smaller than the *_scratch_size() figure */
 #define PMC_E_TABLES (-13)   /* quantizer tables built for other parameters than the stream's */
+#define PMC_E_QPARAMS (-14)  /* the stream's quantizer parameters are outside pmc_quant_limits */
 
 /* The message of a status code (a static string; "unknown error" for others). */
 const char *pmc_strerror(int code);
+
+/* 1 when a status code means the input is not a valid stream (truncated,
+ * corrupt, a bad code table, magic, version, checksum, trailing bytes or
+ * quantizer parameters outside their limits),
+ * whatever the caller did; 0 for PMC_OK, caller errors (PMC_E_OUTPUT,
+ * PMC_E_PARAM, ...) and resource limits (PMC_E_NOMEM). */
+int pmc_is_stream_error(int code);
 
 /* ---- CPU features -------------------------------------------------------- */
 #define PMC_SIMD_AUTO 0     /* use AVX2 / SSE4.2 where the CPU has them */
@@ -187,7 +210,8 @@ typedef struct {
 } pmc_info;
 
 /* Parse and validate a chunk's header (cheap; no allocation).  Refuses
- * element counts the input is too short to hold. */
+ * element counts the input is too short to hold, and quantizer parameters
+ * outside pmc_quant_limits (PMC_E_QPARAMS). */
 int pmc_stream_info(const uint8_t *src, size_t len, pmc_info *info);
 
 /* Upper bound on the encoded size of a chunk of n elements in planes of
@@ -222,6 +246,25 @@ size_t pmc_decode_scratch_size(const pmc_info *info, const void *out);
  * NULL); lossless chunks ignore both. */
 int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, const pmc_quant *q,
                const pmc_dquant *dq, void *scratch, size_t scratch_size, int simd);
+
+/* ---- decoding context ------------------------------------------------------
+ * A pmc_dctx decodes chunks of any mode and version with one call: it keeps
+ * the working memory of the last chunks (grown as needed) and the prepared
+ * quantizers of the last PMC_DCTX_TABLES parameter sets the streams named,
+ * built from the header when first needed.  It is mutable state for one
+ * thread at a time (give each thread its own); the library keeps none. */
+typedef struct pmc_dctx pmc_dctx;
+
+#define PMC_DCTX_TABLES 4 /* prepared quantizers a context keeps (least recently used dropped first) */
+
+/* A new context (NULL when memory cannot be had); pmc_dctx_free releases
+ * it and all it holds (NULL is allowed). */
+pmc_dctx *pmc_dctx_create(void);
+void pmc_dctx_free(pmc_dctx *ctx);
+
+/* Decode a chunk into out, as pmc_decode does, with the context's memory and
+ * the quantizer of the header's own parameters. */
+int pmc_dctx_decode(pmc_dctx *ctx, const uint8_t *src, size_t len, void *out, size_t out_bytes, int simd);
 
 /* Only the entropy stage: the n prediction residuals (zigzagged, memory
  * order) the chunk's segments hold, after every check pmc_decode makes on

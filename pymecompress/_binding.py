@@ -41,9 +41,6 @@ DEFAULT_SIMD = SIMD_PORTABLE if os.environ.get("PYMECOMPRESS_SIMD", "auto") == "
 MODE_LOSSLESS = lib.PMC_MODE_LOSSLESS
 MODE_QUANT = lib.PMC_MODE_QUANT
 
-# what the header of include/pymecompress.h calls decode errors: the input is not a valid stream
-_DECODE_ERRORS = {lib.PMC_E_TRUNCATED, lib.PMC_E_CORRUPT, lib.PMC_E_TABLE, lib.PMC_E_MAGIC, lib.PMC_E_VERSION,
-                  lib.PMC_E_CHECKSUM, lib.PMC_E_TRAILING}
 
 
 def _message(rc: int) -> str:
@@ -53,11 +50,22 @@ def _message(rc: int) -> str:
 def _raise(rc: int, what: str) -> None:
     if rc == lib.PMC_OK:
         return
-    if rc in _DECODE_ERRORS:
+    if lib.pmc_is_stream_error(rc):  # the input is not a valid stream
         raise DecodeError(f"{what}: {_message(rc)}")
     if rc == lib.PMC_E_NOMEM:
         raise MemoryError(f"{what}: {_message(rc)}")
     raise ValueError(f"{what}: {_message(rc)}")
+
+
+def c_version() -> str:
+    """The C library's version, ``"MAJOR.MINOR.PATCH"`` (``pmc_version_string``), which is the package's release.
+
+    Examples
+    --------
+    >>> c_version().count(".")
+    2
+    """
+    return ffi.string(lib.pmc_version_string()).decode()
 
 
 def avx2_available() -> bool:
@@ -404,22 +412,30 @@ def stream_info(buf) -> StreamInfo:
                       int(info.saturation) if info.version == 2 else None)
 
 
-def decode_chunk(buf, out: np.ndarray, info: StreamInfo, simd: int = DEFAULT_SIMD) -> None:
-    """Decode a PMCS stream into the flat, writable, C-contiguous array ``out``."""
+class _Contexts(threading.local):
+    """Each thread's decoding context (``pmc_dctx``: working memory and the quantizers of the last parameter sets
+    streams named), made on the thread's first decode and freed with the thread."""
+
+    dctx = None
+
+    def get(self):
+        if self.dctx is None:
+            ctx = lib.pmc_dctx_create()
+            if ctx == ffi.NULL:
+                raise MemoryError("cannot allocate a decoding context")
+            self.dctx = ffi.gc(ctx, lib.pmc_dctx_free)
+        return self.dctx
+
+
+_contexts = _Contexts()
+
+
+def decode_chunk(buf, out: np.ndarray, simd: int = DEFAULT_SIMD) -> None:
+    """Decode a PMCS stream (any mode and version: it describes itself) into the flat, writable, C-contiguous array
+    ``out``, whose size must be the stream's, with this thread's decoding context."""
     src = bytes_view(buf)
-    q = dq = ffi.NULL
-    tables = None  # keeps the quantizer's memory alive through the call
-    if info.mode == MODE_QUANT:
-        try:
-            tables = dither_tables(*info.params, info.saturation) if info.version == 2 else quant_tables(*info.params)
-        except ValueError as err:
-            raise DecodeError(f"cannot decode: the stream holds invalid quantizer parameters ({err})") from None
-        if info.version == 2:
-            dq = tables.ptr
-        else:
-            q = tables.ptr
-    rc = lib.pmc_decode(_ptr("uint8_t *", src), src.size, ffi.from_buffer(out), out.nbytes, q, dq, ffi.NULL, 0,
-                        simd)
+    rc = lib.pmc_dctx_decode(_contexts.get(), _ptr("uint8_t *", src), src.size, ffi.from_buffer(out), out.nbytes,
+                             simd)
     _raise(rc, "cannot decode")
 
 

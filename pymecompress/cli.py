@@ -279,6 +279,7 @@ def version_line() -> str:
     """
     from importlib import metadata
 
+    from ._binding import c_version
     from ._version import __version__
 
     found = []
@@ -287,7 +288,7 @@ def version_line() -> str:
             found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             found.append(f"{name} not installed")
-    return f"pymecompress {__version__} (Python {sys.version.split()[0]}, {', '.join(found)})"
+    return f"pymecompress {__version__} (C core {c_version()}, Python {sys.version.split()[0]}, {', '.join(found)})"
 
 
 class _VersionAction(argparse.Action):

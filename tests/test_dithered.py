@@ -30,7 +30,7 @@ def encode_v2(data: np.ndarray, params: tuple, saturation: int, simd: int = _bin
 def decode(stream: bytes, simd: int = _binding.DEFAULT_SIMD) -> np.ndarray:
     info = _binding.stream_info(stream)
     out = np.empty(info.n, info.dtype)
-    _binding.decode_chunk(stream, out, info, simd)
+    _binding.decode_chunk(stream, out, simd)
     return out
 
 

@@ -9,6 +9,7 @@ are read once per process), away from the clone unless the clone is the point.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -140,12 +141,16 @@ def test_version_is_printed_and_single_sourced(tmp_path):
     import zarr
 
     import pymecompress
+    from pymecompress._binding import c_version
 
     done = subprocess.run([sys.executable, "-m", "pymecompress", "--version"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     line = done.stdout.strip()
-    assert line.startswith(f"pymecompress {pymecompress.__version__} (")
+    assert line.startswith(f"pymecompress {pymecompress.__version__} (C core {c_version()}, ")
+    # the C library's version (pmc_version_string, include/pymecompress.h) is the package's release number
+    release = re.match(r"\d+\.\d+\.\d+", pymecompress.__version__)
+    assert release and c_version() == release[0], (c_version(), pymecompress.__version__)
     for name, module in (("numpy", numpy), ("numcodecs", numcodecs), ("zarr", zarr)):
         assert f"{name} {module.__version__}" in line, line
     from importlib import metadata

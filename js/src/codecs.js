@@ -95,12 +95,12 @@ class PmcsCodec {
       if (h.mode !== this.mode) {
         throw new PymecompressError(this.mode === 1
           ? `${this.id}: this stream is lossless (hufflossless), not quantized; decode it with HuffmanLossless`
-          : `${this.id}: this stream is quantized (huffquant16); decode it with HuffmanQuant16`);
+          : `${this.id}: this stream is quantized (huffquant16); decode it with HuffmanQuant16`, undefined, true);
       }
       if (h.n !== this.count || h.itemsize !== itemsize) {
         throw new PymecompressError(`${this.id}: the stored chunk holds ${h.n} values of ${h.itemsize} byte(s) ` +
           `but the array expects ${this.count} values of ${itemsize} byte(s) for chunk shape ` +
-          `(${this.shape.join(", ")}): the chunk belongs to another array or is corrupt`);
+          `(${this.shape.join(", ")}): the chunk belongs to another array or is corrupt`, undefined, true);
       }
       checkPlausible(h, bytes.length);
     });
@@ -185,7 +185,7 @@ export class NBitPack {
     const itemsize = this.TypedArray.BYTES_PER_ELEMENT;
     if (header.n !== this.count || header.itemsize !== itemsize) {
       throw new PymecompressError(`nbitpack: the stored chunk holds ${header.n} values of ${header.itemsize} ` +
-        `byte(s) but the array expects ${this.count} values of ${itemsize} byte(s)`);
+        `byte(s) but the array expects ${this.count} values of ${itemsize} byte(s)`, undefined, true);
     }
     const values = core.nbitUnpack(bytes.subarray(NBIT_HEADER), header.nbits, header.n, itemsize);
     return { data: new this.TypedArray(values.buffer), shape: this.shape, stride: cStrides(this.shape) };

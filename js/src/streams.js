@@ -24,23 +24,28 @@ function magic(bytes) {
  */
 export function nbitInfo(bytes) {
   if (bytes.length < NBIT_HEADER) {
-    throw new PymecompressError(`nbitpack: stream is truncated (${bytes.length} bytes, header needs 16)`);
+    throw new PymecompressError(`nbitpack: stream is truncated (${bytes.length} bytes, header needs 16)`, undefined,
+      true);
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (dv.getUint32(0, true) !== PMCN) throw new PymecompressError("nbitpack: not an n-bit packed stream (bad magic bytes)");
+  if (dv.getUint32(0, true) !== PMCN) {
+    throw new PymecompressError("nbitpack: not an n-bit packed stream (bad magic bytes)", undefined, true);
+  }
   const version = bytes[4];
   const itemsize = bytes[5];
   const nbits = bytes[6];
   const flags = bytes[7];
-  if (version !== 1) throw new PymecompressError(`nbitpack: unsupported stream format version ${version}`);
+  if (version !== 1) {
+    throw new PymecompressError(`nbitpack: unsupported stream format version ${version}`, undefined, true);
+  }
   if ((itemsize !== 1 && itemsize !== 2) || nbits < 1 || nbits > 8 * itemsize || flags !== 0) {
-    throw new PymecompressError(`nbitpack: corrupt header (itemsize=${itemsize}, nbits=${nbits})`);
+    throw new PymecompressError(`nbitpack: corrupt header (itemsize=${itemsize}, nbits=${nbits})`, undefined, true);
   }
   const n = dv.getUint32(8, true) + dv.getUint32(12, true) * 2 ** 32;
   const need = Math.floor(n / 8) * nbits + Math.ceil(((n % 8) * nbits) / 8);
   const payload = bytes.length - NBIT_HEADER;
   if (payload !== need) {
-    throw new PymecompressError(`nbitpack: payload holds ${payload} bytes, header announces ${need}`);
+    throw new PymecompressError(`nbitpack: payload holds ${payload} bytes, header announces ${need}`, undefined, true);
   }
   return { format: "PMCN", codec: "nbitpack", n, itemsize, nbits };
 }
@@ -66,7 +71,7 @@ export function checkPlausible(raw, length) {
   const segments = Math.ceil(raw.n / raw.seg);
   if (segments * 7 > length - raw.headerSize) {
     throw new PymecompressError(`cannot decode: input ends before the data it announces (${raw.n} values in ` +
-      `${length} bytes)`);
+      `${length} bytes)`, undefined, true);
   }
   if (raw.n * raw.itemsize > MAX_BYTES) {
     throw new PymecompressError(`cannot decode: ${raw.n} values are too large for WebAssembly memory`);

@@ -10,12 +10,13 @@ export const C_FUNCTIONS = [
   "pmc_strerror", "pmc_stream_info", "pmc_decode", "pmc_decode_scratch_size", "pmc_encode_bound", "pmc_encode",
   "pmc_encode_scratch_size", "pmc_quant_size", "pmc_quant_init", "pmc_quant_ncodes", "pmc_quantize",
   "pmc_dequantize", "pmc_nbit_size", "pmc_nbit_pack", "pmc_nbit_unpack", "pmc_dquant_size", "pmc_dquant_init",
-  "pmc_dquantize", "pmc_ddequantize",
+  "pmc_dquantize", "pmc_ddequantize", "pmc_dctx_create", "pmc_dctx_decode", "pmc_is_stream_error",
+  "pmc_version_string",
 ];
 
 const SIMD_PORTABLE = 1; // PMC_SIMD_PORTABLE: wasm has no AVX2 path anyway
 const MODE_QUANT = 1;
-const TABLE_CACHE = 4; // prepared quantizers (pmc_quant, 640 KiB each; pmc_dquant, 256 KiB and up) kept
+const TABLE_CACHE = 4; // prepared quantizers for encoding (pmc_quant, 640 KiB each; pmc_dquant, 256 KiB and up)
 
 // pmc_info (include/pymecompress.h) as laid out by clang for wasm32 (size_t is 4 bytes):
 // u64 n @0; u32 nx @8, ny @12, tw @16, th @20, seg @24; int mode @28, itemsize @32; unsigned flags @36;
@@ -28,11 +29,14 @@ export class PymecompressError extends Error {
   /**
    * @param {string} message
    * @param {number} [code] the C status code (negative PMC_E_* value)
+   * @param {boolean} [streamError] whether the input is not a valid stream (pmc_is_stream_error), as opposed to
+   *   a caller error or a resource limit
    */
-  constructor(message, code) {
+  constructor(message, code, streamError = false) {
     super(message);
     this.name = "PymecompressError";
     this.code = code;
+    this.streamError = streamError;
   }
 }
 
@@ -99,7 +103,13 @@ export class Core {
     this.small = this.malloc(SMALL_SIZE);
     /** @type {Map<string, {q: number, ncodes: number}>} */
     this.tables = new Map();
+    // the decoding context (pmc_dctx): decodes any stream with one call, keeping the quantizers its headers name
+    this.dctx = this.c.pmc_dctx_create() >>> 0;
+    if (!this.dctx) throw new RangeError("pymecompress: out of WebAssembly memory (decoding context)");
   }
+
+  /** The C library's version, "MAJOR.MINOR.PATCH". */
+  version() { return this.string(this.c.pmc_version_string()); }
 
   malloc(bytes) {
     const ptr = this.c.malloc(Math.max(bytes, 1)) >>> 0; // size_t and pointers are unsigned
@@ -124,16 +134,18 @@ export class Core {
   get u8() { return new Uint8Array(this.c.memory.buffer); }
   get dv() { return new DataView(this.c.memory.buffer); }
 
-  message(rc) {
+  /** The NUL-terminated C string at `ptr`. */
+  string(ptr) {
     const u8 = this.u8;
-    const ptr = this.c.pmc_strerror(rc);
     let end = ptr;
     while (u8[end]) end++;
     return new TextDecoder().decode(u8.subarray(ptr, end));
   }
 
+  message(rc) { return this.string(this.c.pmc_strerror(rc)); }
+
   check(rc, what) {
-    if (rc !== 0) throw new PymecompressError(`${what}: ${this.message(rc)}`, rc);
+    if (rc !== 0) throw new PymecompressError(`${what}: ${this.message(rc)}`, rc, !!this.c.pmc_is_stream_error(rc));
   }
 
   /** Copy `data` into the input area; returns [pointer, byte length]. */
@@ -233,7 +245,7 @@ export class Core {
   }
 
   /**
-   * Header and decoded bytes (a fresh Uint8Array of n * itemsize bytes) of a PMCS stream (pmc_decode).
+   * Header and decoded bytes (a fresh Uint8Array of n * itemsize bytes) of a PMCS stream (pmc_dctx_decode).
    * @param {ArrayBufferView | ArrayBuffer} stream
    * @param {(info: object) => void} [validate] called with the header before the output is allocated
    */
@@ -242,22 +254,9 @@ export class Core {
     this.check(this.c.pmc_stream_info(ptr, len, this.info), "cannot decode");
     const info = this.readInfo();
     if (validate) validate(info);
-    let q = 0;
-    let dq = 0;
-    if (info.mode === MODE_QUANT) {
-      try {
-        if (info.version === 2) ({ q: dq } = this.ditherTables(info.params, info.saturation));
-        else ({ q } = this.quantTables(info.params));
-      } catch (err) {
-        throw new PymecompressError(`cannot decode: the stream holds invalid quantizer parameters (${err.message})`,
-          err.code);
-      }
-    }
     const nbytes = info.n * info.itemsize;
     const out = this.area("out", nbytes);
-    const need = (this.c.pmc_decode_scratch_size(this.info, out) >>> 0);
-    const scratch = this.area("scratch", need);
-    this.check(this.c.pmc_decode(ptr, len, out, nbytes, q, dq, scratch, need, SIMD_PORTABLE), "cannot decode");
+    this.check(this.c.pmc_dctx_decode(this.dctx, ptr, len, out, nbytes, SIMD_PORTABLE), "cannot decode");
     return { info, bytes: this.output(nbytes) };
   }
 

@@ -26,6 +26,7 @@ test("a flipped bit in a checksummed stream is a checksum error", async () => {
     await assert.rejects(decode(stream), (err) => {
       assert.ok(err instanceof PymecompressError);
       assert.match(err.message, /^cannot decode: checksum mismatch/);
+      assert.equal(err.streamError, true, "a checksum mismatch is a stream error (pmc_is_stream_error)");
       return true;
     });
   }
@@ -63,6 +64,7 @@ test("random damage (bytes changed without a checksum) either decodes to the rig
         assert.equal(data.length, f.n, `${f.name}: damaged stream decoded to another size`);
       } catch (err) {
         assert.ok(err instanceof PymecompressError, `${f.name}: ${err}`);
+        assert.ok(err.streamError, `${f.name}: damage answered with a caller error: ${err}`);
       }
     }
   }

@@ -75,5 +75,5 @@ def decode(buf, header: _binding.StreamInfo, out=None) -> np.ndarray:
     a new flat array of the stream's dtype; returns ``out`` when given."""
     dtype = header.dtype
     dest = output_array(out, header.n * dtype.itemsize, dtype, header.n)
-    _binding.decode_chunk(buf, dest, header)
+    _binding.decode_chunk(buf, dest)
     return dest if out is None else out

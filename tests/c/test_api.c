@@ -298,8 +298,95 @@ static void test_dithered(void)
     free(img);
 }
 
+/* One decoding context decodes streams of many parameter sets, versions and
+ * modes, in turns that make it drop and rebuild quantizers, exactly as
+ * pmc_decode does with tables built for each stream. */
+static void test_context(void)
+{
+    enum { NSETS = PMC_DCTX_TABLES + 3 };
+    const size_t nplanes = 2, ny = 40, nx = 50, n = nplanes * ny * nx;
+    uint16_t *img = (uint16_t *)malloc(n * sizeof(uint16_t));
+    scene(img, nplanes, ny, nx);
+    uint8_t *streams[NSETS];
+    size_t lengths[NSETS];
+    uint16_t *want[NSETS];
+    for (int k = 0; k < NSETS; k++) {
+        const double step = 0.5 + 0.25 * k;
+        const int mode = k == 0 ? PMC_MODE_LOSSLESS : PMC_MODE_QUANT, dither = k % 2;
+        pmc_quant *q = NULL;
+        pmc_dquant *dq = NULL;
+        if (mode == PMC_MODE_QUANT && dither) {
+            const size_t size = pmc_dquant_size(100.0, 2.0, 1.5, step, 65535u);
+            dq = (pmc_dquant *)malloc(size);
+            CHECK(pmc_dquant_init(dq, size, 100.0, 2.0, 1.5, step, 65535u) == PMC_OK, "dithered tables");
+        } else if (mode == PMC_MODE_QUANT) {
+            q = (pmc_quant *)malloc(pmc_quant_size());
+            CHECK(pmc_quant_init(q, 100.0, 2.0, 1.5, step) == PMC_OK, "tables");
+        }
+        const size_t cap = pmc_encode_bound(n, nx, ny, mode);
+        streams[k] = (uint8_t *)malloc(cap);
+        CHECK(pmc_encode(img, n, 2, nx, ny, mode, q, dq, k % 3 == 0, streams[k], cap, &lengths[k], NULL, 0,
+                         PMC_SIMD_AUTO) == PMC_OK, "encode");
+        want[k] = (uint16_t *)malloc(n * sizeof(uint16_t));
+        CHECK(pmc_decode(streams[k], lengths[k], want[k], n * 2, q, dq, NULL, 0, PMC_SIMD_AUTO) == PMC_OK, "decode");
+        free(q);
+        free(dq);
+    }
+    pmc_dctx *ctx = pmc_dctx_create();
+    CHECK(ctx != NULL, "pmc_dctx_create");
+    uint8_t *block = (uint8_t *)malloc(n * sizeof(uint16_t) + 1);
+    static const int order[] = {1, 2, 1, 3, 4, 5, 6, 0, 1, 6, 2, 2, 5, 3, 4, 0, 6, 1};
+    for (size_t t = 0; t < sizeof order / sizeof order[0]; t++) {
+        const int k = order[t];
+        uint8_t *out = block + (t % 2); /* even and odd addresses */
+        memset(block, 0xA5, n * 2 + 1);
+        CHECK(pmc_dctx_decode(ctx, streams[k], lengths[k], out, n * 2, (int)(t % 2)) == PMC_OK, "context decode");
+        CHECK(memcmp(out, want[k], n * 2) == 0, "the context decodes as pmc_decode does");
+    }
+    CHECK(pmc_dctx_decode(ctx, streams[1], lengths[1], block, n * 2 - 2, PMC_SIMD_AUTO) == PMC_E_OUTPUT,
+          "context: wrong output size");
+    CHECK(pmc_dctx_decode(ctx, streams[1], 3, block, n * 2, PMC_SIMD_AUTO) == PMC_E_TRUNCATED, "context: truncated");
+    CHECK(pmc_dctx_decode(NULL, streams[1], lengths[1], block, n * 2, PMC_SIMD_AUTO) == PMC_E_PARAM, "no context");
+    /* a header whose gain is outside its limits: refused by the header check, by the context too */
+    uint8_t *bad = (uint8_t *)malloc(lengths[2]);
+    memcpy(bad, streams[2], lengths[2]);
+    const double gain = -1.0;
+    memcpy(bad + 40, &gain, sizeof gain); /* little-endian f64 on the machines this runs on */
+    pmc_info info;
+    CHECK(pmc_stream_info(bad, lengths[2], &info) == PMC_E_QPARAMS, "header: gain outside its limits");
+    CHECK(pmc_dctx_decode(ctx, bad, lengths[2], block, n * 2, PMC_SIMD_AUTO) == PMC_E_QPARAMS,
+          "context: gain outside its limits");
+    free(bad);
+    pmc_dctx_free(ctx);
+    pmc_dctx_free(NULL);
+    for (int k = 0; k < NSETS; k++) {
+        free(streams[k]);
+        free(want[k]);
+    }
+    free(block);
+    free(img);
+}
+
+static void test_version_and_statuses(void)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%d.%d.%d", PMC_VERSION_MAJOR, PMC_VERSION_MINOR, PMC_VERSION_PATCH);
+    CHECK(strcmp(pmc_version_string(), text) == 0, "pmc_version_string gives the header's version");
+    CHECK(pmc_version() == PMC_VERSION_NUMBER, "pmc_version gives the header's version number");
+    static const int stream[] = {PMC_E_TRUNCATED, PMC_E_CORRUPT, PMC_E_TABLE, PMC_E_MAGIC, PMC_E_VERSION,
+                                 PMC_E_CHECKSUM, PMC_E_TRAILING, PMC_E_QPARAMS};
+    static const int other[] = {PMC_OK, PMC_E_OUTPUT, PMC_E_NOMEM, PMC_E_PARAM, PMC_E_RANGE, PMC_E_SCRATCH,
+                                PMC_E_TABLES, 1, -1000};
+    for (size_t i = 0; i < sizeof stream / sizeof stream[0]; i++)
+        CHECK(pmc_is_stream_error(stream[i]) == 1, "a stream error");
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        CHECK(pmc_is_stream_error(other[i]) == 0, "not a stream error");
+}
+
 int main(void)
 {
+    test_version_and_statuses();
+    test_context();
     test_chunks();
     test_uint8_quantized();
     test_dithered();
