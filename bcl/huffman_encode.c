@@ -8,7 +8,7 @@
  *      exact number of bits of the segment for every k; k is the one giving
  *      the fewest bits.
  *   2. Huffman code lengths (limited to 11 bits by halving the counts, ties
- *      broken as described at huffman_lengths), then the mode: raw when the
+ *      broken as huffman_lengths.h describes), then the mode: raw when the
  *      Huffman segment cannot be smaller than 1 + 2n bytes.
  *   3. Each stream is written with a 64-bit accumulator flushed by an
  *      unconditional 8-byte store every M values, M literals fitting 56 bits
@@ -22,80 +22,11 @@
  * PMC_HUF_ENC_WS bytes of the caller's scratch (or an allocation).
  */
 #include "huffman_internal.h"
+#include "huffman_lengths.h"
 
 #if PMC_X86
 #include <immintrin.h>
 #endif
-
-/* ------------------------------------------------------------------------ */
-/* Huffman code lengths */
-
-/* Huffman's algorithm on the nonzero counts (at least two of them).
- *
- * Tie rule: nodes are ordered by (weight, then leaves before internal nodes,
- * then leaves by increasing symbol number and internal nodes by creation
- * order); every step merges the first two nodes in this order into a new
- * internal node.  It is run as the two-queue method: leaves sorted by
- * (count, symbol), internal nodes in creation order (their weights never
- * decrease), a leaf winning a tie against an internal node.
- * Returns the longest code length. */
-static unsigned huffman_lengths(const uint64_t *cnt, uint8_t *len)
-{
-    unsigned leaf[NSYM];
-    uint64_t w[2 * NSYM];
-    unsigned parent[2 * NSYM], depth[2 * NSYM];
-    unsigned m = 0;
-    for (unsigned s = 0; s < NSYM; s++) {
-        len[s] = 0;
-        if (!cnt[s])
-            continue;
-        unsigned i = m++;
-        while (i > 0 && cnt[leaf[i - 1]] > cnt[s]) { /* stable: equal counts keep symbol order */
-            leaf[i] = leaf[i - 1];
-            i--;
-        }
-        leaf[i] = s;
-    }
-    for (unsigned i = 0; i < m; i++)
-        w[i] = cnt[leaf[i]];
-    unsigned li = 0, ii = m, next = m;
-    while (next < 2 * m - 1) {
-        unsigned pick[2];
-        for (int t = 0; t < 2; t++) {
-            if (li < m && (ii >= next || w[li] <= w[ii]))
-                pick[t] = li++;
-            else
-                pick[t] = ii++;
-        }
-        w[next] = w[pick[0]] + w[pick[1]];
-        parent[pick[0]] = parent[pick[1]] = next;
-        next++;
-    }
-    const unsigned root = 2 * m - 2;
-    unsigned maxlen = 0;
-    depth[root] = 0;
-    for (unsigned i = root; i-- > 0;) {
-        depth[i] = depth[parent[i]] + 1;
-        if (i < m) {
-            len[leaf[i]] = (uint8_t)(depth[i] > 255 ? 255 : depth[i]);
-            if (depth[i] > maxlen)
-                maxlen = depth[i];
-        }
-    }
-    return maxlen;
-}
-
-/* Length-limited lengths: while the longest code exceeds 11 bits, every
- * nonzero count c becomes (c >> 1) | 1 (absent symbols stay absent). */
-static void limited_lengths(const uint64_t *counts, uint8_t *len)
-{
-    uint64_t c[NSYM];
-    memcpy(c, counts, sizeof c);
-    while (huffman_lengths(c, len) > MAXLEN)
-        for (unsigned s = 0; s < NSYM; s++)
-            if (c[s])
-                c[s] = (c[s] >> 1) | 1u;
-}
 
 /* ------------------------------------------------------------------------ */
 /* encoder */
@@ -344,9 +275,9 @@ static uint64_t size_for_k(const uint32_t *P, unsigned k, uint64_t *tk, uint8_t 
         lk[only] = 1;
         lk[only == 0 ? 1 : 0] = 1;
     } else if (limit) {
-        limited_lengths(tk, lk);
+        pmc_huf_limited_lengths(tk, NSYM, MAXLEN, lk);
     } else {
-        huffman_lengths(tk, lk);
+        pmc_huf_lengths(tk, NSYM, lk);
     }
     uint64_t bits = 0;
     unsigned nlen = 0;

@@ -8,9 +8,9 @@
  * a single leaf still spends one 0 bit per symbol.
  *
  * Encoder
- *   Histogram, Huffman code lengths (two-queue construction over the symbols
- *   sorted by count; lengths limited to MAXLEN (24) bits by halving the
- *   counts), canonical codes, and the tree implied by the canonical codes:
+ *   Histogram, Huffman code lengths (huffman_lengths.c, shared with the
+ *   segment coder; limited to MAXLEN (24) bits by halving the counts),
+ *   canonical codes, and the tree implied by the canonical codes:
  *   its pre-order walk visits the leaves in code order, so leaf i is preceded
  *   by one 0 bit per internal node on its path not shared with leaf i-1.
  *   Codes are written through a 64-bit accumulator flushed 32 bits at a time;
@@ -32,7 +32,7 @@
  * Re-entrant: no mutable static state, no allocation.  Stack: about 16 KB in
  * the encoder and in the decoder.
  */
-#include "pmc_internal.h"
+#include "huffman_lengths.h"
 
 #include <string.h>
 
@@ -55,59 +55,6 @@ size_t pmc_legacy_huf_bound(size_t n)
     if (n > (SIZE_MAX - 321) / 3)
         return SIZE_MAX;
     return 321 + 3 * n;
-}
-
-/* Huffman code lengths of the present symbols (cnt[s] > 0), at most nsym <= 256
- * of them, nsym >= 2.  Returns the longest length. */
-static unsigned huffman_lengths(const uint64_t *cnt, uint8_t *len)
-{
-    unsigned order[256], k = 0;
-    uint64_t weight[2 * 256];
-    unsigned parent[2 * 256];
-    unsigned depth[2 * 256];
-
-    /* present symbols sorted by (count, symbol): insertion sort, stable */
-    for (unsigned s = 0; s < 256; s++) {
-        if (!cnt[s])
-            continue;
-        unsigned j = k++;
-        while (j > 0 && cnt[order[j - 1]] > cnt[s]) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = s;
-    }
-    for (unsigned i = 0; i < k; i++)
-        weight[i] = cnt[order[i]];
-
-    /* two queues: leaves 0..k-1 in order, internal nodes k.. in creation order
-     * (non-decreasing weights); a leaf goes first on equal weight */
-    unsigned li = 0, ii = k, next = k;
-    for (unsigned m = 0; m + 1 < k; m++) {
-        unsigned pick[2];
-        for (unsigned t = 0; t < 2; t++) {
-            if (li < k && (ii >= next || weight[li] <= weight[ii]))
-                pick[t] = li++;
-            else
-                pick[t] = ii++;
-        }
-        weight[next] = weight[pick[0]] + weight[pick[1]];
-        parent[pick[0]] = next;
-        parent[pick[1]] = next;
-        next++;
-    }
-    /* the root is node next-1; every other node's parent has a larger index */
-    unsigned root = next - 1, maxlen = 0;
-    depth[root] = 0;
-    for (unsigned i = root; i-- > 0;) {
-        depth[i] = depth[parent[i]] + 1;
-        if (i < k) {
-            len[order[i]] = (uint8_t)(depth[i] > 255 ? 255 : depth[i]);
-            if (depth[i] > maxlen)
-                maxlen = depth[i];
-        }
-    }
-    return maxlen;
 }
 
 static inline unsigned bit_length(uint32_t x)
@@ -184,7 +131,7 @@ static void histogram(const uint8_t *src, size_t n, uint64_t *cnt)
 
 int pmc_legacy_huf_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t cap, size_t *written)
 {
-    uint64_t cnt[256], work[256];
+    uint64_t cnt[256];
     uint8_t len[256];
     uint32_t code[256];
     unsigned nsym = 0, last = 0;
@@ -215,13 +162,7 @@ int pmc_legacy_huf_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t cap
         return PMC_OK;
     }
 
-    memset(len, 0, sizeof len);
-    memcpy(work, cnt, sizeof work);
-    while (huffman_lengths(work, len) > MAXLEN) {
-        for (unsigned s = 0; s < 256; s++)
-            if (work[s])
-                work[s] = (work[s] >> 1) | 1u;
-    }
+    pmc_huf_limited_lengths(cnt, 256, MAXLEN, len);
 
     /* canonical order: by (length, symbol) */
     unsigned order[256], k = 0;
