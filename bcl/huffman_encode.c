@@ -42,6 +42,10 @@ size_t pmc_segment_bound(size_t n)
     return 2 * n + BOUND_SLACK;
 }
 
+/* Histogram index of a value: z itself below 2048, else 1984 + (z >> 5)
+ * (2048..4031).  A value of 2048 or more has at least 12 significant bits,
+ * so z >> 5 keeps its 7 leading ones: the symbol of a value depends only on
+ * its index, whatever k. */
 static inline unsigned hist_index(unsigned z) { return z < HDIRECT ? z : (HDIRECT - 64) + (z >> 5); }
 
 /* The same index without a data-dependent branch: f = (z >= 2048). */

@@ -143,9 +143,4 @@ static inline size_t stream_count(size_t n, size_t q, unsigned i)
     return n - first < q ? n - first : q;
 }
 
-/* Histogram index of a value: z itself below 2048, else 1984 + (z >> 5)
- * (2048..4031).  A value of 2048 or more has at least 12 significant bits,
- * so z >> 5 keeps its 7 leading ones: the symbol of a value depends only on
- * its index, whatever k. */
-
 #endif

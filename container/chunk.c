@@ -23,9 +23,8 @@ static size_t header_size(int version, int mode)
 
 /* Tile shape the encoder uses: 32 x 32, or wider tiles of about 1024 pixels
  * for planes less than 32 rows high (1-D data: 1 x 1024). */
-static void pick_tiles(size_t nx, size_t ny, size_t *tw, size_t *th)
+static void pick_tiles(size_t ny, size_t *tw, size_t *th)
 {
-    (void)nx;
     *th = ny < 32 ? (ny ? ny : 1) : 32;
     size_t w = 1024 / *th;
     *tw = w < 32 ? 32 : w;
@@ -36,7 +35,7 @@ size_t pmc_encode_bound(size_t n, size_t nx, size_t ny, int mode)
     if (nx == 0 || ny == 0)
         nx = ny = 1;
     size_t tw, th;
-    pick_tiles(nx, ny, &tw, &th);
+    pick_tiles(ny, &tw, &th);
     size_t planes = n / (nx * ny);
     size_t ntiles = planes * ((ny + th - 1) / th) * ((nx + tw - 1) / tw);
     size_t nseg = (n + PMC_SEG_DEFAULT - 1) / PMC_SEG_DEFAULT;
@@ -61,7 +60,7 @@ static size_t encode_need(size_t n, size_t nx, size_t ny)
     if (nx == 0 || ny == 0)
         nx = ny = 1;
     size_t tw, th;
-    pick_tiles(nx, ny, &tw, &th);
+    pick_tiles(ny, &tw, &th);
     const pmp_geometry g = {n / mul_sat(nx, ny), ny, nx, th, tw};
     const size_t ntiles = pmp_tile_count(&g) + 1, band = mul_sat(th + 1, nx);
     const size_t seg = n < PMC_SEG_DEFAULT ? n : PMC_SEG_DEFAULT;
@@ -80,9 +79,8 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
 {
     if ((itemsize != 1 && itemsize != 2) || (mode != PMC_MODE_LOSSLESS && mode != PMC_MODE_QUANT))
         return PMC_E_PARAM;
-    if (mode == PMC_MODE_QUANT && (!q) == (!dq)) /* exactly one quantizer */
-        return PMC_E_PARAM;
-    if (mode == PMC_MODE_QUANT && (q ? !q->ncodes : !dq->saturation || (itemsize == 1 && dq->saturation > 255)))
+    pmq_coder coder;
+    if (pmq_coder_init(&coder, mode, q, dq, itemsize, pmc_use_avx2(simd)) != PMC_OK)
         return PMC_E_PARAM;
     if (nx == 0 || ny == 0 || nx > UINT32_MAX || ny > UINT32_MAX || n % (nx * ny) != 0)
         return PMC_E_PARAM;
@@ -91,14 +89,11 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
     if (cap < pmc_encode_bound(n, nx, ny, mode))
         return PMC_E_OUTPUT;
     size_t tw, th;
-    pick_tiles(nx, ny, &tw, &th);
+    pick_tiles(ny, &tw, &th);
     pmp_geometry g = {n / (nx * ny), ny, nx, th, tw};
     size_t ntiles = pmp_tile_count(&g);
-    const int dither = mode == PMC_MODE_QUANT && dq;
-    const uint16_t *enc_lut = mode == PMC_MODE_QUANT && q ? q->enc : NULL;
-    const double *params = mode != PMC_MODE_QUANT ? NULL : dq ? dq->params : q->params;
-    uint32_t state = PMQ_DITHER_INIT;
-    const int avx2 = pmc_use_avx2(simd);
+    const int dither = coder.dq != NULL;
+    const double *params = dither ? coder.dq->params : coder.q ? coder.q->params : NULL;
 
     /* header */
     const int version = dither ? 2 : 1;
@@ -122,7 +117,7 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
             pmc_wr64(dst + 32 + 8 * (size_t)i, bits);
         }
     if (dither)
-        pmc_wr32(dst + 64, dq->saturation);
+        pmc_wr32(dst + 64, coder.dq->saturation);
 
     /* The chunk is processed band by band (a tile row of a plane): codes of
      * the band (plus the row above it) go to cbuf, residuals to zbuf, which
@@ -164,26 +159,13 @@ int pmc_encode(const void *src, size_t n, int itemsize, size_t nx, size_t ny, in
                 if (y0) /* keep the last row of the previous band as the row above */
                     memcpy(cbuf, cbuf + band_max, nx * sizeof(uint16_t));
                 uint16_t *dstc = cbuf + nx;
-                if (itemsize == 1) { /* uint8: widened, through the encode table in mode 1 */
-                    const uint8_t *s8 = (const uint8_t *)src + first_el;
-                    if (dither)
-                        pmq_dmap(dq, NULL, s8, nrows * nx, first_el, &state, dstc, avx2);
-                    else if (mode == PMC_MODE_QUANT)
-                        for (size_t i = 0; i < nrows * nx; i++)
-                            dstc[i] = enc_lut[s8[i]];
-                    else
-                        for (size_t i = 0; i < nrows * nx; i++)
-                            dstc[i] = s8[i];
-                } else if (!aligned) {
+                if (itemsize == 1) {
+                    pmq_codes(&coder, NULL, (const uint8_t *)src + first_el, nrows * nx, first_el, dstc);
+                } else if (!aligned) { /* a copy, then its codes in place */
                     memcpy(dstc, (const uint8_t *)src + first_el * sizeof(uint16_t), nrows * nx * sizeof(uint16_t));
-                    if (dither) /* in place: element by element */
-                        pmq_dmap(dq, dstc, NULL, nrows * nx, first_el, &state, dstc, avx2);
-                    else if (mode == PMC_MODE_QUANT)
-                        pmq_map(dstc, nrows * nx, enc_lut, dstc);
-                } else if (dither) {
-                    pmq_dmap(dq, (const uint16_t *)src + first_el, NULL, nrows * nx, first_el, &state, dstc, avx2);
+                    pmq_codes(&coder, dstc, NULL, nrows * nx, first_el, dstc);
                 } else { /* uint16 in mode 1 (mode 0 reads its input directly) */
-                    pmq_map((const uint16_t *)src + first_el, nrows * nx, enc_lut, dstc);
+                    pmq_codes(&coder, (const uint16_t *)src + first_el, NULL, nrows * nx, first_el, dstc);
                 }
                 band = dstc;
             }
@@ -471,15 +453,10 @@ int pmc_decode(const uint8_t *src, size_t len, void *out, size_t out_bytes, cons
         rc = decode_segments(src, &P, o, z, 1, hws);
     if (rc == PMC_OK && n) {
         const int misaligned = info->itemsize == 2 && !in_place;
-        pmq_stage stage = {NULL, 0, NULL, PMQ_DITHER_INIT};
-        if (dither) {
-            stage.dq = dq;
-        } else if (info->mode == PMC_MODE_QUANT) { /* uint8 data in mode 1 holds only the codes of 0..255 */
-            stage.dec = q->dec;
-            stage.ncodes = info->itemsize == 1 ? q->enc[255] + 1u : q->ncodes;
-        }
-        rc = pmp_decode(z, &P.g, P.choice, P.base, &stage, misaligned ? (void *)z : out, info->itemsize, rows,
-                        simd);
+        pmq_stage stage;
+        pmq_stage_init(&stage, info->mode == PMC_MODE_QUANT && !dither ? q : NULL, dither ? dq : NULL,
+                       info->itemsize);
+        rc = pmp_decode(z, &P.g, P.choice, P.base, &stage, misaligned ? (void *)z : out, rows, simd);
         if (rc == PMC_OK && misaligned)
             memcpy(out, z, n * sizeof(uint16_t));
     }

@@ -478,15 +478,6 @@ def huffman_segment_encode(z: np.ndarray) -> bytes:
     return dst[: written[0]].tobytes()
 
 
-def huffman_segment_decode(buf, n: int) -> np.ndarray:
-    """Decode one entropy-coded segment of ``n`` values (testing aid)."""
-    src = bytes_view(buf)
-    out = np.empty(n, np.uint16)
-    _raise(lib.pmc_segment_decode(_ptr("uint8_t *", src), src.size, _ptr("uint16_t *", out), n, ffi.NULL),
-           "cannot decode segment")
-    return out
-
-
 def crc32c(buf, simd: int = DEFAULT_SIMD) -> int:
     """CRC-32C of a buffer."""
     src = bytes_view(buf)

@@ -950,40 +950,13 @@ static void unpredict_group(uint16_t *const *Rw, const uint16_t *const *Zr, unsi
 #undef ADVANCE
 }
 
-static int emit_row(const uint16_t *cur, size_t nx, size_t index0, pmq_stage *stage, void *out, int itemsize,
-                    uint16_t *tmp, int avx2)
-{
-    if (stage->dq || stage->dec) {
-        uint16_t *values = itemsize == 2 ? (uint16_t *)out : tmp;
-        const int rc = stage->dq ? pmq_ddequant(stage->dq, cur, nx, index0, &stage->state, values, avx2)
-                                 : pmq_dequant(cur, nx, index0, stage->dec, stage->ncodes, values, avx2);
-        if (itemsize == 1) { /* uint8: version 1's top code covers 255 and is clamped to it; version 2 stays <= 255 */
-            uint8_t *o = (uint8_t *)out;
-            for (size_t x = 0; x < nx; x++)
-                o[x] = (uint8_t)(tmp[x] < 255u ? tmp[x] : 255u);
-        }
-        return rc;
-    }
-    if (itemsize == 2) {
-        memcpy(out, cur, nx * sizeof(uint16_t));
-        return PMC_OK;
-    }
-    uint16_t worst = 0;
-    uint8_t *o = (uint8_t *)out;
-    for (size_t x = 0; x < nx; x++) {
-        worst |= cur[x];
-        o[x] = (uint8_t)cur[x];
-    }
-    return worst > 255 ? PMC_E_CORRUPT : PMC_OK;
-}
-
 typedef char pmp_check_rows[PMP_DECODE_ROWS == GROUP_MAX + 2 ? 1 : -1];
 #if PMC_X86
 typedef char pmp_check_wave[WAVE_MAX == GROUP_MAX ? 1 : -1];
 #endif
 
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
-               pmq_stage *stage, void *out, int itemsize, uint16_t *rows, int simd)
+               pmq_stage *stage, void *out, uint16_t *rows, int simd)
 {
     const size_t ny = g->ny, nx = g->nx, th = g->th, tw = g->tw;
     const int avx2 = pmc_use_avx2(simd);
@@ -1065,8 +1038,9 @@ int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, 
                 }
             }
             for (unsigned k = 0; k < R && rc == PMC_OK; k++)
-                rc = emit_row(Rw[k + 1], nx, (row + k) * nx, stage, (char *)out + (row + k) * nx * (size_t)itemsize,
-                              itemsize, rows + (GROUP_MAX + 1) * nx, avx2);
+                rc = pmq_stage_emit(stage, Rw[k + 1], nx, (row + k) * nx,
+                                    (char *)out + (row + k) * nx * (size_t)stage->itemsize, rows + (GROUP_MAX + 1) * nx,
+                                    avx2);
             /* the last row decoded becomes the row above */
             uint16_t *const last = Rw[R];
             Rw[R] = Rw[0];

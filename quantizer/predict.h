@@ -29,12 +29,12 @@ void pmp_encode_band(const uint16_t *band, size_t nrows, int first, size_t nx, s
 /* Decoder: rebuild the codes from the deltas d = unzigzag(z) (see
  * pmc_huf_decode) and the per-tile choice/base, a few rows at a time in
  * the workspace rows (PMP_DECODE_ROWS * nx values), and hand each row, in
- * element order, to the output stage (quant.h, pmq_stage): the codes
- * themselves (checked <= 255 for itemsize 1), or their values.  d may
- * alias out when itemsize is 2.  Returns PMC_E_CORRUPT on an unknown
+ * element order, to the output stage (quant.h, pmq_stage_emit), which
+ * writes out: the codes themselves (checked <= 255 for uint8), or their
+ * values.  d may alias out when the stage's item size is 2.  Returns PMC_E_CORRUPT on an unknown
  * predictor, a code the quantizer does not define, or a value above 255. */
 #define PMP_DECODE_ROWS 18 /* up to 17 rows of codes (16 rows and the row above), and one for the uint8 output stage */
 int pmp_decode(const uint16_t *d, const pmp_geometry *g, const uint8_t *choice, const uint16_t *base,
-               pmq_stage *stage, void *out, int itemsize, uint16_t *rows, int simd);
+               pmq_stage *stage, void *out, uint16_t *rows, int simd);
 
 #endif

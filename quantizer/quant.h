@@ -69,15 +69,51 @@ void pmq_dmap(const pmc_dquant *q, const uint16_t *in, const uint8_t *in8, size_
 int pmq_ddequant(const pmc_dquant *q, const uint16_t *codes, size_t n, size_t index0, uint32_t *state,
                  uint16_t *out, int avx2);
 
-/* What the decoder's output stage does with the rows of codes it is handed,
- * in element order: dequantize with the version 1 table dec (ncodes codes),
- * or with the dithered quantizer dq (state: its phase chain, from
- * PMQ_DITHER_INIT), or, with neither, write the codes as the values. */
+/* ---- the quantizer at the chunk level (stage.c) ----
+ * Which quantizer a chunk uses and how its values become codes and back, for
+ * both stream versions and for lossless chunks (codes are the values), with
+ * the rules of uint8 data (docs/FORMAT.md, "Chunk container"). */
+
+/* The encoder's side: codes of a chunk's values, in element order. */
+typedef struct {
+    const pmc_quant *q;   /* version 1, or NULL */
+    const pmc_dquant *dq; /* version 2, or NULL */
+    uint32_t state;       /* the dither phase chain (version 2) */
+    int avx2;
+} pmq_coder;
+
+/* Set c up for a chunk of mode `mode` and item size itemsize with exactly
+ * one of q and dq in mode 1 (both ignored in mode 0).  PMC_E_PARAM when
+ * they do not fit: none or both, tables never built, or uint8 data with a
+ * saturation value above 255. */
+int pmq_coder_init(pmq_coder *c, int mode, const pmc_quant *q, const pmc_dquant *dq, int itemsize, int avx2);
+
+/* Codes of elements index0 .. index0+n-1 of the chunk (every call continues
+ * where the last one ended) from uint16 values in or, when in is NULL, uint8
+ * values in8; in and out may be the same array. */
+void pmq_codes(pmq_coder *c, const uint16_t *in, const uint8_t *in8, size_t n, size_t index0, uint16_t *out);
+
+/* The decoder's side, the output stage: what it does with the rows of codes
+ * it is handed, in element order: dequantize with the version 1 table dec
+ * (ncodes codes), or with the dithered quantizer dq (state: its phase chain,
+ * from PMQ_DITHER_INIT), or, with neither, write the codes as the values. */
 typedef struct {
     const uint16_t *dec;
     uint32_t ncodes;
     const pmc_dquant *dq;
     uint32_t state;
+    int itemsize;
 } pmq_stage;
+
+/* Set st up for a chunk of this version's tables (q for version 1, dq for
+ * version 2, neither for a lossless chunk) and item size. */
+void pmq_stage_init(pmq_stage *st, const pmc_quant *q, const pmc_dquant *dq, int itemsize);
+
+/* Write the values of the codes of elements index0 .. index0+n-1 (every call
+ * continues where the last one ended) into out (n items of the stage's item
+ * size); tmp: room for n uint16 values (used for uint8 output).
+ * PMC_E_CORRUPT, after writing all n, when a code is not one the quantizer
+ * defines or, lossless, a code of uint8 data is above 255. */
+int pmq_stage_emit(pmq_stage *st, const uint16_t *codes, size_t n, size_t index0, void *out, uint16_t *tmp, int avx2);
 
 #endif
