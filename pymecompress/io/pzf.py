@@ -8,7 +8,7 @@ layout is described in docs/FORMAT.md ("Legacy formats").
 Examples
 --------
 >>> import numpy as np
->>> from pymecompress import pzf
+>>> from pymecompress.io import pzf
 >>> frame = np.arange(12, dtype=np.uint16).reshape(3, 4)
 >>> data = pzf.dumps(frame, compression=pzf.DATA_COMP_HUFFCODE, frame_num=7)
 >>> restored, header = pzf.loads(data)
@@ -129,7 +129,7 @@ def loads_header(data, frame_size: int | None = None) -> dict:
     Examples
     --------
     >>> import numpy as np
-    >>> from pymecompress import pzf
+    >>> from pymecompress.io import pzf
     >>> data = pzf.dumps(np.zeros((6, 4), dtype=np.uint16), compression=pzf.DATA_COMP_HUFFCODE)
     >>> h = pzf.loads_header(data[:64], frame_size=len(data))
     >>> h["Width"], h["Height"], h["Depth"], h["DataFormat"] == pzf.DATA_FMT_UINT16
@@ -171,7 +171,7 @@ def loads(data) -> tuple[np.ndarray, dict]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pymecompress import pzf
+    >>> from pymecompress.io import pzf
     >>> frame = np.full((4, 2), 400 + 81, dtype=np.uint16)
     >>> data = pzf.dumps(frame, compression=pzf.DATA_COMP_HUFFCODE, quantization=pzf.DATA_QUANT_SQRT,
     ...                  quant_offset=400, quant_scale=1)
@@ -244,7 +244,7 @@ def dumps(array, sequence_id: int = 0, frame_num: int = 0, frame_timestamp: int 
     Examples
     --------
     >>> import numpy as np
-    >>> from pymecompress import pzf
+    >>> from pymecompress.io import pzf
     >>> len(pzf.dumps(np.zeros((8, 8), dtype=np.uint8)))
     128
     """

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..zarr.zip_store import ZARR_MARKERS, is_zarr_zip
 
-VIEWER = Path(__file__).resolve().parent / "viewer"
+VIEWER = Path(__file__).resolve().parent.parent / "viewer"  # pymecompress/viewer: package data, built from js/
 """The built viewer: ``viewer.html``, ``viewer.js`` (+ chunks) and ``pymecompress.wasm``."""
 
 STORE_PREFIX = "/store"

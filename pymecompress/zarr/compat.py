@@ -22,7 +22,7 @@ read pipeline depend on it, and both say so where they are used.
 Examples
 --------
 >>> import zarr
->>> from pymecompress import zarr_compat
+>>> from pymecompress.zarr import compat as zarr_compat
 >>> zarr_compat.read_results([True, False]) in (None, ({"status": "present"}, {"status": "missing"}))
 True
 """

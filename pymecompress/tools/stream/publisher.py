@@ -26,7 +26,7 @@ from . import protocol
 
 SELF_DESCRIBING = {"huffquant16": ("uint16",), "huffquant8": ("uint8",), "hufflossless": ("uint8", "uint16")}
 """The codecs whose chunks decode without their configuration (PMCS streams), and the frames they take."""
-VIEWER = Path(__file__).resolve().parent.parent / "viewer"
+VIEWER = Path(__file__).resolve().parents[2] / "viewer"  # pymecompress/viewer (package data)
 PAGE = "live.html"
 WS_PATH = "/ws"
 
