@@ -17,7 +17,8 @@ import zarr
 from helpers import run_cli
 from pymecompress.calibration_file import load_calibration
 from pymecompress.io.readers.seq import write_seq
-from pymecompress.io.sources import Saturation, _tiff_saturation, open_source
+from pymecompress.io.sources import Saturation, open_source
+from pymecompress.io.tiff import _tiff_saturation
 from pymecompress.tools.convert import convert
 
 OFFSET, GAIN, READ_NOISE = 100.0, 1.0, 1.6

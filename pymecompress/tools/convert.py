@@ -51,7 +51,8 @@ from ..io.transforms import apply as transform_source
 from ..zarr import ome, pyramid
 from ..zarr.chunk_shape import parse_chunks, parse_shards
 from ..zarr.chunk_writer import ChunkWriter
-from ..zarr.scale_out import check_url, is_url, remove_url, replace_url, run_on_cluster, staging_url, url_bytes
+from ..zarr.scale_out import check_url, remove_url, replace_url, run_on_cluster, staging_url, url_bytes
+from ..zarr.stores import is_url
 from ..zarr.zip_store import ZARR_MARKERS, is_zarr_zip, pack, wants_zip
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))

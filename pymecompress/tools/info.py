@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 
 from .. import registry
-from ..zarr.open import NotZarrError, open_store
+from ..zarr.stores import NotZarrError, open_store
 from ..zarr.zip_store import ZARR_MARKERS
 
 __all__ = ["ArrayInfo", "NotZarrError", "describe", "describe_input", "format_table", "group_summary", "open_store",

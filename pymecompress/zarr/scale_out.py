@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .stores import is_url  # noqa: F401 (convert's too)
+from .stores import is_url  # noqa: F401 (defined in stores; here too, where it was, and in the examples)
 from .zip_store import ZARR_MARKERS
 
 METADATA_KEYS = frozenset(ZARR_MARKERS) | {".zattrs", ".zmetadata"}  # the documents that make keys a zarr store

@@ -88,7 +88,7 @@ def _image_array(path: str, node):
 
 def open_input(path: str | os.PathLike, series: int | None = None) -> ImageSource:
     """A zarr store at ``path`` as a :class:`StoreSource`, or else what ``convert`` would read there."""
-    from ...zarr.open import NotZarrError, open_store
+    from ...zarr.stores import NotZarrError, open_store
 
     try:
         node = open_store(path)
