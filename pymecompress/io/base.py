@@ -14,12 +14,8 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    pass
 
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
 # the OME-NGFF axis names (``axes=`` of the sources, the OME-Zarr metadata of pymecompress.zarr.ome) and their types

@@ -6,16 +6,11 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .base import ImageSource, InputError, _check_dtype, _check_shape, _natural_key, _no_series, _reason
 from .tiff import TIFF_SUFFIXES, TiffSource
-
-if TYPE_CHECKING:
-    pass
-
 
 PZF_SUFFIX = ".pzf"
 

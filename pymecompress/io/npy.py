@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .base import ImageSource, InputError, _check_dtype, _check_shape, _reason
-
-if TYPE_CHECKING:
-    pass
 
 
 class NpySource(ImageSource):
