@@ -15,10 +15,10 @@ from types import ModuleType
 from setuptools import setup
 
 REGISTRY = Path(__file__).resolve().parent / "pymecompress" / "registry.py"
-CONSOLE_SCRIPTS = ["pymecompress = pymecompress.cli:main"]
-# the opt-in zarr codec pipeline (pymecompress/zarr_pipeline.py): zarr finds it by this group when
+CONSOLE_SCRIPTS = ["pymecompress = pymecompress.tools.cli:main"]
+# the opt-in zarr codec pipeline (pymecompress/zarr/pipeline.py): zarr finds it by this group when
 # ZARR_CODEC_PIPELINE__PATH names it, without the program importing it
-CODEC_PIPELINES = ["ThreadedReadPipeline = pymecompress.zarr_pipeline:ThreadedReadPipeline"]
+CODEC_PIPELINES = ["ThreadedReadPipeline = pymecompress.zarr.pipeline:ThreadedReadPipeline"]
 
 
 def load_registry() -> ModuleType:

@@ -22,7 +22,7 @@ On one synthetic photon-limited stack written as a BigTIFF (kept in the page cac
   smaller levels are binned and encoded too), and from the same frames stored as a PYME PZF folder (one lossless
   Huffman-coded frame per file, decoded on the way);
 - **zarr read**: ``zarr.open_array(store)[:]`` of convert's output, plain and sharded, with zarr's own codec pipeline
-  (what users get by default), with :class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`, and through
+  (what users get by default), with :class:`pymecompress.zarr.pipeline.ThreadedReadPipeline`, and through
   ``pymecompress.open``, zarr's thread pool sized to N (each in a new process: zarr makes its thread pool once per
   process).
 
@@ -53,10 +53,10 @@ import tifffile
 import zarr
 from machine import cpu_model
 
-import pymecompress.chunk_writer as chunk_writer
+import pymecompress.zarr.chunk_writer as chunk_writer
 from pymecompress import HuffmanQuant16
-from pymecompress.chunk_shape import parse_chunks
-from pymecompress.convert import convert
+from pymecompress.tools.convert import convert
+from pymecompress.zarr.chunk_shape import parse_chunks
 
 CAMERA = {"offset": 100.0, "gain": 2.0, "read_noise": 1.5}
 PLANE = (512, 1024)
@@ -112,7 +112,7 @@ def codec_alone(stack: np.ndarray, threads: int, repeats: int) -> tuple[float, f
 
 def make_pzf_folder(folder: Path, stack: np.ndarray) -> None:
     """The stack as a PYME PZF folder, one lossless Huffman-coded frame per file (as PYME spools them)."""
-    from pymecompress import pzf
+    from pymecompress.io import pzf
 
     folder.mkdir(parents=True, exist_ok=True)
     for i, frame in enumerate(stack):
@@ -142,7 +142,7 @@ def convert_mbps(tif: Path, store: Path, threads: int, repeats: int, direct: boo
 
 def read_mbps(store: Path, threads: int, repeats: int, pipeline: str) -> float:
     """``zarr.open_array(store)[:]`` MB/s with zarr's own codec pipeline (``"zarr"``), ``"threaded"``
-    (:class:`pymecompress.zarr_pipeline.ThreadedReadPipeline`) or ``pymecompress.open(store)[:]`` (``"open"``), zarr's
+    (:class:`pymecompress.zarr.pipeline.ThreadedReadPipeline`) or ``pymecompress.open(store)[:]`` (``"open"``), zarr's
     thread pool sized to ``threads``.
 
     Measured in a new Python process: zarr makes its thread pool once per process.
@@ -158,7 +158,7 @@ def read_mbps(store: Path, threads: int, repeats: int, pipeline: str) -> float:
 
 def read_here(store: str, repeats: int, pipeline: str) -> float:
     """:func:`read_mbps` inside the measuring process."""
-    from pymecompress.zarr_pipeline import threaded_reads
+    from pymecompress.zarr.pipeline import threaded_reads
 
     if pipeline == "open":
         import pymecompress

@@ -1,4 +1,4 @@
-"""The live stream (pymecompress.stream) against raw frames: bandwidth, end-to-end latency, and how long send()
+"""The live stream (pymecompress.tools.stream) against raw frames: bandwidth, end-to-end latency, and how long send()
 takes while a client has stopped reading.
 
 Run (after ``pip install ".[stream]"``)::
@@ -9,7 +9,7 @@ Run (after ``pip install ".[stream]"``)::
 For each frame size, on simulated sCMOS frames (offset 100 ADU, gain 2.2 ADU/e-, read noise 1.5 e-, a static
 smooth scene of 5-500 photons with fresh shot noise in every frame) sent with ``huffquant16`` at step 1 over 127.0.0.1:
 
-- **a subscriber that keeps up**: a :class:`~pymecompress.stream.Subscriber` in another process; bytes per frame
+- **a subscriber that keeps up**: a :class:`~pymecompress.tools.stream.Subscriber` in another process; bytes per frame
   on the wire against the raw frame, and the latency from ``send()`` to the decoded frame in the subscriber's
   hands (median and 95th percentile; both processes share this machine's clock);
 - **a client that stopped reading**: a WebSocket client that connects and never reads; ``send()``'s duration
@@ -34,13 +34,13 @@ import numpy as np
 from machine import cpu_model
 
 from pymecompress.codecs.huffquant16 import HuffmanQuant16
-from pymecompress.stream import Publisher
+from pymecompress.tools.stream import Publisher
 
 CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5}
 
 SUBSCRIBER = textwrap.dedent("""
     import json, sys, time
-    from pymecompress.stream import Subscriber
+    from pymecompress.tools.stream import Subscriber
     with Subscriber(sys.argv[1], timeout=60) as sub:
         print("connected", flush=True)
         out = [[f.index, f.received - f.time] for f in sub.frames()]

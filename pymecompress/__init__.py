@@ -4,10 +4,10 @@ The codec classes (``HuffmanQuant16``, ``HuffmanLossless``, ...: every class of 
 :class:`~pymecompress.camera.CameraModel` are resolved on first use, so ``import pymecompress`` imports neither
 zarr nor our compiled core (zarr imports this package through our ``zarr.codec_pipeline`` entry point whenever it
 opens any array: that must never fail).  With zarr installed, the codecs that have a zarr v3 face resolve to their
-public class in :mod:`pymecompress.zarr_codecs`: the numcodecs class, also admitted by zarr v3, so one instance
+public class in :mod:`pymecompress.zarr.codecs`: the numcodecs class, also admitted by zarr v3, so one instance
 serves ``zarr_format=3`` and ``2``. Without zarr they resolve to the numcodecs class itself (the public class's
 base: the numcodecs behaviour is the same either way). ``pymecompress.open(path)`` opens a stored array for reads at
-the codec's speed (:func:`pymecompress.zarr_open.open`), and ``pymecompress.export`` writes videos and pictures.
+the codec's speed (:func:`pymecompress.zarr.open.open`), and ``pymecompress.export`` writes videos and pictures.
 
 Run from a clone's root, Python finds the clone's ``pymecompress`` folder before the installed package, and the
 folder holds no compiled core (``pip install .`` builds it into the installed copy).  The folder then imports
@@ -27,6 +27,7 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _has_core(folder: Path) -> bool:
@@ -51,27 +52,31 @@ _INSTALLED = _installed_copy()
 if _INSTALLED is not None:  # submodules come from the installed copy, whose compiled core matches its Python
     __path__[:] = [str(_INSTALLED)]
 
-from . import registry  # noqa: E402 (after the search path is settled)
+from . import _moved, registry  # noqa: E402 (after the search path is settled)
 from ._version import __version__  # noqa: E402
 from .errors import DecodeError  # noqa: E402
 from .registry import list_codecs  # noqa: E402
 
+_moved.install()  # the old paths of the modules that moved into the layers (pymecompress._moved)
 
-def __getattr__(name: str) -> type:
-    """Resolve a codec class named in the registry, CameraModel, or the functions export and open (see the module
-    docstring)."""
+
+def __getattr__(name: str) -> Any:
+    """Resolve a codec class named in the registry, CameraModel, the functions export and open (see the module
+    docstring), or a module at its old path (:mod:`pymecompress._moved`: imported, with a DeprecationWarning)."""
+    if f"{__name__}.{name}" in _moved.MOVED:
+        return importlib.import_module(f"{__name__}.{name}")  # the import sets the attribute
     if name == "CameraModel":
         from .camera import CameraModel as cls
     elif name == "export":  # a function: pymecompress.export(inputs, out, ...)
-        from .exporter import export as cls
+        from .tools.exporter import export as cls
     elif name == "open":  # a function: pymecompress.open(path) (not in __all__: a star import keeps the builtin)
-        from .zarr_open import open as cls
+        from .zarr.open import open as cls
     else:
         spec = registry.BY_CLASS.get(name)
         if spec is None:
             raise AttributeError(f"module 'pymecompress' has no attribute {name!r}")
         if spec.zarr_v3 and importlib.util.find_spec("zarr") is not None:
-            from .zarr_codecs import PUBLIC
+            from .zarr.codecs import PUBLIC
 
             cls = PUBLIC[spec.id]
         else:

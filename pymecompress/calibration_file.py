@@ -1,4 +1,4 @@
-"""Reading the calibration file that ``pymecompress calibrate --out`` writes (see :mod:`pymecompress.calibrate`)
+"""Reading the calibration file that ``pymecompress calibrate --out`` writes (see :mod:`pymecompress.tools.calibrate`)
 into the camera parameters that :class:`~pymecompress.camera.CameraModel` and ``convert`` take."""
 
 from __future__ import annotations

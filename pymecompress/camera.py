@@ -28,14 +28,11 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _binding
-
-if TYPE_CHECKING:
-    from .camera_check import CameraCheck
+from .camera_check import CameraCheck, check_camera
 
 _UNITS = {"offset": "ADU", "gain": "ADU per electron", "read_noise": "electrons", "step": "noise sigmas"}
 
@@ -199,6 +196,4 @@ class CameraModel:
         >>> print(CameraModel(offset=100, gain=1e6).check(movie).errors[0])  # doctest: +ELLIPSIS
         the data is ...x less noisy (in variance) than the model says ...
         """
-        from .camera_check import check_camera
-
         return check_camera(self, data)

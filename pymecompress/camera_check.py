@@ -53,12 +53,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .camera import CameraModel
+
+class NoiseModel(Protocol):
+    """What the check reads of a camera model (:class:`pymecompress.camera.CameraModel` has it all; this module
+    imports none, so that ``CameraModel.check`` can import it)."""
+
+    offset: float
+    gain: float
+    read_noise: float
+    step: float
+
+    def vst(self, x): ...
+
+    def to_dict(self) -> dict: ...
+
 
 MIN_VARIANCE_RATIO = 0.5
 MAX_VARIANCE_RATIO = 2.0
@@ -187,7 +199,7 @@ def _crop(plane_shape: tuple[int, int], max_pixels: int = MAX_PLANE_PIXELS) -> t
     return slice(y0, y0 + side), slice(x0, x0 + side)
 
 
-def check_camera(camera: CameraModel, planes: np.ndarray) -> CameraCheck:
+def check_camera(camera: NoiseModel, planes: np.ndarray) -> CameraCheck:
     """Compare ``camera`` with the noise measured in ``planes``; see the module docstring.
 
     Parameters
@@ -263,13 +275,13 @@ def sample_planes(source) -> np.ndarray:
 
     Parameters
     ----------
-    source : pymecompress.sources.ImageSource
+    source : pymecompress.io.sources.ImageSource
         Anything with ``n_planes``, ``plane_shape`` and ``read_planes(indices)``.
 
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> from pymecompress.sources import open_source
+    >>> from pymecompress.io.sources import open_source
     >>> path = os.path.join(tempfile.mkdtemp(), "s.npy")
     >>> np.save(path, np.zeros((100, 8, 8), np.uint16))
     >>> with open_source(path) as src:

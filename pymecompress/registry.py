@@ -1,7 +1,7 @@
 """The one list of pymecompress's codecs: ids, classes, kinds, dtypes, parameters.
 
 Everything else reads this list: ``import pymecompress`` (the public class names), the zarr v3 faces
-(:mod:`pymecompress.zarr_codecs`), :func:`pymecompress.convert.convert` and the ``--codec`` choices of
+(:mod:`pymecompress.zarr.codecs`), :func:`pymecompress.tools.convert.convert` and the ``--codec`` choices of
 ``pymecompress convert``, ``pymecompress codecs`` and :func:`list_codecs`, and the package's ``numcodecs.codecs``
 and ``zarr.codecs`` entry points: ``setup.py`` loads this file by its path at build time (importing the package
 would need the C extension the build makes) and passes :func:`entry_points` to setuptools. So this module imports
@@ -94,7 +94,7 @@ class CodecSpec:
     @property
     def zarr_target(self) -> str | None:
         """The ``zarr.codecs`` entry point value (the zarr v3 face), or None."""
-        return f"pymecompress.zarr_codecs:{self.cls}Codec" if self.zarr_v3 else None
+        return f"pymecompress.zarr.codecs:{self.cls}Codec" if self.zarr_v3 else None
 
     def numcodecs_class(self) -> type:
         """The numcodecs codec class (imports its module, never zarr)."""
@@ -180,7 +180,7 @@ def entry_points() -> dict[str, list[str]]:
     Examples
     --------
     >>> entry_points()["zarr.codecs"][0]
-    'huffquant16 = pymecompress.zarr_codecs:HuffmanQuant16Codec'
+    'huffquant16 = pymecompress.zarr.codecs:HuffmanQuant16Codec'
     >>> len(entry_points()["numcodecs.codecs"]) == len(CODECS)
     True
     """

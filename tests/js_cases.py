@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 from fixture_cases import FIXTURES, ZARR_V3, zarr_v3_cases  # noqa: E402
 from pymecompress import registry  # noqa: E402
 from pymecompress.errors import DecodeError  # noqa: E402
-from pymecompress.zarr_codecs import HuffmanLossless, HuffmanQuant8, HuffmanQuant16, NBitPack, VSTQuant16  # noqa: E402
+from pymecompress.zarr.codecs import HuffmanLossless, HuffmanQuant8, HuffmanQuant16, NBitPack, VSTQuant16  # noqa: E402
 
 CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5, "step": 1.0}
 

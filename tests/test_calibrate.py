@@ -17,7 +17,7 @@ import pytest
 import tifffile
 
 from helpers import DATA, require_data, simulate_scmos
-from pymecompress.calibrate import CalibrationError, calibrate, calibrate_array
+from pymecompress.tools.calibrate import CalibrationError, calibrate, calibrate_array
 
 # offset (ADU), gain (ADU/e-, effective for the EMCCD), read noise (e-), electron multiplication
 CAMERAS = {

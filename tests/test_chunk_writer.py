@@ -8,7 +8,7 @@ import pytest
 zarr = pytest.importorskip("zarr")
 
 from pymecompress import HuffmanLossless, HuffmanQuant16, NBitPack  # noqa: E402
-from pymecompress.chunk_writer import ChunkWriter  # noqa: E402
+from pymecompress.zarr.chunk_writer import ChunkWriter  # noqa: E402
 
 
 def _files(root) -> dict[str, bytes]:
@@ -63,8 +63,8 @@ def test_convert_writes_the_store_zarr_would(tmp_path, monkeypatch, ome) -> None
     """convert with the chunk writer (every pyramid level) and convert through arr[sel] = block: the same files."""
     import tifffile
 
-    from pymecompress import chunk_writer
-    from pymecompress.convert import convert
+    from pymecompress.tools.convert import convert
+    from pymecompress.zarr import chunk_writer
 
     rng = np.random.default_rng(5)
     stack = (rng.poisson(30, (6, 300, 260)) * 2 + 100).astype(np.uint16)

@@ -55,7 +55,7 @@ def test_bad_arguments_exit_code():
 @pytest.mark.parametrize("error", [KeyboardInterrupt, OSError], ids=["interrupted", "failed"])
 def test_the_command_line_says_where_an_interrupted_replacement_left_the_store(monkeypatch, capsys, error) -> None:
     """The note an interrupted URL overwrite carries (where the complete store is) reaches the terminal."""
-    from pymecompress import cli
+    from pymecompress.tools import cli
 
     def stop(args):
         exc = error("connection lost")

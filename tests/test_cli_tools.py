@@ -14,7 +14,7 @@ import zarr
 
 from helpers import DATA, blob_scene, require_data, run_cli, simulate_scmos
 from pymecompress import CameraModel
-from pymecompress.calibrate import calibrate, calibrate_array
+from pymecompress.tools.calibrate import calibrate, calibrate_array
 
 CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5}
 CAM_ARGS = ["--offset", "100", "--gain", "2.2", "--read-noise", "1.5"]

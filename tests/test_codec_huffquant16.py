@@ -114,7 +114,7 @@ def test_no_codec_without_a_camera(config):
         HuffmanQuant16(**config)
     with pytest.raises(ValueError, match="needs the camera's offset"):
         numcodecs.get_codec({"id": "huffquant16", **config})
-    zarr_codecs = pytest.importorskip("pymecompress.zarr_codecs")
+    zarr_codecs = pytest.importorskip("pymecompress.zarr.codecs")
     with pytest.raises(ValueError, match="needs the camera's offset"):
         zarr_codecs.HuffmanQuant16Codec.from_dict({"name": "huffquant16", "configuration": config})
     assert HuffmanQuant16(offset=100, scale=1.0).step == 2.0  # the original's offset and scale suffice

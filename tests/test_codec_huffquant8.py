@@ -139,7 +139,7 @@ def test_convert_picks_huffquant8_for_uint8_input(tmp_path):
     """``convert`` without --codec: the noise-bounded codec of the input's dtype; uint8 stays uint8 in zarr."""
     import zarr
 
-    from pymecompress.convert import convert
+    from pymecompress.tools.convert import convert
 
     frames = _camera8((6, 64, 80), 9)
     np.save(tmp_path / "movie8.npy", frames)

@@ -23,8 +23,9 @@ zarr = pytest.importorskip("zarr")
 
 from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec  # noqa: E402
 
-from pymecompress import registry, zarr_codecs  # noqa: E402
+from pymecompress import registry  # noqa: E402
 from pymecompress.camera import LIMITS  # noqa: E402
+from pymecompress.zarr import codecs as zarr_codecs  # noqa: E402
 
 DOCS = ROOT / "docs" / "codecs"
 FORMAT = ROOT / "docs" / "FORMAT.md"

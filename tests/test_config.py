@@ -23,8 +23,8 @@ def _expected_entry_points() -> dict[str, dict[str, str]]:
     """group -> {name: target} that the registry gives, from the targets of its entries."""
     return {"numcodecs.codecs": {s.id: s.numcodecs_target for s in registry.CODECS},
             "zarr.codecs": {s.id: s.zarr_target for s in registry.CODECS if s.zarr_v3},
-            "console_scripts": {"pymecompress": "pymecompress.cli:main"},
-            "zarr.codec_pipeline": {"ThreadedReadPipeline": "pymecompress.zarr_pipeline:ThreadedReadPipeline"}}
+            "console_scripts": {"pymecompress": "pymecompress.tools.cli:main"},
+            "zarr.codec_pipeline": {"ThreadedReadPipeline": "pymecompress.zarr.pipeline:ThreadedReadPipeline"}}
 
 
 def _as_table(lines: list[str]) -> dict[str, str]:
@@ -94,7 +94,7 @@ def test_entry_point_targets_resolve():
     for spec in registry.CODECS:
         assert spec.numcodecs_class().codec_id == spec.id
         assert spec.numcodecs_class().__name__ == spec.cls
-    zarr_codecs = pytest.importorskip("pymecompress.zarr_codecs")
+    zarr_codecs = pytest.importorskip("pymecompress.zarr.codecs")
     for spec in registry.CODECS:
         if spec.zarr_v3:
             module, name = spec.zarr_target.split(":")
@@ -148,15 +148,15 @@ def test_list_codecs_describes_everything():
 
 
 def test_cli_and_convert_read_the_registry():
-    from pymecompress.cli import CONVERT_CODECS, main
-    from pymecompress.convert import CODEC_NAMES
+    from pymecompress.tools.cli import CONVERT_CODECS, main
+    from pymecompress.tools.convert import CODEC_NAMES
 
     assert CONVERT_CODECS == CODEC_NAMES == registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
     assert main(["codecs"]) == 0
 
 
 def test_cli_codecs_table(capsys):
-    from pymecompress.cli import main
+    from pymecompress.tools.cli import main
 
     main(["codecs"])
     lines = capsys.readouterr().out.splitlines()

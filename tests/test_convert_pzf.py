@@ -1,5 +1,5 @@
 """``pymecompress convert`` on PYME PZF frames: folders, globs, lists and single files, streamed frame by frame into
-one zarr array, run in-process through ``pymecompress.cli.main``."""
+one zarr array, run in-process through ``pymecompress.tools.cli.main``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import tifffile
 import zarr
 
 from helpers import LEGACY, blob_scene, require_data, simulate_scmos
-from pymecompress import cli, pzf
-from pymecompress.calibrate import calibrate
-from pymecompress.sources import InputError, PzfSource, open_source
+from pymecompress.io import pzf
+from pymecompress.io.sources import InputError, PzfSource, open_source
+from pymecompress.tools import cli
+from pymecompress.tools.calibrate import calibrate
 from test_cli_tools import CAM_ARGS, CAMERA, check_bound
 
 N, W, H = 11, 48, 40  # 11 frames: frame10 must come after frame9, not after frame1; W != H catches a transpose

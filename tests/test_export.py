@@ -18,10 +18,10 @@ from helpers import ROOT
 av = pytest.importorskip("av")
 
 import pymecompress  # noqa: E402
-from pymecompress.convert import convert  # noqa: E402
-from pymecompress.exporter import ExportOptions, export  # noqa: E402
-from pymecompress.exporter.inputs import open_frames  # noqa: E402
-from pymecompress.sources import InputError  # noqa: E402
+from pymecompress.io.sources import InputError  # noqa: E402
+from pymecompress.tools.convert import convert  # noqa: E402
+from pymecompress.tools.exporter import ExportOptions, export  # noqa: E402
+from pymecompress.tools.exporter.inputs import open_frames  # noqa: E402
 
 SMLM = ROOT / "tests" / "data" / "camera" / "smlm_sdt_pMHC_AF647_10x128x128.tif"
 SMLM_CAMERA = {"offset": 205.0, "gain": 17.0}
@@ -205,7 +205,7 @@ def test_scale_bar_and_text_draw_on_the_picture(tmp_path):
 def test_timestamps_of_a_store_give_the_time(tmp_path):
     import zarr
 
-    from pymecompress.exporter.inputs import frame_times
+    from pymecompress.tools.exporter.inputs import frame_times
 
     arr = zarr.create_array(tmp_path / "t.zarr", shape=(3, 8, 8), dtype="uint16", chunks=(1, 8, 8))
     arr.attrs["pymecompress"] = {"timestamps": {"axis": 0, "unit": "s", "values": [10.0, 10.5, 11.25]}}
@@ -266,7 +266,7 @@ def test_scale_bar_from_the_pixel_size_convert_stored(tmp_path):
 def test_a_failed_export_leaves_the_old_output_and_nothing_else(tmp_path, monkeypatch, name):
     """The output is written beside under a hidden name: a read error part-way through the movie leaves an existing
     output as it was and no partial file; a finished export replaces it."""
-    from pymecompress.exporter import inputs
+    from pymecompress.tools.exporter import inputs
 
     movie = np.random.default_rng(5).integers(0, 4096, (6, 24, 32), dtype=np.uint16)
     np.save(tmp_path / "m.npy", movie)

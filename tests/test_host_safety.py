@@ -30,7 +30,7 @@ print("plain zarr ok")
 
 CORE_UNIMPORTABLE = "import sys; sys.modules['pymecompress._core'] = None  # as if the C extension were missing\n"
 
-# an internal that the threaded read pipeline takes from zarr (pymecompress/zarr_compat.py), removed
+# an internal that the threaded read pipeline takes from zarr (pymecompress/zarr/compat.py), removed
 INTERNAL_MISSING = "import zarr.core.indexing; del zarr.core.indexing.get_indexer  # as in a zarr that renamed it\n"
 
 
@@ -44,11 +44,11 @@ def test_entry_point_module_needs_neither_the_core_nor_zarr_internals(tmp_path):
     (zarr loads them all) and leaves the core, the implementation and the zarr adapter unimported."""
     code = CORE_UNIMPORTABLE + PLAIN_ZARR + textwrap.dedent("""
         import zarr.registry
-        with zarr.config.set({"codec_pipeline.path": "pymecompress.zarr_pipeline.ThreadedReadPipeline"}):
-            assert zarr.registry.get_pipeline_class().__module__ == "pymecompress.zarr_pipeline"
+        with zarr.config.set({"codec_pipeline.path": "pymecompress.zarr.pipeline.ThreadedReadPipeline"}):
+            assert zarr.registry.get_pipeline_class().__module__ == "pymecompress.zarr.pipeline"
         loaded = sorted(m for m in sys.modules if m.startswith("pymecompress"))
         print(loaded)
-        assert not {"pymecompress._binding", "pymecompress.zarr_read", "pymecompress.zarr_compat"} & set(loaded)
+        assert not {"pymecompress._binding", "pymecompress.zarr.read", "pymecompress.zarr.compat"} & set(loaded)
     """)
     done = _python(code, tmp_path)
     assert done.returncode == 0, done.stderr
@@ -93,8 +93,8 @@ def test_a_missing_zarr_internal_breaks_only_what_uses_it(tmp_path):
         import warnings
         import numpy as np
         from pymecompress import HuffmanQuant16
-        from pymecompress.chunk_writer import ChunkWriter
-        from pymecompress.zarr_pipeline import threaded_reads
+        from pymecompress.zarr.chunk_writer import ChunkWriter
+        from pymecompress.zarr.pipeline import threaded_reads
         data = (np.arange(2 * 64 * 64) % 50 * 2 + 100).astype(np.uint16).reshape(2, 64, 64)
         ours = zarr.create_array("ours.zarr", shape=data.shape, chunks=(1, 64, 64), dtype="uint16",
                                  compressors=[HuffmanQuant16(offset=100, gain=2.0)])

@@ -138,7 +138,7 @@ def _stores(tmp_path: Path) -> list[tuple[str, Path, object]]:
     import tifffile
     import zarr
 
-    from pymecompress.zarr_codecs import HuffmanLossless
+    from pymecompress.zarr.codecs import HuffmanLossless
 
     data = ROOT / "tests" / "data" / "camera"
     ome = tmp_path / "widefield.zarr"
@@ -204,12 +204,12 @@ def test_viewer_in_chromium(js_build, tmp_path):
 
 
 def test_live_page_in_chromium(js_build):
-    """pymecompress.stream's live page in headless Chromium: frames published from Python arrive in order and
+    """pymecompress.tools.stream's live page in headless Chromium: frames published from Python arrive in order and
     decode to the values the codec gives in Python."""
     import numpy as np
 
     from pymecompress.codecs.huffquant16 import HuffmanQuant16
-    from pymecompress.stream import Publisher
+    from pymecompress.tools.stream import Publisher
 
     chromium = require_chromium("the live page test")
     codec = HuffmanQuant16(offset=100, gain=2.2, read_noise=1.5)
@@ -245,7 +245,7 @@ def test_viewer_follows_a_recording(js_build, tmp_path):
     import zarr
 
     from pymecompress.codecs.huffquant16 import HuffmanQuant16
-    from pymecompress.stream import Publisher
+    from pymecompress.tools.stream import Publisher
 
     chromium = require_chromium("the recording viewer test")
     codec = HuffmanQuant16(offset=100, gain=2.2, read_noise=1.5)

@@ -14,9 +14,9 @@ zarr = pytest.importorskip("zarr")
 
 import pymecompress  # noqa: E402
 from helpers import blob_scene, simulate_scmos  # noqa: E402
-from pymecompress.convert import convert  # noqa: E402
-from pymecompress.zarr_open import NotZarrError  # noqa: E402
-from pymecompress.zarr_read import ThreadedReadPipeline  # noqa: E402
+from pymecompress.tools.convert import convert  # noqa: E402
+from pymecompress.zarr.open import NotZarrError  # noqa: E402
+from pymecompress.zarr.read import ThreadedReadPipeline  # noqa: E402
 
 CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5}
 

@@ -1,6 +1,6 @@
 """Pixel sizes: read from TIFF / OME-TIFF / ImageJ metadata, given with ``--pixel-size``, carried through the
 transforms, stored with units by ``convert`` (OME-Zarr scales and axes, or a plain array's attributes) and read
-back with :func:`pymecompress.ome.pixel_size_of`."""
+back with :func:`pymecompress.zarr.ome.pixel_size_of`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import tifffile
 import zarr
 
 from helpers import run_cli
-from pymecompress import ome
-from pymecompress.convert import convert
-from pymecompress.info import describe_input, pixel_size_summary
-from pymecompress.sources import PixelSize, length_unit, open_source
-from pymecompress.transforms import TransformedSource, Transforms
+from pymecompress.io.sources import PixelSize, length_unit, open_source
+from pymecompress.io.transforms import TransformedSource, Transforms
+from pymecompress.tools.convert import convert
+from pymecompress.tools.info import describe_input, pixel_size_summary
+from pymecompress.zarr import ome
 
 STACK = (np.arange(3 * 16 * 12, dtype=np.uint16).reshape(3, 16, 12) % 50 + 100)
 
@@ -236,7 +236,7 @@ def test_pixel_size_argument_overrides_the_file(tmp_path) -> None:
     assert summary.pixel_size == PixelSize(0.12, 0.1)  # given for the input's pixels; the rotation swaps them
     assert "instead of 65 nanometer from the OME-XML's PhysicalSizeX/Y" in summary.pixel_size.origin
     assert ome.pixel_size_of(out) == PixelSize(0.12, 0.1)
-    with pytest.raises(TypeError, match="pixel_size must be a pymecompress.sources.PixelSize"):
+    with pytest.raises(TypeError, match="pixel_size must be a pymecompress.io.sources.PixelSize"):
         convert(ome_tiff(tmp_path), tmp_path / "p.zarr", codec="hufflossless", pixel_size=(0.1, 0.1))
 
 

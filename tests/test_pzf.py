@@ -1,4 +1,4 @@
-"""PYME PZF frames: ``pymecompress.pzf.loads`` / ``dumps`` against frames PYME wrote, round trips, bad input."""
+"""PYME PZF frames: ``pymecompress.io.pzf.loads`` / ``dumps`` against frames PYME wrote, round trips, bad input."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import LEGACY, require_data
-from pymecompress import DecodeError, pzf
+from pymecompress import DecodeError
 from pymecompress.codecs.legacy_quant16 import quantize
+from pymecompress.io import pzf
 from test_legacy import check_valid_stream, ref_decode
 
 

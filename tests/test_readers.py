@@ -1,7 +1,7 @@
-"""The readers of :mod:`pymecompress.readers`: Norpix ``.seq``, video, HDF5 and FITS.
+"""The readers of :mod:`pymecompress.io.readers`: Norpix ``.seq``, video, HDF5 and FITS.
 
 Each format is written here with the field's own writer (PyAV, h5py, astropy; ``.seq`` by
-:func:`pymecompress.readers.seq.write_seq`, which follows the published layout and is checked against
+:func:`pymecompress.io.readers.seq.write_seq`, which follows the published layout and is checked against
 ``pims.NorpixSeq`` where pims is installed), read back through :func:`open_source` and converted end to end with
 ``pymecompress convert --codec hufflossless``, whose output must equal the input planes. Truncated and corrupt
 files give one :class:`InputError` (the cut and flip sweeps of ``test_sources``), and a missing library names the
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from helpers import run_cli
-from pymecompress.readers.seq import write_seq
-from pymecompress.sources import InputError, open_source
+from pymecompress.io.readers.seq import write_seq
+from pymecompress.io.sources import InputError, open_source
 from test_sources import cut_points, read_all, sweep_cuts, sweep_flips
 
 T0 = 1_700_000_000.0
@@ -609,7 +609,7 @@ def test_convert_keeps_timestamps_and_headers(tmp_path) -> None:
     import zarr
 
     from helpers import run_cli
-    from pymecompress.readers.seq import write_seq
+    from pymecompress.io.readers.seq import write_seq
 
     frames = (np.random.default_rng(3).poisson(30, (6, 32, 40)) * 2 + 100).astype(np.uint16)
     stamps = [1.7e9 + k / 50 for k in range(6)]

@@ -16,9 +16,10 @@ import zarr
 
 from helpers import run_cli
 from pymecompress.calibration_file import load_calibration
-from pymecompress.convert import convert
-from pymecompress.readers.seq import write_seq
-from pymecompress.sources import Saturation, _tiff_saturation, open_source
+from pymecompress.io.readers.seq import write_seq
+from pymecompress.io.sources import Saturation, open_source
+from pymecompress.io.tiff import _tiff_saturation
+from pymecompress.tools.convert import convert
 
 OFFSET, GAIN, READ_NOISE = 100.0, 1.0, 1.6
 CAMERA = {"offset": OFFSET, "gain": GAIN, "read_noise": READ_NOISE}
@@ -104,7 +105,7 @@ def test_fits_saturate_and_datamax(tmp_path, movie):
 
 
 def test_binning_by_sums_drops_the_value(tmp_path, movie):
-    from pymecompress.transforms import Transforms, apply
+    from pymecompress.io.transforms import Transforms, apply
 
     tifffile.imwrite(tmp_path / "m.tif", movie, extratags=[(281, "H", 1, 4095, True)])
     with apply(open_source(tmp_path / "m.tif"), Transforms.parse(bin=2, bin_mode="mean")) as src:

@@ -11,7 +11,7 @@ import pytest
 import zarr
 
 from helpers import blob_scene, simulate_scmos
-from pymecompress.convert import convert
+from pymecompress.tools.convert import convert
 
 distributed = pytest.importorskip("distributed")
 CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5}
@@ -95,7 +95,7 @@ def test_failed_conversion_leaves_nothing_at_the_url(tmp_path, s3) -> None:
     s3, bucket = s3
     bright = np.full((4, 32, 32), 60000, np.uint16)
     np.save(tmp_path / "bright.npy", bright)
-    from pymecompress.transforms import Transforms
+    from pymecompress.io.transforms import Transforms
 
     with pytest.raises(Exception, match="--bin-mode mean"):
         convert(str(tmp_path / "bright.npy"), f"s3://{bucket}/bright.zarr", codec="hufflossless", progress=False,
@@ -136,7 +136,7 @@ def test_an_interrupted_url_overwrite_leaves_a_complete_store(tmp_path, s3, monk
     change of many keys): the old store, or the new one where the message says, is complete each time."""
     import s3fs
 
-    from pymecompress import pyramid, scale_out
+    from pymecompress.zarr import pyramid, scale_out
 
     options, bucket = s3
     options = {**options, "use_listings_cache": False}  # zarr's own instance must see keys removed by this one

@@ -8,8 +8,8 @@ import pytest
 zarr = pytest.importorskip("zarr")
 
 from helpers import blob_scene, run_cli, simulate_scmos  # noqa: E402
-from pymecompress.chunk_shape import SHARD_BYTES, parse_shards  # noqa: E402
-from pymecompress.convert import convert  # noqa: E402
+from pymecompress.tools.convert import convert  # noqa: E402
+from pymecompress.zarr.chunk_shape import SHARD_BYTES, parse_shards  # noqa: E402
 
 CAMERA = {"offset": 100.0, "gain": 2.2, "read_noise": 1.5}
 

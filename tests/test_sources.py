@@ -1,4 +1,4 @@
-"""The input readers (:mod:`pymecompress.sources`).
+"""The input readers (:mod:`pymecompress.io.sources`).
 
 - Every TIFF series or none: several series of one shape and dtype (a movie written frame by frame) are stacked,
   others are refused unless one is chosen with ``series``.
@@ -25,8 +25,8 @@ import pytest
 import tifffile
 
 from helpers import DATA, require_data, run_cli
-from pymecompress import pzf
-from pymecompress.sources import InputError, open_source
+from pymecompress.io import pzf
+from pymecompress.io.sources import InputError, open_source
 
 REAL = sorted(p.name for p in DATA.glob("*.tif")) if DATA.exists() else [
     "brightfield_worms_ccd_520x696.tif", "lightsheet_bead_psf_61x128x128.tif",

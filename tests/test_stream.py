@@ -1,4 +1,4 @@
-"""pymecompress.stream: frames published from Python arrive in order, decoded within the noise bound, in this and
+"""pymecompress.tools.stream: frames published from Python arrive in order, decoded within the noise bound, in this and
 in another process and at several clients at once; a client that stops reading never holds up send() or the
 others, and skips to the newest frames; the messages are as docs/STREAM.md says; recording writes the frames."""
 
@@ -20,13 +20,8 @@ aiohttp = pytest.importorskip("aiohttp")
 
 from pymecompress.codecs.hufflossless import HuffmanLossless  # noqa: E402
 from pymecompress.codecs.huffquant16 import HuffmanQuant16  # noqa: E402
-from pymecompress.stream import (  # noqa: E402
-    Publisher,
-    StreamError,
-    Subscriber,
-    protocol,  # noqa: E402
-)
-from pymecompress.stream.subscriber import ws_url_of  # noqa: E402
+from pymecompress.tools.stream import Publisher, StreamError, Subscriber, protocol  # noqa: E402
+from pymecompress.tools.stream.subscriber import ws_url_of  # noqa: E402
 
 CODEC = HuffmanQuant16(offset=100, gain=2.2, read_noise=1.5)
 
@@ -84,7 +79,7 @@ def test_a_subscriber_in_another_process():
     frames = movie(12, shape=(128, 128), seed=3)
     script = textwrap.dedent("""
         import sys, json
-        from pymecompress.stream import Subscriber
+        from pymecompress.tools.stream import Subscriber
         with Subscriber(sys.argv[1]) as sub:
             print("connected", flush=True)
             out = [[f.index, int(f.data.astype("int64").sum())] for f in sub.frames()]

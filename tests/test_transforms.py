@@ -1,4 +1,4 @@
-"""Transforms while reading (pymecompress.transforms): the same planes as numpy's slicing, binning and rotation,
+"""Transforms while reading (pymecompress.io.transforms): the same planes as numpy's slicing, binning and rotation,
 one block at a time, with the camera model following the binning."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import zarr
 
 from helpers import blob_scene, run_cli, simulate_scmos
 from pymecompress.camera import CameraModel
-from pymecompress.sources import InputError, open_source
-from pymecompress.transforms import TransformedSource, Transforms
+from pymecompress.io.sources import InputError, open_source
+from pymecompress.io.transforms import TransformedSource, Transforms
 
 CAMERA = CameraModel(offset=100.0, gain=2.2, read_noise=1.5)
 
@@ -115,7 +115,7 @@ def test_binned_camera_data_pass_the_camera_check_and_keep_the_bound(tmp_path, m
 def test_pyramid_binning_of_every_sum(how) -> None:
     """ome.bin2x2 (pyramid levels) for every 2 x 2 sum a uint16 block can have: the mean rounded half to even (as
     numpy rounds), the sum clipped at 65535; odd edges dropped."""
-    from pymecompress.ome import bin2x2
+    from pymecompress.zarr.ome import bin2x2
 
     sums = np.arange(4 * 65535 + 1, dtype=np.int64)
     parts = np.stack([sums // 4 + (i < sums % 4) for i in range(4)])  # four pixels of each block, each <= 65535

@@ -14,8 +14,8 @@ import pytest
 
 from helpers import DATA, run_cli
 from pymecompress.camera import CameraModel
-from pymecompress.validation import validate
-from pymecompress.validation.measures import same_variance_noise
+from pymecompress.tools.validation import validate
+from pymecompress.tools.validation.measures import same_variance_noise
 
 pytest.importorskip("sep")
 pytest.importorskip("trackpy")
@@ -146,7 +146,7 @@ def test_refusals(tmp_path):
 def test_missing_library_names_the_extra(monkeypatch):
     import importlib.util
 
-    from pymecompress import validation
+    from pymecompress.tools import validation
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "trackpy" else real(name, *a))

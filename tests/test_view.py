@@ -14,13 +14,13 @@ import pytest
 import zarr
 
 from helpers import run_cli
-from pymecompress.view import VIEWER, make_server, parse_range, viewer_url
+from pymecompress.tools.view import VIEWER, make_server, parse_range, viewer_url
 
 
 @pytest.fixture
 def served(tmp_path):
     """A sharded zarr v3 array served by ``make_server`` in a thread: (base URL, store path)."""
-    from pymecompress.zarr_codecs import HuffmanLossless
+    from pymecompress.zarr.codecs import HuffmanLossless
 
     store = tmp_path / "a.zarr"
     arr = zarr.create_array(str(store), shape=(4, 64, 64), chunks=(1, 32, 32), shards=(2, 64, 64), dtype="uint16",
@@ -113,8 +113,8 @@ def test_zip_store_is_served_like_its_folder(tmp_path):
     folder's bytes; compressed entries (a zip made by another tool) too."""
     import zipfile
 
-    from pymecompress.zarr_codecs import HuffmanLossless
-    from pymecompress.zip_store import pack
+    from pymecompress.zarr.codecs import HuffmanLossless
+    from pymecompress.zarr.zip_store import pack
 
     folder = tmp_path / "a.zarr"
     arr = zarr.create_array(str(folder), shape=(4, 64, 64), chunks=(1, 32, 32), shards=(2, 64, 64), dtype="uint16",
@@ -151,7 +151,7 @@ def test_view_command_takes_a_zarr_zip(tmp_path):
     import subprocess
     import sys
 
-    from pymecompress.zip_store import pack
+    from pymecompress.zarr.zip_store import pack
 
     zarr.create_array(str(tmp_path / "a.zarr"), data=np.ones((2, 8, 8), np.uint16))
     pack(tmp_path / "a.zarr", tmp_path / "a.zarr.zip")

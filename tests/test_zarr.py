@@ -147,7 +147,7 @@ def test_zarr_entry_points_resolve_in_fresh_interpreter(tmp_path):
             cls = r.get_codec_class(name)
             configuration = {{"offset": 100.0, "gain": 2.0}} if name in cameras else {{}}
             codec = cls.from_dict({{"name": name, "configuration": configuration}}).evolve_from_array_spec(None)
-            assert codec.to_dict()["name"] == name and cls.__module__ == "pymecompress.zarr_codecs", cls
+            assert codec.to_dict()["name"] == name and cls.__module__ == "pymecompress.zarr.codecs", cls
         print("ok")
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
@@ -204,7 +204,7 @@ def test_bytes_codecs_have_what_their_face_calls(spec):
     assert callable(getattr(cls, "read_header", None)) and "header" in inspect.signature(cls.decode).parameters, (
         f"{spec.cls} ({spec.module}) is a zarr v3 {spec.kind}: its face calls read_header(buf), which returns the "
         "header with the value count n and itemsize (raising DecodeError when it is not one), and "
-        "decode(buf, out=None, *, header=None); see pymecompress/zarr_codecs.py")
+        "decode(buf, out=None, *, header=None); see pymecompress/zarr/codecs.py")
 
 
 def test_faces_read_the_committed_stores_in_fresh_interpreter(tmp_path):
@@ -212,7 +212,7 @@ def test_faces_read_the_committed_stores_in_fresh_interpreter(tmp_path):
     store, whatever an older installation's entry-point metadata names."""
     code = textwrap.dedent(f"""
         import numpy as np, zarr, zarr.registry as r
-        from pymecompress.zarr_codecs import FACES
+        from pymecompress.zarr.codecs import FACES
         for name, face in FACES.items():
             r.register_codec(name, face)
         zarr.config.set({{f"codecs.{{n}}": f"{{f.__module__}}.{{f.__name__}}" for n, f in FACES.items()}})

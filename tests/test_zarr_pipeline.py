@@ -1,4 +1,4 @@
-"""The opt-in codec pipeline (pymecompress.zarr_pipeline): the same values as zarr's own pipeline, read in threads."""
+"""The opt-in codec pipeline (pymecompress.zarr.pipeline): the same values as zarr's own pipeline, read in threads."""
 
 from __future__ import annotations
 
@@ -12,16 +12,10 @@ import pytest
 
 zarr = pytest.importorskip("zarr")
 
-from pymecompress import (  # noqa: E402
-    DecodeError,
-    HuffmanLossless,
-    HuffmanQuant8,
-    HuffmanQuant16,
-    NBitPack,
-    zarr_compat,  # noqa: E402
-)
-from pymecompress import zarr_pipeline as zp  # noqa: E402
-from pymecompress import zarr_read as zr  # noqa: E402
+from pymecompress import DecodeError, HuffmanLossless, HuffmanQuant8, HuffmanQuant16, NBitPack  # noqa: E402
+from pymecompress.zarr import compat as zarr_compat  # noqa: E402
+from pymecompress.zarr import pipeline as zp  # noqa: E402
+from pymecompress.zarr import read as zr  # noqa: E402
 
 SHAPE = (6, 100, 130)
 
@@ -173,7 +167,7 @@ def test_dask_and_xarray_read_through_it(tmp_path, data) -> None:
 
 
 def test_environment_variable_turns_it_on(tmp_path, data) -> None:
-    """A program that never imports pymecompress.zarr_pipeline finds the class by the ``zarr.codec_pipeline``
+    """A program that never imports pymecompress.zarr.pipeline finds the class by the ``zarr.codec_pipeline``
     entry point, with the setting in the environment (how Dask workers get it)."""
     path = tmp_path / "a.zarr"
     zarr.create_array(path, data=data, chunks=(1, 100, 130), compressors=[HuffmanLossless()])

@@ -10,7 +10,7 @@ import zarr
 
 from helpers import blob_scene, run_cli, simulate_scmos
 from pymecompress.camera import CameraModel
-from pymecompress.zip_store import is_zarr_zip, open_zip
+from pymecompress.zarr.zip_store import is_zarr_zip, open_zip
 
 CAMERA = CameraModel(offset=100.0, gain=2.2, read_noise=1.5)
 CAM_ARGS = ["--offset", "100", "--gain", "2.2", "--read-noise", "1.5"]
