@@ -176,6 +176,26 @@ def test_schema_is_draft_2020_12_and_names_the_codec(name):
     assert validate({"name": name + "x"}, schema) != []
 
 
+def test_every_zarr_v3_codec_has_its_two_classes_written_out():
+    """pymecompress/zarr/codecs.py writes a face and a public class per registry entry with a zarr v3 kind (no
+    generated classes): named after the entry, on the base of its kind, over its numcodecs class."""
+    faces = {"compressor": zarr_codecs._CompressorFace, "filter": zarr_codecs._FilterFace,
+             "serializer": zarr_codecs._SerializerFace}
+    assert set(zarr_codecs.FACES) == set(zarr_codecs.PUBLIC) == set(SPECS)
+    for name in sorted(SPECS):
+        spec = registry.BY_ID[name]
+        face, public = getattr(zarr_codecs, f"{spec.cls}Codec", None), getattr(zarr_codecs, spec.cls, None)
+        assert face is not None and public is not None, (
+            f"{name}: write {spec.cls}Codec (on {faces[spec.kind].__name__}) and {spec.cls} in "
+            "pymecompress/zarr/codecs.py, as the other codecs are, and add them to _PAIRS")
+        assert zarr_codecs.FACES[name] is face and zarr_codecs.PUBLIC[name] is public
+        assert face.spec is spec and issubclass(face, faces[spec.kind])
+        assert face.codec_class is spec.numcodecs_class() and public.zarr_face is face
+        assert issubclass(public, spec.numcodecs_class()) and issubclass(public, KIND_BASES[SPECS[name][0]])
+        assert (face.__module__, public.__module__) == (zarr_codecs.__name__,) * 2
+        assert f"{face.__module__}:{face.__name__}" == spec.zarr_target
+
+
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_page_states_name_kind_keys_and_defaults(name):
     text = page(name)

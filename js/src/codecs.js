@@ -1,5 +1,5 @@
 // zarrita.js codecs: huffquant16, huffquant8, hufflossless (bytes_to_bytes), nbitpack (array_to_bytes), vstquant16
-// (array_to_array). The configuration names are the ones zarr-python writes (pymecompress/zarr_codecs.py).
+// (array_to_array). The configuration names are the ones zarr-python writes (pymecompress/zarr/codecs.py).
 import { asBytes, checkPlausible, NBIT_HEADER, nbitInfo } from "./streams.js";
 import { loadCore, PymecompressError } from "./wasm.js";
 

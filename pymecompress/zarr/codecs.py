@@ -42,8 +42,9 @@ numcodecs), and ``numcodecs.get_codec`` always returns the numcodecs class, so r
 never imports zarr. (zarr's own answer for numcodecs codecs, ``numcodecs.zarr3``, is separate classes that users
 pick per format; the public class spares users that choice.)
 
-The faces and public classes are built from :mod:`pymecompress.registry` (one per codec with a zarr v3 kind), so
-adding a codec does not touch this module.
+Each codec of :mod:`pymecompress.registry` with a zarr v3 kind has its two classes written out below, a few lines
+each: a face (``<Class>Codec``, on the base of its kind) and a public class; ``tests/test_codec_specs.py`` checks
+that they match the registry, so a codec added there without them fails with what to write.
 
 Examples
 --------
@@ -71,6 +72,7 @@ from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec
 from zarr.codecs import BytesCodec
 
 from .. import _binding, registry
+from ..codecs import hufflossless, huffquant8, huffquant16, nbitpack, vstquant16
 from ..errors import DecodeError
 
 
@@ -265,35 +267,91 @@ class _AdmittedByZarr3:
         return hash(self.zarr_codec())
 
 
-_FACES = {"compressor": _CompressorFace, "filter": _FilterFace, "serializer": _SerializerFace}
-_ZARR_BASES = {"compressor": BytesBytesCodec, "filter": ArrayArrayCodec, "serializer": ArrayBytesCodec}
+# ---- the codecs: a zarr v3 face and a public class each (registry.CODECS, every entry with zarr_v3) ----
 
 
-def _build(spec: registry.CodecSpec) -> tuple[type[_ZarrFace], type]:
-    """The zarr v3 face and the public class of one registry entry."""
-    numcodec = spec.numcodecs_class()
-    face = type(f"{spec.cls}Codec", (_FACES[spec.kind],), {
-        "__module__": __name__, "spec": spec, "codec_class": numcodec,
-        "__doc__": f"``{spec.id}`` as a zarr v3 {spec.zarr_v3_kind} codec; parameters as in "
-                   f":class:`{numcodec.__module__}.{spec.cls}`."})
-    public = type(spec.cls, (_AdmittedByZarr3, numcodec, _ZARR_BASES[spec.kind]), {
-        "__module__": __name__, "zarr_face": face,
-        "__doc__": f"``{spec.id}`` for numcodecs and zarr v2 (this class) and zarr v3 (:class:`{face.__name__}`); "
-                   f"parameters as in :class:`{numcodec.__module__}.{spec.cls}`."})
-    return face, public
+class HuffmanQuant16Codec(_CompressorFace):
+    """``huffquant16`` as a zarr v3 bytes-to-bytes codec; parameters as in
+    :class:`pymecompress.codecs.huffquant16.HuffmanQuant16`."""
+
+    spec = registry.BY_ID["huffquant16"]
+    codec_class = huffquant16.HuffmanQuant16
 
 
-FACES: dict[str, type[_ZarrFace]] = {}
+class HuffmanQuant16(_AdmittedByZarr3, huffquant16.HuffmanQuant16, BytesBytesCodec):
+    """``huffquant16`` for numcodecs and zarr v2 (this class) and zarr v3 (:class:`HuffmanQuant16Codec`);
+    parameters as in :class:`pymecompress.codecs.huffquant16.HuffmanQuant16`."""
+
+    zarr_face = HuffmanQuant16Codec
+
+
+class HuffmanQuant8Codec(_CompressorFace):
+    """``huffquant8`` as a zarr v3 bytes-to-bytes codec; parameters as in
+    :class:`pymecompress.codecs.huffquant8.HuffmanQuant8`."""
+
+    spec = registry.BY_ID["huffquant8"]
+    codec_class = huffquant8.HuffmanQuant8
+
+
+class HuffmanQuant8(_AdmittedByZarr3, huffquant8.HuffmanQuant8, BytesBytesCodec):
+    """``huffquant8`` for numcodecs and zarr v2 (this class) and zarr v3 (:class:`HuffmanQuant8Codec`);
+    parameters as in :class:`pymecompress.codecs.huffquant8.HuffmanQuant8`."""
+
+    zarr_face = HuffmanQuant8Codec
+
+
+class HuffmanLosslessCodec(_CompressorFace):
+    """``hufflossless`` as a zarr v3 bytes-to-bytes codec; parameters as in
+    :class:`pymecompress.codecs.hufflossless.HuffmanLossless`."""
+
+    spec = registry.BY_ID["hufflossless"]
+    codec_class = hufflossless.HuffmanLossless
+
+
+class HuffmanLossless(_AdmittedByZarr3, hufflossless.HuffmanLossless, BytesBytesCodec):
+    """``hufflossless`` for numcodecs and zarr v2 (this class) and zarr v3 (:class:`HuffmanLosslessCodec`);
+    parameters as in :class:`pymecompress.codecs.hufflossless.HuffmanLossless`."""
+
+    zarr_face = HuffmanLosslessCodec
+
+
+class VSTQuant16Codec(_FilterFace):
+    """``vstquant16`` as a zarr v3 array-to-array codec; parameters as in
+    :class:`pymecompress.codecs.vstquant16.VSTQuant16`."""
+
+    spec = registry.BY_ID["vstquant16"]
+    codec_class = vstquant16.VSTQuant16
+
+
+class VSTQuant16(_AdmittedByZarr3, vstquant16.VSTQuant16, ArrayArrayCodec):
+    """``vstquant16`` for numcodecs and zarr v2 (this class) and zarr v3 (:class:`VSTQuant16Codec`); parameters
+    as in :class:`pymecompress.codecs.vstquant16.VSTQuant16`."""
+
+    zarr_face = VSTQuant16Codec
+
+
+class NBitPackCodec(_SerializerFace):
+    """``nbitpack`` as a zarr v3 array-to-bytes codec; parameters as in
+    :class:`pymecompress.codecs.nbitpack.NBitPack`."""
+
+    spec = registry.BY_ID["nbitpack"]
+    codec_class = nbitpack.NBitPack
+
+
+class NBitPack(_AdmittedByZarr3, nbitpack.NBitPack, ArrayBytesCodec):
+    """``nbitpack`` for numcodecs and zarr v2 (this class) and zarr v3 (:class:`NBitPackCodec`); parameters as in
+    :class:`pymecompress.codecs.nbitpack.NBitPack`."""
+
+    zarr_face = NBitPackCodec
+
+
+_PAIRS = ((HuffmanQuant16Codec, HuffmanQuant16), (HuffmanQuant8Codec, HuffmanQuant8),
+          (HuffmanLosslessCodec, HuffmanLossless), (VSTQuant16Codec, VSTQuant16), (NBitPackCodec, NBitPack))
+
+FACES: dict[str, type[_ZarrFace]] = {face.spec.id: face for face, _ in _PAIRS}
 """codec id -> zarr v3 face class (what the ``zarr.codecs`` entry points name)."""
-PUBLIC: dict[str, type] = {}
+PUBLIC: dict[str, type] = {face.spec.id: public for face, public in _PAIRS}
 """codec id -> public class (numcodecs codec that zarr v3 also admits)."""
-
-for _spec in registry.CODECS:
-    if _spec.zarr_v3:
-        FACES[_spec.id], PUBLIC[_spec.id] = _build(_spec)
-        globals()[FACES[_spec.id].__name__] = FACES[_spec.id]
-        globals()[_spec.cls] = PUBLIC[_spec.id]
-del _spec
 
 
 # the numcodecs codecs of ours that turn a chunk's stored bytes into its values on their own (zarr v2 compressors)
