@@ -26,8 +26,8 @@ def load_calibration(path: str | os.PathLike) -> dict[str, float]:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except FileNotFoundError:
-        raise ValueError(f"calibration file {path} not found; write one with `pymecompress calibrate MOVIE "
-                         "--out FILE`") from None
+        raise ValueError(f"calibration file {path} not found; write one with the command "
+                         "`pymecompress calibrate MOVIE --out FILE`") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"calibration file {path} is not readable JSON ({err})") from None
     if not isinstance(data, dict) or not all(k in data for k in ("offset", "gain")):

@@ -150,7 +150,7 @@ class CameraCheck:
         cam = ", ".join(f"{k}={v:g}" for k, v in self.camera.items())
         raise CameraModelError(f"the camera model ({cam}) does not fit this data: {'; '.join(self.errors)}. "
                                "Measure the camera with `pymecompress calibrate MOVIE` (or check the data sheet: "
-                               "gain in ADU per electron, offset in ADU), or pass --force to write anyway")
+                               "gain in ADU per electron, offset in ADU), or pass force=True to write anyway")
 
 
 def _bin_ratios(level: np.ndarray, var: np.ndarray, model_var: np.ndarray) -> np.ndarray:
@@ -241,7 +241,7 @@ def check_camera(camera: NoiseModel, planes: np.ndarray) -> CameraCheck:
         stderr = float(1.2533 * np.std(ratios) / math.sqrt(len(ratios))) if len(ratios) > 1 else math.nan
         if ratio == 0.0:
             errors.append(f"the data shows no noise at all ({method}): it does not look like raw camera counts; "
-                          "compress it with a lossless codec (--codec hufflossless)")
+                          "compress it with a lossless codec (codec='hufflossless')")
         elif ratio < MIN_VARIANCE_RATIO:
             errors.append(f"the data is {1 / ratio:.3g}x less noisy (in variance) than the model says ({method}): "
                           f"the quantizer's steps would be {math.sqrt(1 / ratio) * camera.step:.3g} noise sigmas "

@@ -49,11 +49,11 @@ def test_implausible_camera_refused_before_writing(tmp_path, movie, args, expect
     tifffile.imwrite(tmp_path / "movie.tif", movie)
     before = sorted(p.name for p in tmp_path.iterdir())
     line = refused(run_cli(tmp_path, "convert", "movie.tif", "m.zarr", *args))
-    assert expect in line and "pymecompress calibrate" in line and "--force" in line
+    assert expect in line and "pymecompress calibrate" in line and "pass force=True" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     forced = run_cli(tmp_path, "convert", "movie.tif", "m.zarr", *args, "--force")
     assert forced.returncode == 0, forced.stderr
-    assert "warning: written anyway (--force)" in forced.stderr
+    assert "warning: written anyway (force=True)" in forced.stderr
     assert zarr.open_array(tmp_path / "m.zarr", mode="r").shape == movie.shape
 
 

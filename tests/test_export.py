@@ -175,7 +175,7 @@ def test_refusals(tmp_path):
         export([a, a], tmp_path / "x.tif", progress=False)
     with pytest.raises(ValueError, match="not .mov"):
         export(a, tmp_path / "x.mov", progress=False)
-    with pytest.raises(InputError, match="--pixel-size"):
+    with pytest.raises(InputError, match="give pixel_size"):
         export(a, tmp_path / "x.mp4", scale_bar=True, progress=False)
     with pytest.raises(ValueError, match="MIN,MAX"):
         export(a, tmp_path / "x.mp4", contrast="bright", progress=False)

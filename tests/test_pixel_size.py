@@ -155,7 +155,7 @@ def test_parse() -> None:
     assert PixelSize.parse("0.108") == PixelSize(0.108, 0.108)
     assert PixelSize.parse(" 0.108 , 0.11 ") == PixelSize(0.108, 0.11)
     assert PixelSize.parse("108", "nm") == PixelSize(108, 108, "nanometer")
-    with pytest.raises(ValueError, match="--pixel-unit 'pixel' is not a length unit"):
+    with pytest.raises(ValueError, match="unit 'pixel' is not a length unit"):
         PixelSize.parse("1", "pixel")
 
 

@@ -417,7 +417,7 @@ def test_colour_video_refused_or_one_channel(tmp_path, colour):
     path = tmp_path / "colour.mkv"
     write_video(path, colour, "ffv1", "bgr0")  # lossless RGB
     message = refused(path)
-    assert "colour video (bgr0)" in message and f"{path}:r" in message and "--axes tcyx" in message
+    assert "colour video (bgr0)" in message and f"{path}:r" in message and "axes='tcyx'" in message
     for channel, k in (("r", 0), ("g", 1), ("B", 2), ("1", 1)):
         with open_source(f"{path}:{channel}") as src:
             assert (src.shape, src.dtype) == (colour.shape[:3], np.uint8)
@@ -525,7 +525,7 @@ def test_parts_and_series_only_where_they_apply(tmp_path, movie16):
     assert "selects a part of an HDF5 file, a FITS file or a video" in refused(f"{tmp_path / 'm.tif'}:/data")
     write_seq(str(tmp_path / "m.seq"), movie16, stamps(6))
     assert "leave out ':1'" in refused(f"{tmp_path / 'm.seq'}:1")
-    assert "--series 0 applies to TIFF files only" in refused(tmp_path / "m.seq", series=0)
+    assert "series=0 applies to TIFF files only" in refused(tmp_path / "m.seq", series=0)
     # a file whose name holds a colon is the file, not FILE:PART
     write_seq(str(tmp_path / "run:1.seq"), movie16, stamps(6))
     np.testing.assert_array_equal(read_all(tmp_path / "run:1.seq")[2], movie16)

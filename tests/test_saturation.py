@@ -140,7 +140,7 @@ def test_convert_order_of_sources_and_pixels_above(tmp_path, movie):
                       saturation=3900, progress=False)
     above = int((movie > 3900).sum())
     assert summary.saturation.value == 3900 and summary.saturation.above == above > 0
-    assert any(f"{above} pixels read above the saturation value 3900 ADU (--saturation)" in w
+    assert any(f"{above} pixels read above the saturation value 3900 ADU (the saturation argument)" in w
                for w in summary.warnings), summary.warnings
     decoded = zarr.open_array(tmp_path / "b.zarr", mode="r")[:]
     assert np.array_equal(decoded == 3900, movie >= 3900) and decoded.max() == 3900
@@ -155,7 +155,7 @@ def test_convert_without_a_stated_value_uses_the_dtype_maximum(tmp_path, movie):
 
 def test_convert_refuses_saturation_it_cannot_use(tmp_path, movie):
     np.save(tmp_path / "m.npy", movie)
-    with pytest.raises(ValueError, match="--saturation applies to the noise-bounded codecs"):
+    with pytest.raises(ValueError, match="^saturation applies to the noise-bounded codecs"):
         convert(tmp_path / "m.npy", tmp_path / "l.zarr", codec="hufflossless", saturation=4095, progress=False)
     np.save(tmp_path / "m8.npy", (movie >> 4).astype(np.uint8))
     with pytest.raises(ValueError, match=r"within 1\.\.255 ADU for uint8 data, got 4095"):
@@ -185,8 +185,8 @@ def test_cli_saturation_option(tmp_path, movie):
     out = run_cli(tmp_path, "convert", "m.npy", "m.zarr", "--offset", "100", "--gain", "1", "--read-noise", "1.6",
                   "--saturation", "4095")
     assert out.returncode == 0, out.stderr
-    assert "saturation  : 4095 ADU (--saturation), kept exact" in out.stdout
+    assert "saturation  : 4095 ADU (the saturation argument), kept exact" in out.stdout
     decoded = zarr.open_array(tmp_path / "m.zarr", mode="r")[:]
     assert np.array_equal(decoded == 4095, movie == 4095)
     out = run_cli(tmp_path, "convert", "m.npy", "l.zarr", "--codec", "hufflossless", "--saturation", "4095")
-    assert out.returncode == 2 and "--saturation applies to the noise-bounded codecs" in out.stderr
+    assert out.returncode == 2 and "error: saturation applies to the noise-bounded codecs" in out.stderr

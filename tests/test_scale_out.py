@@ -82,7 +82,7 @@ def test_object_storage_output(tmp_path, movie, s3, cluster, on_cluster) -> None
     fs = s3fs.S3FileSystem(**s3)
     stored = {key.split("movie.zarr/", 1)[1]: fs.cat(key) for key in fs.find(f"{bucket}/movie.zarr")}
     assert stored == _files(tmp_path / "local.zarr")  # the same objects, byte for byte
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(FileExistsError, match="pass overwrite=True"):
         convert(str(movie), url, storage_options=s3, **kwargs)
     convert(str(movie), url, storage_options=s3, overwrite=True, **kwargs)
     fs.pipe(f"{bucket}/notes/readme.txt", b"not a zarr store")
@@ -97,7 +97,7 @@ def test_failed_conversion_leaves_nothing_at_the_url(tmp_path, s3) -> None:
     np.save(tmp_path / "bright.npy", bright)
     from pymecompress.io.transforms import Transforms
 
-    with pytest.raises(Exception, match="--bin-mode mean"):
+    with pytest.raises(Exception, match="use bin_mode='mean'"):
         convert(str(tmp_path / "bright.npy"), f"s3://{bucket}/bright.zarr", codec="hufflossless", progress=False,
                 storage_options=s3, transforms=Transforms(bin=2))
     import s3fs

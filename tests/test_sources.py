@@ -124,7 +124,7 @@ def test_series_that_cannot_be_stacked_are_refused_or_chosen(tmp_path, movie, ot
     with pytest.raises(InputError) as err:
         open_source(path)
     msg = str(err.value)
-    assert "\n" not in msg and "--series N" in msg and "3 image series" in msg
+    assert "\n" not in msg and "series=N" in msg and "3 image series" in msg
     assert "0: 64x48 uint16" in msg and "1: 64x48 uint16" in msg
     assert ("2: 32x48 uint16" if other == "shape" else "2: 64x48 uint8") in msg
     for n in range(3):
@@ -144,7 +144,7 @@ def test_series_out_of_range_or_not_a_tiff(tmp_path, movie):
     np.save(tmp_path / "m.npy", movie)
     (tmp_path / "f.pzf").write_bytes(pzf.dumps(movie[0]))
     for target in (tmp_path / "m.npy", tmp_path / "f.pzf", [tmp_path / "f.pzf"]):
-        with pytest.raises(InputError, match="--series 0 applies to TIFF files only"):
+        with pytest.raises(InputError, match="series=0 applies to TIFF files only"):
             open_source(target, series=0)
 
 
@@ -172,7 +172,7 @@ def test_planar_rgb_stack_reads_with_axes(tmp_path, movie):
     write_planar_rgb(path, movie[:3])
     with tifffile.TiffFile(path) as tif:
         assert tif.series[0].axes == "SYX"
-    with pytest.raises(InputError, match="--axes zyx"):
+    with pytest.raises(InputError, match="axes='zyx'"):
         open_source(path)
     for axes in ("zyx", "tyx", "ZYX"):
         shape, got_axes, data = read_all(path, axes=axes)
@@ -495,9 +495,9 @@ def test_convert_refuses_damaged_input(tmp_path, movie, case):
     assert len(lines) == 1 and lines[0].startswith("pymecompress convert: error: "), out.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     if case == "mixed_series":
-        assert "--series N" in lines[0]
+        assert "series=N" in lines[0]
     elif case == "planar_rgb":
-        assert "--axes zyx" in lines[0]
+        assert "axes='zyx'" in lines[0]
     else:
         assert re.search("truncated|corrupt|damaged", lines[0]), lines[0]
 

@@ -63,7 +63,7 @@ def test_same_planes_as_numpy(stack_path, args) -> None:
 def test_binned_sums_that_overflow_are_refused(tmp_path) -> None:
     np.save(tmp_path / "bright.npy", np.full((2, 8, 8), 60000, np.uint16))
     with TransformedSource(open_source(tmp_path / "bright.npy"), Transforms(bin=2)) as src:
-        with pytest.raises(InputError, match="--bin-mode mean"):
+        with pytest.raises(InputError, match="use bin_mode='mean'"):
             src.read_planes([0])
     with TransformedSource(open_source(tmp_path / "bright.npy"), Transforms(bin=2, bin_mode="mean")) as src:
         assert (src.read_planes([0]) == 60000).all()

@@ -42,7 +42,7 @@ def test_zip_store_reads_lazily_within_the_bound(tmp_path, movie, ome) -> None:
 def test_overwrite_replaces_only_a_zarr_zip(tmp_path, movie) -> None:
     assert run_cli(tmp_path, "convert", "movie.npy", "movie.zarr.zip", *CAM_ARGS).returncode == 0
     again = run_cli(tmp_path, "convert", "movie.npy", "movie.zarr.zip", *CAM_ARGS)
-    assert again.returncode != 0 and "--overwrite" in again.stderr
+    assert again.returncode != 0 and "pass overwrite=True" in again.stderr
     assert run_cli(tmp_path, "convert", "movie.npy", "movie.zarr.zip", *CAM_ARGS, "--overwrite").returncode == 0
     with zipfile.ZipFile(tmp_path / "photos.zip", "w") as zf:
         zf.writestr("holiday.jpg", b"not a zarr store")

@@ -188,27 +188,27 @@ class PixelSize:
         ...     PixelSize.parse("0")
         ... except ValueError as err:
         ...     print(err)
-        --pixel-size must be > 0, got '0'; give the size of a camera pixel in the sample, e.g. 0.108
+        text must be > 0, got '0'; give the size of a camera pixel in the sample, e.g. 0.108
         """
         hint = "e.g. 0.108 for square pixels or 0.108,0.110 for Y,X"
         parts = [p.strip() for p in str(text).split(",")]
         if len(parts) not in (1, 2):
-            raise ValueError(f"--pixel-size takes one number (square pixels) or two (Y,X), got {len(parts)} values "
+            raise ValueError(f"text takes one number (square pixels) or two (Y,X), got {len(parts)} values "
                              f"in {text!r}; {hint}")
         values = []
         for part in parts:
             try:
                 value = float(part)
             except ValueError:
-                raise ValueError(f"--pixel-size: {part!r} is not a number; {hint}") from None
+                raise ValueError(f"text: {part!r} is not a number; {hint}") from None
             if not math.isfinite(value):
-                raise ValueError(f"--pixel-size must be a finite number, got {text!r}; {hint}")
+                raise ValueError(f"text must be a finite number, got {text!r}; {hint}")
             if value <= 0:
-                raise ValueError(f"--pixel-size must be > 0, got {text!r}; give the size of a camera pixel in the "
+                raise ValueError(f"text must be > 0, got {text!r}; give the size of a camera pixel in the "
                                  "sample, e.g. 0.108")
             values.append(value)
         if length_unit(unit) is None:
-            raise ValueError(f"--pixel-unit {unit!r} is not a length unit; use micrometer (default), nanometer, "
+            raise ValueError(f"unit {unit!r} is not a length unit; use micrometer (default), nanometer, "
                              "millimeter or another OME-NGFF name (or um, nm, mm)")
         return cls(values[0], values[-1], unit, origin)
 
@@ -385,7 +385,7 @@ def _shape_text(shape: Sequence[int]) -> str:
 def _no_series(name: str, series: int | None, what: str) -> None:
     """Refuse ``series`` for inputs that have no series."""
     if series is not None:
-        raise InputError(f"{name}: --series {series} applies to TIFF files only, and this is {what}; leave it out")
+        raise InputError(f"{name}: series={series} applies to TIFF files only, and this is {what}; leave it out")
 
 
 def check_axes(axes: str, ndim: int) -> str:
@@ -398,10 +398,10 @@ def check_axes(axes: str, ndim: int) -> str:
     """
     axes = axes.lower()
     if len(axes) != ndim:
-        raise ValueError(f"--axes {axes!r} names {len(axes)} axes but the stack has {ndim}")
+        raise ValueError(f"axes={axes!r} names {len(axes)} axes but the stack has {ndim}")
     if not axes.endswith("yx") or len(set(axes)) != len(axes) or any(a not in AXIS_TYPES for a in axes):
-        raise ValueError(f"--axes {axes!r}: use distinct letters of 'tczyx' ending with 'yx' (e.g. tyx, tzyx)")
+        raise ValueError(f"axes={axes!r}: use distinct letters of 'tczyx' ending with 'yx' (e.g. tyx, tzyx)")
     if list(axes) != sorted(axes, key="tczyx".index):
         ordered = "".join(sorted(axes, key="tczyx".index))
-        raise ValueError(f"--axes {axes!r}: OME-Zarr wants the order t, c, z, y, x (e.g. {ordered})")
+        raise ValueError(f"axes={axes!r}: OME-Zarr wants the order t, c, z, y, x (e.g. {ordered!r})")
     return axes

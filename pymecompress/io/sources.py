@@ -206,13 +206,13 @@ def _apply_axes(src: ImageSource, axes: str) -> None:
         new = (n, *src.plane_shape)
     elif len(names) == 2:
         if n != 1:
-            raise InputError(f"{src.path}: --axes {names} names a single image, but the stack holds {n} planes "
-                             f"(shape {_shape_text(shape)}); name a leading axis too, e.g. --axes t{names} or "
-                             f"z{names}")
+            raise InputError(f"{src.path}: axes={names!r} names a single image, but the stack holds {n} planes "
+                             f"(shape {_shape_text(shape)}); name a leading axis too, e.g. axes='t{names}' or "
+                             f"'z{names}'")
         new = src.plane_shape
     else:
         keep = f"{ndim} letters to keep its axes, or " if ndim > 3 else ""
-        raise InputError(f"{src.path}: --axes {names} names {len(names)} axes but the stack has {ndim} (shape "
+        raise InputError(f"{src.path}: axes={names!r} names {len(names)} axes but the stack has {ndim} (shape "
                          f"{_shape_text(shape)}); give {keep}3 letters (e.g. tyx or zyx) to read its {n} planes as "
                          "one sequence")
     src.shape, src.axes = tuple(new), names.upper()
@@ -281,7 +281,7 @@ def open_source(path: str | os.PathLike | Sequence[str | os.PathLike], *, series
     """
     if series is not None and (isinstance(series, bool) or not isinstance(series, (int, np.integer))
                                or series < 0):
-        raise InputError(f"--series must be an integer >= 0, got {series!r}")
+        raise InputError(f"series must be an integer >= 0, got {series!r}")
     src = _open(path, None if series is None else int(series), axes is not None, axes)
     if axes is not None:
         try:

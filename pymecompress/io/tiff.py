@@ -129,7 +129,7 @@ class _TiffSeries:
             if not planar:
                 raise InputError(f"{where}: stored as planar RGB / multi-sample images (axes {axes}, shape "
                                  f"{_shape_text(shape)}); if these are camera planes (tifffile.imwrite saves a 3- or "
-                                 "4-plane stack this way), read them as planes with --axes zyx (or tyx)")
+                                 "4-plane stack this way), read them as planes with axes='zyx' (or 'tyx')")
         self.shape = _check_shape(shape, where)
         self.dtype = _check_dtype(series.dtype, where)
         self.axes = axes
@@ -419,7 +419,7 @@ class TiffSource(ImageSource):
                                    for i, s in enumerate(all_series[:8]))
                 more = f", ... ({len(all_series)} in all)" if len(all_series) > 8 else ""
                 raise InputError(f"{path}: holds {len(all_series)} image series of different shapes or dtypes "
-                                 f"(series {listed}{more}); convert one at a time with --series N")
+                                 f"(series {listed}{more}); convert one at a time with series=N")
         with _damage_is_an_error(path, messages):
             self._parts = [_TiffSeries(self._tif, all_series[i], path if len(all_series) == 1 else
                                        f"{path} (series {i})", size, planar) for i in chosen]

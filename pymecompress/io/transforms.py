@@ -81,13 +81,13 @@ class Transforms:
         if not isinstance(self.bin, int) or self.bin < 1:
             raise ValueError(f"bin must be an integer >= 1, got {self.bin!r}")
         if self.bin_mode not in BIN_MODES:
-            raise ValueError(f"bin mode must be one of {', '.join(BIN_MODES)}, got {self.bin_mode!r}")
+            raise ValueError(f"bin_mode must be one of {', '.join(BIN_MODES)}, got {self.bin_mode!r}")
         if self.rotate not in ROTATIONS:
             raise ValueError(f"rotate must be one of {', '.join(map(str, ROTATIONS))} degrees, got {self.rotate!r}")
         if self.flip not in ("", "x", "y", "xy", "yx"):
             raise ValueError(f"flip must be x, y or xy, got {self.flip!r}")
         if self.crop is not None and any(s.step not in (None, 1) for s in self.crop):
-            raise ValueError("crop takes START:STOP ranges without a step (use --bin to reduce the resolution)")
+            raise ValueError("crop takes START:STOP ranges without a step (use bin=N to reduce the resolution)")
 
     @classmethod
     def parse(cls, *, frames: str | None = None, crop: str | None = None, bin: int = 1, bin_mode: str = "sum",
@@ -103,9 +103,9 @@ class Transforms:
         if crop is not None:
             parts = crop.split(",")
             if len(parts) != 2:
-                raise ValueError(f"--crop takes Y0:Y1,X0:X1 (rows, then columns), got {crop!r}")
-            crop_slices = (_slice(parts[0], "--crop rows"), _slice(parts[1], "--crop columns"))
-        return cls(frames=_slice(frames, "--frames") if frames is not None else None, crop=crop_slices, bin=bin,
+                raise ValueError(f"crop takes Y0:Y1,X0:X1 (rows, then columns), got {crop!r}")
+            crop_slices = (_slice(parts[0], "crop (rows)"), _slice(parts[1], "crop (columns)"))
+        return cls(frames=_slice(frames, "frames") if frames is not None else None, crop=crop_slices, bin=bin,
                    bin_mode=bin_mode, rotate=rotate, flip=flip)
 
     @property
@@ -157,22 +157,22 @@ class TransformedSource(ImageSource):
         self._frames: range | None = None
         if transforms.frames is not None:
             if not lead:
-                raise InputError(f"{source.path}: --frames needs a stack of planes; this is a single image")
+                raise InputError(f"{source.path}: frames needs a stack of planes; this is a single image")
             self._frames = range(*transforms.frames.indices(lead[0]))
             if not len(self._frames):
-                raise InputError(f"{source.path}: --frames {_text(transforms.frames)} selects no frame of "
+                raise InputError(f"{source.path}: frames {_text(transforms.frames)!r} selects no frame of "
                                  f"{lead[0]}")
             lead[0] = len(self._frames)
         ny, nx = shape[-2:]
         rows, cols = transforms.crop or (slice(None), slice(None))
         self._rows, self._cols = range(*rows.indices(ny)), range(*cols.indices(nx))
         if not len(self._rows) or not len(self._cols):
-            raise InputError(f"{source.path}: --crop {_text(rows)},{_text(cols)} leaves nothing of the "
+            raise InputError(f"{source.path}: crop '{_text(rows)},{_text(cols)}' leaves nothing of the "
                              f"{ny} x {nx} plane")
         b = transforms.bin
         height, width = len(self._rows) // b, len(self._cols) // b
         if not height or not width:
-            raise InputError(f"{source.path}: --bin {b} is larger than the {len(self._rows)} x {len(self._cols)} "
+            raise InputError(f"{source.path}: bin={b} is larger than the {len(self._rows)} x {len(self._cols)} "
                              "plane")
         if transforms.rotate in (90, 270):
             height, width = width, height
@@ -218,7 +218,7 @@ class TransformedSource(ImageSource):
         top = np.iinfo(self.dtype).max
         if sums.max(initial=0) > top:
             raise InputError(f"{self.path}: the {b} x {b} sums reach {int(sums.max())}, above the {self.dtype} "
-                             f"maximum {top}: use --bin-mode mean (same noise bound, gain divided by {b * b})")
+                             f"maximum {top}: use bin_mode='mean' (same noise bound, gain divided by {b * b})")
         return sums.astype(self.dtype)
 
     def close(self) -> None:

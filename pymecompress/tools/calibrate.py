@@ -480,7 +480,7 @@ def _check_range(name: str, value: float) -> None:
     low, high, unit = LIMITS[name]
     if not (math.isfinite(value) and low <= value <= high):
         raise CalibrationError(f"the fit gives {name} = {value:.4g} {unit}, outside {low:g}..{high:g}: the data "
-                               "does not look like raw camera counts (or pass --offset / --dark)")
+                               "does not look like raw camera counts (or pass offset= or dark=)")
 
 
 def fit_moments(mean: np.ndarray, var: np.ndarray, n_frames: int, *, saturated: np.ndarray | None = None,
@@ -680,8 +680,8 @@ def fit_moments(mean: np.ndarray, var: np.ndarray, n_frames: int, *, saturated: 
     if darkest < offset_value - dark_tolerance - (2 * off_err if dark is None and offset is None else 0.0):
         warnings.append(f"the darkest pixels ({darkest:.1f} ADU) lie below {what} ({offset_value:.1f} ADU): a "
                         "spread of per-pixel offsets, a non-linear response, or "
-                        + ("a given offset that is too high; check it, or measure it with dark frames (--dark)"
-                           if offset is not None else "dark frames (--dark) pin the offset better"))
+                        + ("a given offset that is too high; check it, or measure it with dark frames (dark=PATH)"
+                           if offset is not None else "dark frames (dark=PATH) pin the offset better"))
     _check_range("gain", gain)
     _check_range("offset", offset_value)
     points = [(float(a), float(b), bool(u)) for a, b, u in zip(x, y, used, strict=True)]
@@ -830,7 +830,7 @@ def calibrate(path: str | os.PathLike, *, dark: str | os.PathLike | None = None,
         ``.gain_stderr_parts`` and ``.offset_stderr_parts``, and ``.warnings`` says what limits the result.
     """
     if sum(v is not None for v in (dark, offset, read_noise)) > 1:
-        raise ValueError("give at most one of --dark, --offset and --read-noise")
+        raise ValueError("give at most one of dark, offset and read_noise")
     moments, name, stated = _moments_of(path, max_frames, saturation)
     dark_moments = _moments_of(dark, max_frames, saturation or stated, halves=False)[0] if dark is not None else None
     if dark_moments is not None and dark_moments.sum.shape != moments.sum.shape:

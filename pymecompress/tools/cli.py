@@ -60,7 +60,7 @@ def _pixel_sizes(text: str) -> str:
         PixelSize.parse(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(
-            str(err).removeprefix("--pixel-size: ").removeprefix("--pixel-size ")) from None
+            str(err).removeprefix("text: ").removeprefix("text ")) from None
     return text
 
 

@@ -165,7 +165,8 @@ class SaturationCount:
         if not self.above:
             return None
         return (f"{self.above} pixels read above the saturation value {self.value} ADU ({self.origin}); they are "
-                f"stored as {self.value}. If the camera's full scale is higher, convert again with --saturation")
+                f"stored as {self.value}. If the camera's full scale is higher, convert again with "
+                "saturation=FULL_SCALE")
 
 
 def _blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tuple[tuple[slice, ...], list[int]]]:
@@ -197,7 +198,7 @@ def _check_dtype(codec: str, src: ImageSource) -> None:
     dtype = src.dtype.newbyteorder("=").name
     spec = registry.BY_ID[codec]
     if dtype not in spec.dtypes:
-        others = " or ".join(f"--codec {c}" for c in CODEC_NAMES if dtype in registry.BY_ID[c].dtypes)
+        others = " or ".join(f"codec={c!r}" for c in CODEC_NAMES if dtype in registry.BY_ID[c].dtypes)
         raise ValueError(f"{src.path} holds {src.dtype} data; {codec} compresses {' or '.join(spec.dtypes)} only"
                          + (f": use {others}" if others else ""))
 
@@ -214,10 +215,10 @@ def _camera(codec: str, camera: dict[str, float] | CameraModel | None, step: flo
     params = camera.to_dict() if isinstance(camera, CameraModel) else dict(camera or {})
     params.pop("saturation", None)  # a calibration file's: see _saturation
     if "offset" not in params or "gain" not in params:
-        lossless = " or ".join(f"--codec {c}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
-        raise ValueError(f"{codec} needs the camera's offset and gain: pass --offset and --gain (ADU, ADU per "
-                         "electron), or --calibration FILE from `pymecompress calibrate`; or use "
-                         f"{lossless} for lossless compression")
+        lossless = " or ".join(f"codec={c!r}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
+        raise ValueError(f"{codec} needs the camera's offset and gain: give them (ADU, ADU per electron) as "
+                         "camera={'offset': ..., 'gain': ...}, e.g. pymecompress.calibration_file.load_calibration("
+                         f"FILE) of a file `pymecompress calibrate` wrote; or use {lossless} for lossless compression")
     if step is not None:
         params["step"] = step
     return CameraModel(**params)
@@ -234,10 +235,10 @@ def saturation_for(codec: str, src: ImageSource, saturation: int | None,
     from_camera = camera.get("saturation") if isinstance(camera, dict) else None
     if not spec.takes_camera:
         if saturation is not None:
-            raise ValueError(f"--saturation applies to the noise-bounded codecs; {codec} keeps every value exact")
+            raise ValueError(f"saturation applies to the noise-bounded codecs; {codec} keeps every value exact")
         return None
     if saturation is not None:
-        value, origin = saturation, "--saturation"
+        value, origin = saturation, "the saturation argument"
     elif from_camera is not None:
         value, origin = from_camera, "the calibration file"
     elif src.saturation is not None:
@@ -273,14 +274,14 @@ def _check_replaceable(output: Path) -> None:
     if not is_zarr_store(output):
         kind = "a folder" if output.is_dir() else "a file"
         raise FileExistsError(f"{output} exists and is {kind}, not a zarr store (no zarr.json, .zgroup or .zarray "
-                              "at its top level); --overwrite replaces only zarr stores: choose another output, or "
+                              "at its top level); overwrite=True replaces only zarr stores: choose another output, or "
                               "move it away yourself")
 
 
 def _prepare_output(output: Path, overwrite: bool) -> Path:
     if output.exists() or output.is_symlink():
         if not overwrite:
-            raise FileExistsError(f"{output} already exists; pass --overwrite to replace it (a zarr store only)")
+            raise FileExistsError(f"{output} already exists; pass overwrite=True to replace it (a zarr store only)")
         _check_replaceable(output)
     parent = output.parent if str(output.parent) else Path(".")
     if not parent.is_dir():
@@ -428,11 +429,11 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     if codec is not None and codec not in CODEC_NAMES:
         raise ValueError(f"unknown codec {codec!r}; choose one of {', '.join(CODEC_NAMES)}")
     if threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {threads}")
+        raise ValueError(f"threads must be >= 1, got {threads!r}")
     if binning not in ome.BINNINGS:
-        raise ValueError(f"--binning must be one of {', '.join(ome.BINNINGS)}, got {binning!r}")
+        raise ValueError(f"binning must be one of {', '.join(ome.BINNINGS)}, got {binning!r}")
     if ngff_version not in ("0.4", "0.5"):
-        raise ValueError(f"--ngff must be 0.4 or 0.5, got {ngff_version!r}")
+        raise ValueError(f"ngff_version must be 0.4 or 0.5, got {ngff_version!r}")
     if pixel_size is not None and not isinstance(pixel_size, PixelSize):
         raise TypeError(f"pixel_size must be a pymecompress.io.sources.PixelSize (e.g. PixelSize(0.108, 0.108, "
                         f"'micrometer')) or None, got {type(pixel_size).__name__}")
@@ -458,7 +459,7 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
             cam = transforms.camera(cam)
         _check_dtype(codec, src)
         if cam is not None and not src.camera_counts:
-            lossless = " or ".join(f"--codec {c}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
+            lossless = " or ".join(f"codec={c!r}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
             raise ValueError(f"{src.path}: colour channels are not camera counts, which {codec} models; use "
                              f"{lossless}")
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape, src.dtype.itemsize)
@@ -521,7 +522,7 @@ def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tup
     check = check_camera(cam, sample_planes(src))
     if not force:
         check.raise_for_errors()
-    return check, [*check.warnings, *(f"written anyway (--force): {e}" for e in check.errors)]
+    return check, [*check.warnings, *(f"written anyway (force=True): {e}" for e in check.errors)]
 
 
 def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel | None,

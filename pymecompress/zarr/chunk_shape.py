@@ -41,9 +41,9 @@ def parse_chunks(text: str | None, shape: tuple[int, ...], itemsize: int = 2) ->
     try:
         values = [int(v) for v in text.replace("x", ",").split(",") if v.strip()]
     except ValueError:
-        raise ValueError(f"--chunks {text!r}: expected integers separated by commas, e.g. 1,512,512") from None
+        raise ValueError(f"chunks {text!r}: expected integers separated by commas, e.g. 1,512,512") from None
     if not values or len(values) > len(shape):
-        raise ValueError(f"--chunks {text!r} has {len(values)} entries for a {len(shape)}-d stack {shape}")
+        raise ValueError(f"chunks {text!r} has {len(values)} entries for a {len(shape)}-d stack {shape}")
     values = [1] * (len(shape) - len(values)) + values
     chunks = tuple(n if v <= 0 else min(v, n) for v, n in zip(values, shape, strict=True))
     return chunks

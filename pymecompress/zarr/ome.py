@@ -39,7 +39,7 @@ def default_axes(ndim: int) -> str:
         return {2: "yx", 3: "tyx", 4: "tzyx", 5: "tczyx"}[ndim]
     except KeyError:
         raise ValueError(f"OME-Zarr images have 2 to 5 axes, this stack has {ndim}; reshape it or convert "
-                         "without --ome") from None
+                         "without ome_zarr=True") from None
 
 
 def axes_from_tiff(tiff_axes: str | None, ndim: int) -> str:

@@ -49,10 +49,10 @@ def check_url(url: str, overwrite: bool, storage_options: dict | None) -> bool:
     if not fs.exists(path):
         return False
     if not overwrite:
-        raise FileExistsError(f"{url} already exists; pass --overwrite to replace it (a zarr store only)")
+        raise FileExistsError(f"{url} already exists; pass overwrite=True to replace it (a zarr store only)")
     if not any(fs.exists(f"{path}/{marker}") for marker in ZARR_MARKERS):
         raise FileExistsError(f"{url} exists and is not a zarr store (no zarr.json, .zgroup or .zarray at its top "
-                              "level); --overwrite replaces only zarr stores")
+                              "level); overwrite=True replaces only zarr stores")
     return True
 
 
@@ -171,7 +171,7 @@ def run_on_cluster(scheduler: str, blocks: Iterable[tuple[tuple[slice, ...], Cal
     try:
         from distributed import Client
     except ImportError:
-        raise ImportError('--scheduler needs dask.distributed: pip install "pymecompress[cluster]"') from None
+        raise ImportError('scheduler needs dask.distributed: pip install "pymecompress[cluster]"') from None
     options = json.dumps(storage_options or {}, sort_keys=True)
     with Client(scheduler) as client:
         room = 2 * max(1, sum(client.nthreads().values()))

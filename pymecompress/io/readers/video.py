@@ -137,7 +137,7 @@ class VideoSource(ImageSource):
             raise InputError(f"{path}: a colour video ({fmt.name}): its channels are not camera counts the "
                              "noise-bounded codec can model; convert one channel with "
                              f"{path}:r (or :g, :b, or :y for the luma plane of YUV video), or keep all three for "
-                             "a lossless codec with --axes tcyx")
+                             "a lossless codec with axes='tcyx'")
         self._dtype_in = np.dtype("<u2" if deep else "u1") if not fmt.name.endswith("be") else np.dtype(">u2")
         self._rgb = "rgb48le" if deep else "rgb24"
         pts = self._scan(path)

@@ -110,7 +110,7 @@ class ExportOptions:
         if not isinstance(self.zoom, int) or not 1 <= self.zoom <= 16:
             raise ValueError(f"zoom must be an integer 1 to 16, got {self.zoom!r}")
         if self.pixel_size is not None and not (math.isfinite(self.pixel_size) and self.pixel_size > 0):
-            raise ValueError(f"pixel size must be a positive number, got {self.pixel_size!r}")
+            raise ValueError(f"pixel_size must be a positive number, got {self.pixel_size!r}")
         render.Contrast.parse(self.contrast)
 
 
@@ -157,7 +157,8 @@ def export(inputs: str | os.PathLike | Sequence[str | os.PathLike], out: str | o
         raise ValueError("export needs at least one input")
     kind = kind_of(out)
     if opts.difference and len(paths) != 2:
-        raise ValueError(f"--difference shows the first input minus the second: give exactly two, got {len(paths)}")
+        raise ValueError(f"difference=True shows the first input minus the second: give exactly two inputs, got "
+                         f"{len(paths)}")
     if kind == "tiff" and (len(paths) > 1 or opts.difference):
         raise ValueError("a TIFF export holds the raw values of one input; for several side by side write a video "
                          "(.mp4, .avi, .gif) or PNG frames")
@@ -247,7 +248,7 @@ def _export_pictures(readers: list[FrameReader], paths: list[str], out, kind: st
                      ) -> ExportSummary:
     contrast = render.Contrast.parse(opts.contrast)
     if opts.difference and readers[0].frame_shape != readers[1].frame_shape:
-        raise InputError(f"--difference needs frames of one shape; {paths[0]} has {readers[0].frame_shape} and "
+        raise InputError(f"difference=True needs frames of one shape; {paths[0]} has {readers[0].frame_shape} and "
                          f"{paths[1]} {readers[1].frame_shape}")
     ranges = _ranges(readers, n, contrast, opts.difference)
     lut = render.colormap_lut(opts.colormap)
@@ -343,7 +344,7 @@ def _pixel_size(reader: FrameReader, opts: ExportOptions) -> tuple[float, str]:
     if stated is not None:
         return float(stated.x), str(stated.unit)
     raise InputError(f"{reader.source.path}: a scale bar needs the pixel size, which the input does not state: give "
-                     "--pixel-size (micrometres per pixel)")
+                     "pixel_size (the size of an input pixel, in pixel_unit: micrometer by default)")
 
 
 class _NoBar:

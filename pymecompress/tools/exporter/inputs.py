@@ -105,7 +105,7 @@ def open_input(path: str | os.PathLike, series: int | None = None) -> ImageSourc
     except ValueError as err:
         raise InputError(str(err)) from None
     if series is not None:
-        raise InputError(f"{path}: --series applies to TIFF files; this is a zarr store")
+        raise InputError(f"{path}: series={series} applies to TIFF files; this is a zarr store, so leave it out")
     return StoreSource(os.fspath(path), node)
 
 
@@ -169,10 +169,10 @@ class FrameReader:
                     self.notes.append(f"axis {letter}: index 0 of {size}")
         for name, value, key in (("z", z, "z"), ("channel", channel, "c")):
             if value is not None and not used[key]:
-                raise InputError(f"{source.path}: --{name} given, but the stack (axes {letters}yx) has no {name} "
+                raise InputError(f"{source.path}: {name}={value} given, but the stack (axes {letters}yx) has no {name} "
                                  "axis to choose from")
         if project is not None and not used["z"]:
-            raise InputError(f"{source.path}: --project {project} needs a z axis; the stack's axes are {letters}yx")
+            raise InputError(f"{source.path}: project={project!r} needs a z axis; the stack's axes are {letters}yx")
         self._picks = picks
         self._n = 1 if self._frame_axis is None else self._lead[self._frame_axis]
         self.timestamps = source.timestamps if self._frame_axis == 0 else None
@@ -233,7 +233,7 @@ def _index(value: int | None, size: int, what: str) -> int:
     if value is None:
         return 0
     if not 0 <= value < size:
-        raise InputError(f"--{what} {value} is out of range: the stack has {size} (0 to {size - 1})")
+        raise InputError(f"{what}={value} is out of range: the stack has {size} (0 to {size - 1})")
     return int(value)
 
 
@@ -249,7 +249,7 @@ def open_frames(path: str | os.PathLike, transforms: Transforms | None = None, *
         if axes is not None:
             letters = axes.lower()
             if len(letters) != len(source.shape) or not letters.endswith("yx"):
-                raise InputError(f"{path}: --axes {axes} does not fit the stack's {len(source.shape)} axes "
+                raise InputError(f"{path}: axes={axes!r} does not fit the stack's {len(source.shape)} axes "
                                  f"(shape {source.shape})")
             source.axes = letters.upper()
         source = apply(source, transforms)
@@ -265,7 +265,7 @@ def same_length(readers: list[FrameReader], paths: list[str]) -> int:
     if len(set(counts)) > 1:
         listing = ", ".join(f"{p}: {n}" for p, n in zip(paths, counts, strict=True))
         raise InputError(f"the inputs have different numbers of frames ({listing}): choose the same range of each "
-                         "with --frames")
+                         "with frames='START:STOP'")
     return counts[0] if counts else 0
 
 

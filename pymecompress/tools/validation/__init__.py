@@ -139,8 +139,9 @@ def _camera_model(camera: dict | CameraModel, step: float) -> CameraModel:
     params = camera.to_dict() if isinstance(camera, CameraModel) else dict(camera or {})
     params.pop("saturation", None)
     if "offset" not in params or "gain" not in params:
-        raise ValueError("validate needs the camera's offset and gain: pass --offset and --gain (ADU, ADU per "
-                         "electron), or --calibration FILE from `pymecompress calibrate`")
+        raise ValueError("validate needs the camera's offset and gain (ADU, ADU per electron): pass "
+                         "camera={'offset': ..., 'gain': ...}, e.g. pymecompress.calibration_file.load_calibration("
+                         "FILE) of a file `pymecompress calibrate` wrote")
     params["step"] = step
     return CameraModel(**params)
 
@@ -185,10 +186,10 @@ def validate(input: str | os.PathLike | Sequence[str | os.PathLike], camera: dic
     from ..convert import DEFAULT_CODECS, saturation_for
 
     if analysis not in (*ANALYSES, "auto", "none"):
-        raise ValueError(f"--analysis must be auto, none or one of {', '.join(ANALYSES)}, got {analysis!r}")
+        raise ValueError(f"analysis must be auto, none or one of {', '.join(ANALYSES)}, got {analysis!r}")
     steps = [float(s) for s in steps]
     if not steps or any(not s > 0 for s in steps):
-        raise ValueError(f"--steps must be positive numbers, got {steps}")
+        raise ValueError(f"steps must be positive numbers, got {steps}")
     base = _camera_model(camera, steps[0])
     with open_source(input, series=series) as src:
         codec = DEFAULT_CODECS.get(src.dtype.newbyteorder("=").name)
