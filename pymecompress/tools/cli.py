@@ -108,7 +108,7 @@ def _cmd_codecs(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from ..io.base import PixelSize
     from ..io.transforms import Transforms
-    from .convert import convert
+    from .convert import ConvertOptions, convert
 
     camera = _camera_args(args)
     inputs = args.input[0] if len(args.input) == 1 else args.input
@@ -118,13 +118,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     pixel_size = None if args.pixel_size is None else PixelSize.parse(args.pixel_size, args.pixel_unit or "micrometer")
     transforms = Transforms.parse(frames=args.frames, crop=args.crop, bin=args.bin, bin_mode=args.bin_mode,
                                   rotate=args.rotate, flip=args.flip)
-    summary = convert(inputs, args.output, codec=args.codec, camera=camera or None, step=args.step,
-                      chunks=args.chunks, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
-                      axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
-                      progress=True if args.progress else False if args.quiet else None, series=args.series,
-                      force=args.force, transforms=None if transforms.identity else transforms,
-                      scheduler=args.scheduler, storage_options=args.storage_options, saturation=args.saturation,
-                      pixel_size=pixel_size, shards=args.shards)
+    options = ConvertOptions(codec=args.codec, camera=camera or None, step=args.step, chunks=args.chunks,
+                             shards=args.shards, threads=args.threads, ome_zarr=args.ome, ngff_version=args.ngff,
+                             axes=args.axes, levels=args.levels, binning=args.binning, overwrite=args.overwrite,
+                             progress=True if args.progress else False if args.quiet else None, series=args.series,
+                             transforms=None if transforms.identity else transforms, scheduler=args.scheduler,
+                             storage_options=args.storage_options, force=args.force, saturation=args.saturation,
+                             pixel_size=pixel_size)
+    summary = convert(inputs, args.output, options)
     for w in summary.warnings:
         print(f"pymecompress convert: warning: {' '.join(w.split())}", file=sys.stderr)
     print(summary.format())

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -56,11 +57,11 @@ from ..zarr.stores import is_url
 from ..zarr.zip_store import ZARR_MARKERS, is_zarr_zip, pack, wants_zip
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
+"""What ``convert`` writes with: the codecs with a zarr v3 face that need no other codec after them."""
 DEFAULT_CODECS = {"uint16": "huffquant16", "uint8": "huffquant8"}
+"""The codec ``convert`` uses when none is named: the noise-bounded one of the input's dtype."""
 PROGRESS_PLANES = 100
 """Inputs of more planes than this get a progress bar by default (on a terminal)."""
-"""The codec ``convert`` uses when none is named: the noise-bounded one of the input's dtype."""
-"""What ``convert`` writes with: the codecs with a zarr v3 face that need no other codec after them."""
 
 
 @dataclass
@@ -330,25 +331,15 @@ def _zarr_threads(threads: int):
     return zarr.config.set({"threading.max_workers": max(1, threads), "async.concurrency": max(4, 2 * threads)})
 
 
-def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike, *,
-            codec: str | None = None, camera: dict[str, float] | CameraModel | None = None,
-            step: float | None = None, chunks: str | tuple[int, ...] | None = None, threads: int = 1,
-            ome_zarr: bool = False, ngff_version: str = "0.4", axes: str | None = None, levels: int | None = None,
-            binning: str = "mean", overwrite: bool = False, progress: bool | None = None, series: int | None = None,
-            transforms: Transforms | None = None, scheduler: str | None = None,
-            storage_options: dict[str, Any] | None = None,
-            force: bool = False, saturation: int | None = None,
-            pixel_size: PixelSize | None = None, shards: str | tuple[int, ...] | None = None) -> ConvertSummary:
-    """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
+@dataclass(frozen=True)
+class ConvertOptions:
+    """How :func:`convert` writes: every option of ``pymecompress convert`` in one value, which the command builds
+    from its flags (each flag names the field of the same name) and hands to the writers.
 
-    Parameters
+    Every field has a default; the values are checked when the options are made, and errors name the field.
+
+    Attributes
     ----------
-    input : path or sequence of paths
-        TIFF / OME-TIFF / BigTIFF, a ``.npy`` file, a PYME ``.pzf`` frame, a folder or glob of TIFF or PZF
-        frames, several TIFF or PZF files (stacked in natural order), or a Norpix ``.seq``, HDF5, FITS or video
-        file, with ``FILE:PART`` for a dataset, HDU or channel (see :func:`pymecompress.io.sources.open_source`).
-    output : path
-        The ``.zarr`` folder to write (must not exist unless ``overwrite``; only a zarr store is replaced).
     codec : str
         One of :data:`CODEC_NAMES` (read from :mod:`pymecompress.registry`): ``huffquant16`` (noise-bounded,
         uint16, needs ``camera``), ``huffquant8`` (the same for uint8) or one of the lossless codecs. By default
@@ -411,6 +402,82 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
         (:func:`pymecompress.zarr.chunk_shape.parse_shards`). None or ``"none"``: no shards. An OME-NGFF 0.4 image
         (zarr v2) has none.
 
+    Examples
+    --------
+    >>> ConvertOptions(threads=2, shards="auto").threads
+    2
+    >>> ConvertOptions(threads=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: threads must be >= 1, got 0
+    """
+
+    codec: str | None = None
+    camera: dict[str, float] | CameraModel | None = None
+    step: float | None = None
+    chunks: str | tuple[int, ...] | None = None
+    shards: str | tuple[int, ...] | None = None
+    threads: int = 1
+    ome_zarr: bool = False
+    ngff_version: str = "0.4"
+    axes: str | None = None
+    levels: int | None = None
+    binning: str = "mean"
+    overwrite: bool = False
+    progress: bool | None = None
+    series: int | None = None
+    transforms: Transforms | None = None
+    scheduler: str | None = None
+    storage_options: dict[str, Any] | None = None
+    force: bool = False
+    saturation: int | None = None
+    pixel_size: PixelSize | None = None
+
+    def __post_init__(self) -> None:
+        if self.codec is not None and self.codec not in CODEC_NAMES:
+            raise ValueError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODEC_NAMES)}")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads!r}")
+        if self.binning not in ome.BINNINGS:
+            raise ValueError(f"binning must be one of {', '.join(ome.BINNINGS)}, got {self.binning!r}")
+        if self.ngff_version not in ("0.4", "0.5"):
+            raise ValueError(f"ngff_version must be 0.4 or 0.5, got {self.ngff_version!r}")
+        if self.pixel_size is not None and not isinstance(self.pixel_size, PixelSize):
+            raise TypeError(f"pixel_size must be a pymecompress.io.sources.PixelSize (e.g. PixelSize(0.108, 0.108, "
+                            f"'micrometer')) or None, got {type(self.pixel_size).__name__}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`convert` decided for one input, for the writers: the codec, the camera model of the pixels
+    written, the chunk and shard shapes, the saturation value and its count, the store's name."""
+
+    codec: str
+    camera: CameraModel | None
+    chunks: tuple[int, ...]
+    shards: tuple[int, ...] | None
+    saturation: SaturationCount | None
+    name: str
+
+
+def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike,
+            options: ConvertOptions | None = None, **fields: Any) -> ConvertSummary:
+    """Convert an image stack into a compressed zarr array (or an OME-Zarr image with ``ome_zarr=True``).
+
+    Parameters
+    ----------
+    input : path or sequence of paths
+        TIFF / OME-TIFF / BigTIFF, a ``.npy`` file, a PYME ``.pzf`` frame, a folder or glob of TIFF or PZF
+        frames, several TIFF or PZF files (stacked in natural order), or a Norpix ``.seq``, HDF5, FITS or video
+        file, with ``FILE:PART`` for a dataset, HDU or channel (see :func:`pymecompress.io.sources.open_source`).
+    output : path
+        The ``.zarr`` folder to write (must not exist unless ``overwrite``; only a zarr store is replaced).
+    options : ConvertOptions, optional
+        How to write (:class:`ConvertOptions`: codec, camera, chunks, threads, ...); by default its defaults.
+    **fields
+        Fields of :class:`ConvertOptions` given one by one (``camera={...}, threads=2``), replacing those of
+        ``options``.
+
     Returns
     -------
     ConvertSummary
@@ -424,55 +491,46 @@ def convert(input: str | os.PathLike | Sequence[str | os.PathLike], output: str 
     FileExistsError
         The output exists (without ``overwrite``), or is not a zarr store.
     """
-    import zarr
-
-    if codec is not None and codec not in CODEC_NAMES:
-        raise ValueError(f"unknown codec {codec!r}; choose one of {', '.join(CODEC_NAMES)}")
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads!r}")
-    if binning not in ome.BINNINGS:
-        raise ValueError(f"binning must be one of {', '.join(ome.BINNINGS)}, got {binning!r}")
-    if ngff_version not in ("0.4", "0.5"):
-        raise ValueError(f"ngff_version must be 0.4 or 0.5, got {ngff_version!r}")
-    if pixel_size is not None and not isinstance(pixel_size, PixelSize):
-        raise TypeError(f"pixel_size must be a pymecompress.io.sources.PixelSize (e.g. PixelSize(0.108, 0.108, "
-                        f"'micrometer')) or None, got {type(pixel_size).__name__}")
+    opts = options if options is not None else ConvertOptions()
+    if fields:
+        opts = dataclasses.replace(opts, **fields)
+    codec, storage_options = opts.codec, opts.storage_options
     remote = is_url(output)
     if codec is not None:
-        cam = _camera(codec, camera, step)  # before anything is read: the arguments alone can be wrong
+        cam = _camera(codec, opts.camera, opts.step)  # before anything is read: the arguments alone can be wrong
     if remote:  # object stores have no rename: a new store is written in place, a replacement beside the old one
         if wants_zip(output):
             raise ValueError(f"{output}: a zip store is written on a local disk; convert to a local .zip and copy it")
-        replace = check_url(output, overwrite, storage_options)
+        replace = check_url(output, opts.overwrite, storage_options)
         tmp = staging_url(output) if replace else output
     else:
         output = Path(output)
         _check_not_an_input(input, output)
-        tmp = _prepare_output(output, overwrite)
+        tmp = _prepare_output(output, opts.overwrite)
     t0 = time.perf_counter()
-    with transform_source(_with_pixel_size(open_source(input, series=series, axes=axes), pixel_size),
-                          transforms) as src:
+    with transform_source(_with_pixel_size(open_source(input, series=opts.series, axes=opts.axes), opts.pixel_size),
+                          opts.transforms) as src:
         if codec is None:
             codec = DEFAULT_CODECS.get(src.dtype.newbyteorder("=").name, DEFAULT_CODECS["uint16"])
-            cam = _camera(codec, camera, step)
-        if transforms is not None:  # binning changes the camera model of the pixels written
-            cam = transforms.camera(cam)
+            cam = _camera(codec, opts.camera, opts.step)
+        if opts.transforms is not None:  # binning changes the camera model of the pixels written
+            cam = opts.transforms.camera(cam)
         _check_dtype(codec, src)
         if cam is not None and not src.camera_counts:
             lossless = " or ".join(f"codec={c!r}" for c in CODEC_NAMES if registry.BY_ID[c].lossless)
             raise ValueError(f"{src.path}: colour channels are not camera counts, which {codec} models; use "
                              f"{lossless}")
+        chunks = opts.chunks
         chunk_shape = chunks if isinstance(chunks, tuple) else parse_chunks(chunks, src.shape, src.dtype.itemsize)
-        shard_shape = _shards(shards, src, chunk_shape, ome_zarr, ngff_version)
-        sat = saturation_for(codec, src, saturation, camera)
-        check, warnings = _check_camera(cam, src, force)
+        shard_shape = _shards(opts.shards, src, chunk_shape, opts.ome_zarr, opts.ngff_version)
+        sat = saturation_for(codec, src, opts.saturation, opts.camera)
+        check, warnings = _check_camera(cam, src, opts.force)
         if not remote:
             shutil.rmtree(tmp, ignore_errors=True)  # a stale leftover of this very process id
         name = str(output).rstrip("/").rsplit("/", 1)[-1].removesuffix(".zip")
         try:
-            with _zarr_threads(threads):
-                n_levels = _write(src, tmp, zarr, codec, cam, chunk_shape, threads, ome_zarr, ngff_version, axes,
-                                  levels, binning, progress, name, scheduler, storage_options, sat, shard_shape)
+            with _zarr_threads(opts.threads):
+                n_levels = _write(src, tmp, opts, _Plan(codec, cam, chunk_shape, shard_shape, sat, name))
             if not remote and wants_zip(output):  # one file: the finished folder packed, then put in place
                 packed = tmp.with_name(tmp.name + ".zip")
                 pack(tmp, packed)
@@ -525,15 +583,17 @@ def _check_camera(cam: CameraModel | None, src: ImageSource, force: bool) -> tup
     return check, [*check.warnings, *(f"written anyway (force=True): {e}" for e in check.errors)]
 
 
-def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel | None,
-           chunk_shape: tuple[int, ...], threads: int, ome_zarr: bool, ngff_version: str, axes: str | None,
-           levels: int | None, binning: str, progress: bool, name: str, scheduler: str | None = None,
-           storage_options: dict[str, Any] | None = None, sat: SaturationCount | None = None,
-           shard_shape: tuple[int, ...] | None = None) -> int:
+def _write(src: ImageSource, tmp: Path | str, opts: ConvertOptions, plan: _Plan) -> int:
+    """Write ``src`` into the new store ``tmp`` as ``plan`` says, with ``opts``' layout, threads and cluster;
+    returns the number of arrays (pyramid levels) written."""
+    import zarr
+
     from ..zarr.codecs import create_array_kwargs
 
     dtype = src.dtype.newbyteorder("=")
+    sat, scheduler, storage_options = plan.saturation, opts.scheduler, opts.storage_options
     saturation = sat.value if sat is not None else None
+    chunk_shape, shard_shape, binning = plan.chunks, plan.shards, opts.binning
 
     def read(planes: list[int]) -> np.ndarray:
         data = src.read_planes(planes)
@@ -541,29 +601,33 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
             sat.add(data)
         return data
 
-    opts = {"storage_options": storage_options} if storage_options else {}
-    if ome_zarr:
-        arrays = pyramid.create_ome_image(tmp, src.shape, dtype, chunk_shape, codec, cam, ngff_version=ngff_version,
-                                          axes=axes, tiff_axes=src.axes, levels=levels, binning=binning,
-                                          name=name.removesuffix(".zarr"), storage_options=storage_options,
-                                          saturation=saturation, pixel_size=src.pixel_size, shards=shard_shape)
-        root = zarr.open_group(str(tmp), mode="r+", **opts)
+    zarr_opts = {"storage_options": storage_options} if storage_options else {}
+    if opts.ome_zarr:
+        arrays = pyramid.create_ome_image(tmp, src.shape, dtype, chunk_shape, plan.codec, plan.camera,
+                                          ngff_version=opts.ngff_version, axes=opts.axes, tiff_axes=src.axes,
+                                          levels=opts.levels, binning=binning, name=plan.name.removesuffix(".zarr"),
+                                          storage_options=storage_options, saturation=saturation,
+                                          pixel_size=src.pixel_size, shards=shard_shape)
+        root = zarr.open_group(str(tmp), mode="r+", **zarr_opts)
     else:
+        axes = opts.axes
         names = {"dimension_names": list(ome.check_axes(axes, len(src.shape)))} if axes else {}
         arrays = [zarr.create_array(str(tmp), shape=src.shape, chunks=chunk_shape, shards=shard_shape, dtype=dtype,
                                     fill_value=0, zarr_format=3, **names,
-                                    **create_array_kwargs(codec, cam, dtype, 3, saturation), **opts)]
+                                    **create_array_kwargs(plan.codec, plan.camera, dtype, 3, saturation),
+                                    **zarr_opts)]
         root = arrays[0]
-    _keep_source_metadata(root, src, pixel_size=None if ome_zarr else src.pixel_size)
+    _keep_source_metadata(root, src, pixel_size=None if opts.ome_zarr else src.pixel_size)
 
     def shaped(sel: tuple[slice, ...], data: np.ndarray) -> np.ndarray:
         return data.reshape(*(s.stop - s.start for s in sel), *data.shape[-2:])
 
+    progress = opts.progress
     if progress is None:
         progress = sys.stderr.isatty() and src.n_planes > PROGRESS_PLANES
     bar = _progress_bar(src.nbytes, progress)
     if scheduler is not None:  # the cluster's workers encode and store; this process reads
-        paths = tuple(str(level) for level in range(len(arrays))) if ome_zarr else ("",)
+        paths = tuple(str(level) for level in range(len(arrays))) if opts.ome_zarr else ("",)
         blocks = ((sel, functools.partial(lambda s, p: shaped(s, read(p)), sel, planes))
                   for sel, planes in _blocks(src.shape, shard_shape or chunk_shape))
         try:
@@ -581,6 +645,7 @@ def _write(src: ImageSource, tmp: Path | str, zarr, codec: str, cam: CameraModel
         return data.nbytes
 
     pending: deque[Future] = deque()
+    threads = opts.threads
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pymecompress-convert") as pool:
         try:
             for sel, planes in _blocks(src.shape, shard_shape or chunk_shape):
