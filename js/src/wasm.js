@@ -7,11 +7,10 @@
 
 /** C functions the wasm module exports (besides malloc and free); read by scripts/build-wasm.mjs. */
 export const C_FUNCTIONS = [
-  "pmc_strerror", "pmc_stream_info", "pmc_decode", "pmc_decode_scratch_size", "pmc_encode_bound", "pmc_encode",
-  "pmc_encode_scratch_size", "pmc_quant_size", "pmc_quant_init", "pmc_quant_ncodes", "pmc_quantize",
-  "pmc_dequantize", "pmc_nbit_size", "pmc_nbit_pack", "pmc_nbit_unpack", "pmc_dquant_size", "pmc_dquant_init",
-  "pmc_dquantize", "pmc_ddequantize", "pmc_dctx_create", "pmc_dctx_decode", "pmc_is_stream_error",
-  "pmc_version_string",
+  "pmc_strerror", "pmc_stream_info", "pmc_encode_bound", "pmc_encode", "pmc_encode_scratch_size",
+  "pmc_quant_size", "pmc_quant_init", "pmc_quant_ncodes", "pmc_quantize", "pmc_dequantize", "pmc_nbit_size",
+  "pmc_nbit_pack", "pmc_nbit_unpack", "pmc_dquant_size", "pmc_dquant_init", "pmc_dquantize", "pmc_ddequantize",
+  "pmc_dctx_create", "pmc_dctx_decode", "pmc_is_stream_error", "pmc_version_string",
 ];
 
 const SIMD_PORTABLE = 1; // PMC_SIMD_PORTABLE: wasm has no AVX2 path anyway
@@ -97,7 +96,8 @@ export class Core {
   constructor(instance) {
     this.c = instance.exports;
     if (typeof this.c._initialize === "function") this.c._initialize();
-    // reusable areas: the input stream, the output, and the scratch memory the C functions work in
+    // reusable areas: the input stream, the output, and the encoder's scratch memory (decoding keeps its own
+    // in the decoding context)
     this.areas = { in: { ptr: 0, cap: 0 }, out: { ptr: 0, cap: 0 }, scratch: { ptr: 0, cap: 0 } };
     this.info = this.malloc(INFO_SIZE);
     this.small = this.malloc(SMALL_SIZE);
