@@ -5,6 +5,8 @@
 # subprocesses some tests start) or test failure.
 #
 # Usage: bash tests/sanitize.sh [PYTEST ARGS...]
+# PYMECOMPRESS_SANITIZE_WORKERS=N runs the suite in N pytest-xdist processes (installed in the throwaway virtualenv
+# only; default 1, a single process).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -25,6 +27,16 @@ python3 -m venv "$tmp/venv"
 if ! PYMECOMPRESS_SANITIZE=1 python -m pip install -q "$tmp/src[test]" >"$tmp/pip.log" 2>&1; then
     cat "$tmp/pip.log" >&2
     exit 1
+fi
+
+workers=${PYMECOMPRESS_SANITIZE_WORKERS:-1}
+parallel=()
+if [ "$workers" -gt 1 ]; then
+    if ! python -m pip install -q "pytest-xdist>=3" >"$tmp/pip.log" 2>&1; then
+        cat "$tmp/pip.log" >&2
+        exit 1
+    fi
+    parallel=(-n "$workers")
 fi
 
 core=$(find "$tmp/venv" -path '*/site-packages/pymecompress/_core*.so' | head -n 1)
@@ -56,7 +68,7 @@ status=0
 (cd "$root" && env LD_PRELOAD="$libasan:$libubsan" \
     ASAN_OPTIONS="detect_leaks=0:quarantine_size_mb=8:log_path=$reports/asan" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" PYTHONMALLOC=malloc \
-    pytest -q -p no:cacheprovider --capture=sys "$@") 2>&1 | tee "$tmp/pytest.log" || status=$?
+    pytest -q -p no:cacheprovider --capture=sys "${parallel[@]}" "$@") 2>&1 | tee "$tmp/pytest.log" || status=$?
 
 pattern='ERROR: AddressSanitizer|SUMMARY: [A-Za-z]*Sanitizer|runtime error:'
 found=0

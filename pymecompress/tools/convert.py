@@ -55,6 +55,7 @@ from ..zarr.chunk_writer import ChunkWriter
 from ..zarr.scale_out import check_url, remove_url, replace_url, run_on_cluster, staging_url, url_bytes
 from ..zarr.stores import is_url
 from ..zarr.zip_store import ZARR_MARKERS, is_zarr_zip, pack, wants_zip
+from .progress import progress_bar
 
 CODEC_NAMES = registry.codec_ids(zarr_v3=True, kinds=("compressor", "serializer"))
 """What ``convert`` writes with: the codecs with a zarr v3 face that need no other codec after them."""
@@ -625,7 +626,8 @@ def _write(src: ImageSource, tmp: Path | str, opts: ConvertOptions, plan: _Plan)
     progress = opts.progress
     if progress is None:
         progress = sys.stderr.isatty() and src.n_planes > PROGRESS_PLANES
-    bar = _progress_bar(src.nbytes, progress)
+    bar = progress_bar(src.nbytes, enabled=bool(progress), unit="B", desc="compressing", unit_scale=True,
+                       unit_divisor=1000, smoothing=0.1)
     if scheduler is not None:  # the cluster's workers encode and store; this process reads
         paths = tuple(str(level) for level in range(len(arrays))) if opts.ome_zarr else ("",)
         blocks = ((sel, functools.partial(lambda s, p: shaped(s, read(p)), sel, planes))
@@ -680,21 +682,4 @@ def _keep_source_metadata(node, src: ImageSource, pixel_size: PixelSize | None =
     node.attrs["pymecompress"] = kept
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _NoBar()
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1000, desc="compressing", leave=False,
-                dynamic_ncols=True, smoothing=0.1)
 

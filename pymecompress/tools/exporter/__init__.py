@@ -33,6 +33,7 @@ import numpy as np
 from ...io.base import InputError
 from ...io.transforms import Transforms
 from ...io.writers import PngWriter, VideoWriter, kind_of, write_tiff
+from ..progress import Bar, progress_bar
 from . import render
 from .inputs import FrameReader, frame_times, open_frames, same_length
 
@@ -347,20 +348,9 @@ def _pixel_size(reader: FrameReader, opts: ExportOptions) -> tuple[float, str]:
                      "pixel_size (the size of an input pixel, in pixel_unit: micrometer by default)")
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(n: int, enabled: bool | None):
-    if enabled is False or (enabled is None and (n <= PROGRESS_ABOVE or not sys.stderr.isatty())):
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=n, unit="frame", desc="exporting", leave=False, dynamic_ncols=True)
+def _progress(n: int, enabled: bool | None) -> Bar:
+    shown = enabled if enabled is not None else n > PROGRESS_ABOVE and sys.stderr.isatty()
+    return progress_bar(n, enabled=shown, unit="frame", desc="exporting")
 
 
 __all__ = ["export", "ExportOptions", "ExportSummary", "EXPORT_EXTRA"]
