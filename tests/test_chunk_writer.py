@@ -154,3 +154,27 @@ def test_shards_hold_what_zarr_would(tmp_path, location, shape, chunks, shards) 
             assert _shard_chunks(mine[key], per_shard, location == "end") == _shard_chunks(zarrs[key], per_shard,
                                                                                             location == "end"), key
     np.testing.assert_array_equal(zarr.open_array(tmp_path / "ours.zarr")[:], theirs[:])
+
+
+def test_store_chunk_stores_encoded_chunks_and_refuses_what_it_cannot(tmp_path) -> None:
+    """store_chunk puts an already-encoded chunk where zarr would, and refuses coordinates outside the chunk grid,
+    sharded arrays and arrays whose chunks zarr must encode."""
+    import numcodecs
+
+    frame = np.arange(24 * 40, dtype=np.uint16).reshape(1, 24, 40)
+    codec = numcodecs.get_codec({"id": "hufflossless"})
+    arr = zarr.create_array(tmp_path / "a.zarr", shape=(3, 24, 40), chunks=(1, 24, 40), dtype="uint16",
+                            fill_value=0, compressors=[HuffmanLossless()])
+    writer = ChunkWriter(arr)
+    writer.store_chunk((2, 0, 0), codec.encode(frame))
+    np.testing.assert_array_equal(arr[2:], frame)
+    assert not arr[:2].any()
+    with pytest.raises(ValueError, match="outside the array's chunk grid"):
+        writer.store_chunk((3, 0, 0), codec.encode(frame))
+    sharded = zarr.create_array(tmp_path / "s.zarr", shape=(4, 24, 40), chunks=(1, 24, 40), shards=(2, 24, 40),
+                                dtype="uint16", compressors=[HuffmanLossless()])
+    other = zarr.create_array(tmp_path / "n.zarr", shape=(4, 24, 40), chunks=(1, 24, 40), dtype="uint16",
+                              serializer=NBitPack())
+    for target in (sharded, other):
+        with pytest.raises(ValueError, match="write the values with write"):
+            ChunkWriter(target).store_chunk((0, 0, 0), codec.encode(frame))

@@ -13,6 +13,7 @@ import textwrap
 import threading
 import time
 
+import numcodecs
 import numpy as np
 import pytest
 
@@ -220,3 +221,23 @@ def test_record_writes_the_frames(tmp_path):
     assert stored.shape == (6, 64, 64)
     expected = np.stack([CODEC.decode(CODEC.encode(f)).reshape(f.shape) for f in frames])
     np.testing.assert_array_equal(stored[...], expected)
+    # the chunks sent are stored as they are: the same bytes zarr writes for those frames through the array's codec
+    again = zarr.create_array(tmp_path / "again.zarr", shape=stored.shape, dtype=stored.dtype, chunks=stored.chunks,
+                              compressors=stored.compressors, dimension_names=("t", "y", "x"))
+    again[...] = frames
+    for i in range(len(frames)):
+        key = f"c/{i}/0/0"
+        assert (tmp_path / "run.zarr" / key).read_bytes() == (tmp_path / "again.zarr" / key).read_bytes(), key
+
+
+def test_record_stores_the_chunks_it_sends(tmp_path, monkeypatch):
+    """Recording does not encode a frame a second time: the chunk sent is the chunk stored."""
+    frames = movie(4, shape=(32, 48), seed=3)
+    calls = []
+    codec = numcodecs.get_codec(CODEC.get_config())
+    encode = codec.encode
+    monkeypatch.setattr(codec, "encode", lambda buf: calls.append(1) or encode(buf))
+    with Publisher(codec, record=tmp_path / "run.zarr") as pub:
+        for f in frames:
+            pub.send(f)
+    assert len(calls) == len(frames)

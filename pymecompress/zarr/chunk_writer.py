@@ -211,6 +211,30 @@ class ChunkWriter:
         self._store(batch)
         return len(items)
 
+    def store_chunk(self, coords: tuple[int, ...], data: bytes) -> None:
+        """Store ``data``, one chunk already encoded by this array's codec (the bytes zarr would store for it), at
+        chunk coordinates ``coords``, now.  For writers that store directly (:attr:`direct`) into arrays without
+        shards; the caller guarantees the bytes (e.g. a live stream recording the chunks it sends).
+
+        Examples
+        --------
+        >>> import numcodecs, numpy as np, tempfile, zarr
+        >>> from pymecompress import HuffmanLossless
+        >>> arr = zarr.create_array(tempfile.mkdtemp() + "/a.zarr", shape=(1, 4, 4), chunks=(1, 4, 4),
+        ...                         dtype="uint16", compressors=[HuffmanLossless()])
+        >>> frame = np.arange(16, dtype=np.uint16).reshape(4, 4)
+        >>> ChunkWriter(arr).store_chunk((0, 0, 0), numcodecs.get_codec({"id": "hufflossless"}).encode(frame))
+        >>> bool((arr[0] == frame).all())
+        True
+        """
+        if not self.direct or self._layout is not None:
+            raise ValueError("store_chunk needs an array whose chunks this writer stores directly, without shards "
+                             "(see ChunkWriter.direct); write the values with write() instead")
+        grid = [-(-n // c) for n, c in zip(self.arr.shape, self._chunks, strict=True)]
+        if len(coords) != len(grid) or not all(0 <= i < n for i, n in zip(coords, grid, strict=True)):
+            raise ValueError(f"chunk coordinates {tuple(coords)} outside the array's chunk grid {tuple(grid)}")
+        self._store([(self.arr.metadata.encode_chunk_key(tuple(int(i) for i in coords)), bytes(data))])
+
     def _encode(self, part: np.ndarray) -> bytes | None:
         """One chunk's stream, or None when zarr would not store it (nothing but the fill value)."""
         if part.shape != self._chunks:  # an edge chunk: zarr stores it whole, padded with the fill value

@@ -204,7 +204,7 @@ class Publisher:
                 chunk = self._codec.encode(frame)
                 message = protocol.pack(index, stamp, frame.dtype, frame.shape, bytes(chunk))
                 if self._record_path is not None:
-                    self._write_record(frame, stamp)
+                    self._write_record(frame, stamp, chunk)
             except Exception as err:  # noqa: BLE001 (raised again by the next send or close)
                 self._error = err
                 return
@@ -212,11 +212,14 @@ class Publisher:
             self.sent += 1
             self.message_bytes += len(message)
 
-    def _write_record(self, frame: np.ndarray, stamp: float) -> None:
+    def _write_record(self, frame: np.ndarray, stamp: float, chunk) -> None:
         """Append ``frame`` to the recording: the array grows by one frame, its chunk is written, and only then
-        ``attrs["pymecompress"]["recording"]["frames"]`` counts it (what ``pymecompress view`` follows)."""
+        ``attrs["pymecompress"]["recording"]["frames"]`` counts it (what ``pymecompress view`` follows).  The
+        array's codec is the stream's, so the chunk sent (``chunk``, the frame encoded) is stored as it is, without
+        encoding the frame again, wherever the chunk writer stores chunks directly."""
         import zarr
 
+        from ...zarr.chunk_writer import ChunkWriter
         from ...zarr.codecs import PUBLIC
 
         if self._record is None:
@@ -227,13 +230,17 @@ class Publisher:
                                              chunks=(1, *frame.shape), compressors=[face],
                                              dimension_names=("t", "y", "x"))
             self._record_times: list[float] = []
+            self._record_writer = ChunkWriter(self._record)
             self._record.attrs["pymecompress"] = {"recording": {"active": True, "frames": 0}}
         if frame.shape != tuple(self._record.shape[1:]) or frame.dtype != self._record.dtype:
             raise ValueError(f"a recording holds frames of one shape and dtype: {self._record.shape[1:]} "
                              f"{self._record.dtype}, then {frame.shape} {frame.dtype}")
         n = self._record.shape[0]
         self._record.resize((n + 1, *frame.shape))
-        self._record[n] = frame
+        if self._record_writer.direct:
+            self._record_writer.store_chunk((n, 0, 0), chunk)
+        else:
+            self._record[n] = frame
         self._record_times.append(stamp)
         self._record.attrs["pymecompress"] = {"recording": {"active": True, "frames": n + 1}}
 
