@@ -222,6 +222,29 @@ def test_convert_plain_stores_an_attribute(tmp_path) -> None:
     assert ome.pixel_size_of(str(out)) == PixelSize(0.3, 0.2)
 
 
+def test_hdf5_element_size(tmp_path) -> None:
+    """An HDF5 dataset's element_size_um (micrometres per axis; its last two are y and x) is the pixel size, and
+    convert stores it; missing, short or non-positive sizes give none."""
+    h5py = pytest.importorskip("h5py")
+    data = np.arange(2 * 16 * 24, dtype=np.uint16).reshape(2, 16, 24)
+    path = tmp_path / "stack.h5"
+    with h5py.File(path, "w") as f:
+        f["good"] = data
+        f["good"].attrs["element_size_um"] = np.array([2.0, 0.11, 0.108])
+        for name, sizes in (("none", None), ("short", np.array([0.1])), ("zero", np.array([1.0, 0.0, 0.1]))):
+            f[name] = data
+            if sizes is not None:
+                f[name].attrs["element_size_um"] = sizes
+    with open_source(f"{path}:good") as src:
+        assert src.pixel_size == PixelSize(0.11, 0.108) and "element_size_um" in src.pixel_size.origin
+    for name in ("none", "short", "zero"):
+        with open_source(f"{path}:{name}") as src:
+            assert src.pixel_size is None, name
+    out = tmp_path / "h5.zarr"
+    convert(f"{path}:good", out, codec="hufflossless", progress=False)
+    assert ome.pixel_size_of(zarr.open_array(out, mode="r")) == PixelSize(0.11, 0.108)
+
+
 def test_convert_to_zip_reads_back(tmp_path) -> None:
     out = tmp_path / "cells.zarr.zip"
     convert(ome_tiff(tmp_path), out, codec="hufflossless", ome_zarr=True, progress=False)

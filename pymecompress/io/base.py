@@ -307,7 +307,8 @@ class ImageSource:
         FITS SATURATE or DATAMAX) and where it says so; None when it states none below the dtype's maximum.
     pixel_size : PixelSize or None
         The size of a pixel in the sample where the file records it, with its ``origin``: TIFF and OME-TIFF files
-        (and TIFF frames, from the first file) through :func:`_tiff_pixel_size`; None for the other kinds, and
+        (and TIFF frames, from the first file) through :func:`_tiff_pixel_size`, HDF5 datasets from their
+        ``element_size_um`` attribute; None for the other kinds, and
         whenever the metadata are missing or make no sense. A reader that learns to find one sets it in its
         ``__init__``; ``convert`` stores it with units (or ``--pixel-size`` instead).
     """
@@ -317,7 +318,7 @@ class ImageSource:
     timestamps: np.ndarray | None = None
     camera_counts = True
     saturation: Saturation | None = None
-    pixel_size: PixelSize | None = None  # read by TIFF sources; other readers: set it in __init__ where files say
+    pixel_size: PixelSize | None = None  # read by TIFF and HDF5 sources; others: set it in __init__ where files say
 
     def __init__(self, path: str, shape: tuple[int, ...], dtype: np.dtype, axes: str | None = None):
         self.path = path

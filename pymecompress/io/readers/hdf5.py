@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..base import ImageSource, InputError, _check_dtype, _check_shape, _reason
+from ..base import ImageSource, InputError, PixelSize, _check_dtype, _check_shape, _pixel_size, _reason
 from . import require
 
 SLAB_LIMIT = 128 * 2**20  # bytes: at most this much of a dataset is held between reads
@@ -94,6 +94,27 @@ def image_datasets(f: Any) -> list[tuple[str, Any]]:
     return found
 
 
+def _element_size(attrs: dict[str, Any], where: str) -> PixelSize | None:
+    """The pixel size of a dataset's ``element_size_um`` attribute (the sizes of a voxel along every axis, in
+    micrometres, as Fiji's HDF5 plugins, ilastik and many acquisition programs write it; its last two are y and
+    x), else None.
+
+    Examples
+    --------
+    >>> print(_element_size({"element_size_um": [2.0, 0.108, 0.108]}, "a.h5:/data").format())
+    0.108 micrometer
+    >>> _element_size({"element_size_um": [0.0, 0.0]}, "a.h5:/data") is None
+    True
+    """
+    sizes = attrs.get("element_size_um")
+    if not isinstance(sizes, list) or len(sizes) < 2:
+        return None
+    y, x = sizes[-2], sizes[-1]
+    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in (y, x)):
+        return None
+    return _pixel_size(y, "micrometer", x, "micrometer", f"the dataset's element_size_um ({where})")
+
+
 class Hdf5Source(ImageSource):
     """One dataset of an HDF5 file.
 
@@ -139,6 +160,7 @@ class Hdf5Source(ImageSource):
             super().__init__(path, shape, dtype)
             self.dataset = name
             self.attributes = {"hdf5": {"dataset": name, "attrs": self._attrs()}}
+            self.pixel_size = _element_size(self.attributes["hdf5"]["attrs"], where)
             self._check_filters(where)
         except BaseException:
             self._file.close()
