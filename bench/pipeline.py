@@ -9,8 +9,8 @@ Run (after ``pip install ".[bench]"``)::
 
 On one synthetic photon-limited stack written as a BigTIFF (kept in the page cache), it measures:
 
-- **codec alone**: ``huffquant16`` encoding every chunk of convert's default shape (:data:`CHUNK`, here two whole
-  512 x 1024 planes, 2 MB) from memory, and decoding them into a reused array and into a new one (what a read
+- **codec alone**: ``huffquant16`` encoding every chunk of convert's default shape (:data:`CHUNK`, here four whole
+  512 x 1024 planes, 4 MB) from memory, and decoding them into a reused array and into a new one (what a read
   returns: its pages are touched for the first time), with N threads (the C core releases the GIL);
 - **disk**, the reference for convert: the bytes convert stored, written again by one sequential writer into one
   file (no fsync, as convert does none), in MB/s of input: convert's goal is 0.8x of it, or 0.6x the codec where
@@ -60,7 +60,7 @@ from pymecompress.zarr.chunk_shape import parse_chunks
 
 CAMERA = {"offset": 100.0, "gain": 2.0, "read_noise": 1.5}
 PLANE = (512, 1024)
-CHUNK = parse_chunks(None, (512, *PLANE))  # convert's default: here two whole planes (2 MB)
+CHUNK = parse_chunks(None, (512, *PLANE))  # convert's default: here four whole planes (4 MB)
 
 
 def make_stack(path: Path, planes: int, ny: int = 512, nx: int = 1024) -> None:

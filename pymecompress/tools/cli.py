@@ -387,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--pixel-unit", type=_length_unit, metavar="UNIT",
                       help="the unit of --pixel-size: micrometer (default), nanometer, millimeter, ... (um, nm, mm)")
     conv.add_argument("--chunks", help="chunk shape, e.g. 1,512,512 (default: up to 1024x1024 in the plane and about "
-                                       "2 MB, small planes grouped along the first axis)")
+                                       "4 MB, small planes grouped along the first axis)")
     conv.add_argument("--shards", default=None,
                       help="store chunks in shards, one file or object per shard: auto (whole planes, about 32 MB), "
                            "a number of planes, a shape such as 16,2048,2048, or none (default: none); zarr v3 and "

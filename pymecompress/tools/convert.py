@@ -351,7 +351,7 @@ class ConvertOptions:
     step : float, optional
         Quantization step in noise sigmas; overrides ``camera``'s.
     chunks : str or tuple, optional
-        Chunk shape, e.g. ``"1,512,512"`` (default: up to 1024 x 1024 pixels in the plane and about 2 MB, planes
+        Chunk shape, e.g. ``"1,512,512"`` (default: up to 1024 x 1024 pixels in the plane and about 4 MB, planes
         grouped along the first axis when smaller; see :func:`pymecompress.zarr.chunk_shape.parse_chunks`).
     threads : int
         Worker threads compressing blocks.

@@ -7,15 +7,16 @@ import math
 DEFAULT_PLANE_CHUNK = 1024
 """Default chunk height and width, in pixels (whole planes when they are smaller)."""
 
-DEFAULT_CHUNK_BYTES = 2 << 20
+DEFAULT_CHUNK_BYTES = 4 << 20
 """Raw bytes a default chunk holds at most: planes smaller than this are grouped along the first axis until a chunk
 holds about this much.
 
 zarr's own codec pipeline, which reads an array opened the usual way, spends a fixed time on every chunk (on its one
-event-loop thread): on 2 threads its reads ran at 0.34-0.44x the codec's decoding with chunks of 512 KB, 0.42-0.65x
-with 1-2 MB and 0.8-1.0x with 4 MB (bench/pipeline.py and the measurements in the closing note of issue 27). A
-larger chunk costs random access: reading one plane (or a 256 x 256 crop) decodes the whole chunk, about 1 ms for
-2 MB on one core."""
+event-loop thread), and copies each chunk into the result there: on 2 threads its reads of what ``convert`` wrote
+ran at 0.34-0.44x the codec's decoding with chunks of 512 KB, 0.42-0.46x with 2 MB and 0.50-0.56x with 4 MB (zarr
+3.4 and 3.1; 8 MB gained nothing more), and ``convert`` itself writes 4 MB chunks about 12 % faster than 2 MB ones
+(half the files). A larger chunk costs random access: reading one plane (or a 256 x 256 crop) decodes the whole
+chunk, about 2 ms for 4 MB on one core."""
 
 
 def parse_chunks(text: str | None, shape: tuple[int, ...], itemsize: int = 2) -> tuple[int, ...]:
@@ -26,9 +27,9 @@ def parse_chunks(text: str | None, shape: tuple[int, ...], itemsize: int = 2) ->
     Examples
     --------
     >>> parse_chunks(None, (100, 2048, 700))
-    (1, 1024, 700)
+    (2, 1024, 700)
     >>> parse_chunks(None, (100, 512, 1024)), parse_chunks(None, (5000, 128, 128)), parse_chunks(None, (3, 4, 64, 64))
-    ((2, 512, 1024), (64, 128, 128), (3, 1, 64, 64))
+    ((4, 512, 1024), (128, 128, 128), (3, 1, 64, 64))
     >>> parse_chunks("256,-1", (100, 2048, 700))
     (1, 256, 700)
     """
