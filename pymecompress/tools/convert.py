@@ -680,6 +680,3 @@ def _keep_source_metadata(node, src: ImageSource, pixel_size: PixelSize | None =
     if pixel_size is not None:
         kept["pixel_size"] = pixel_size.to_dict()
     node.attrs["pymecompress"] = kept
-
-
-
