@@ -234,7 +234,7 @@ class ChunkWriter:
         grid = [-(-n // c) for n, c in zip(self.arr.shape, self._chunks, strict=True)]
         if len(coords) != len(grid) or not all(0 <= i < n for i, n in zip(coords, grid, strict=True)):
             raise ValueError(f"chunk coordinates {tuple(coords)} outside the array's chunk grid {tuple(grid)}")
-        self._store([(self.arr.metadata.encode_chunk_key(tuple(int(i) for i in coords)), bytes(data))])
+        self._store([(self.arr.metadata.encode_chunk_key(tuple(int(i) for i in coords)), data)])
 
     def _encode(self, part: np.ndarray) -> bytes | None:
         """One chunk's stream, or None when zarr would not store it (nothing but the fill value)."""

@@ -110,7 +110,7 @@ def _element_size(attrs: dict[str, Any], where: str) -> PixelSize | None:
     if not isinstance(sizes, list) or len(sizes) < 2:
         return None
     y, x = sizes[-2], sizes[-1]
-    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in (y, x)):
+    if not all(isinstance(v, int | float) for v in (y, x)):  # numbers only; PixelSize refuses <= 0 and inf/nan
         return None
     return _pixel_size(y, "micrometer", x, "micrometer", f"the dataset's element_size_um ({where})")
 

@@ -201,8 +201,8 @@ class Publisher:
                     return
                 index, stamp, frame = self._pending.popleft()
             try:
-                chunk = self._codec.encode(frame)
-                message = protocol.pack(index, stamp, frame.dtype, frame.shape, bytes(chunk))
+                chunk = bytes(self._codec.encode(frame))
+                message = protocol.pack(index, stamp, frame.dtype, frame.shape, chunk)
                 if self._record_path is not None:
                     self._write_record(frame, stamp, chunk)
             except Exception as err:  # noqa: BLE001 (raised again by the next send or close)
@@ -212,7 +212,7 @@ class Publisher:
             self.sent += 1
             self.message_bytes += len(message)
 
-    def _write_record(self, frame: np.ndarray, stamp: float, chunk) -> None:
+    def _write_record(self, frame: np.ndarray, stamp: float, chunk: bytes) -> None:
         """Append ``frame`` to the recording: the array grows by one frame, its chunk is written, and only then
         ``attrs["pymecompress"]["recording"]["frames"]`` counts it (what ``pymecompress view`` follows).  The
         array's codec is the stream's, so the chunk sent (``chunk``, the frame encoded) is stored as it is, without
